@@ -1,0 +1,62 @@
+// DecodedTensor: what a hardware PE receives for one GEMM operand, and the reference dot
+// product that uses exactly the hardware's arithmetic. The SystemC models (models/) and the
+// RTL checks (rtl/) call these; nothing else re-implements a format's arithmetic.
+//
+// Element i of row r is an exponent-integer pair <shift, mant>, value mant * 2^shift (OliVe's
+// <e, m> pair; a PE computes <a,b> x <c,d> = (b*d) << (a+c)). Elements are grouped into scale
+// groups of group_rows x group_cols; each group has a power-of-two exponent and an FP32
+// multiplier (1 for MX/BFP, the INT/OVP scale, the NVFP4 E4M3 block scale). So
+//   value(r, c) = mant * 2^shift * 2^scale_exp[g] * scale_mul[g] / tensor_divisor.
+// AMXFP4 is sign-split: elements with mant < 0 use the neg_* scales instead.
+#pragma once
+
+#include <cstdint>
+#include <vector>
+
+namespace qarch::quant {
+
+/// Hardware view of an encoded operand (see file comment).
+struct DecodedTensor {
+  int64_t rows = 0;
+  int64_t cols = 0;
+  std::vector<int32_t> mant;   ///< signed integer significand, rows * cols, row-major
+  std::vector<uint8_t> shift;  ///< left shift of each element (its exponent), rows * cols
+
+  int64_t group_rows = 1;          ///< scale group extent along rows
+  int64_t group_cols = 1;          ///< scale group extent along cols (the reduction axis)
+  std::vector<int32_t> scale_exp;  ///< per group, row-major over the group grid
+  std::vector<float> scale_mul;    ///< per group; NaN marks a NaN block (MX scale 0xFF)
+
+  bool sign_split = false;             ///< AMXFP4: mant < 0 selects the neg_* scales
+  std::vector<int32_t> neg_scale_exp;  ///< per group, if sign_split
+  std::vector<float> neg_scale_mul;    ///< per group, if sign_split
+
+  float tensor_divisor = 1.0f;  ///< applied last, as a division (NVFP4's S_enc)
+
+  int64_t group_grid_cols() const { return (cols + group_cols - 1) / group_cols; }
+  int64_t group_index(int64_t r, int64_t c) const {
+    return (r / group_rows) * group_grid_cols() + c / group_cols;
+  }
+  /// Allocates mant/shift and the group vectors (scale_exp 0, scale_mul 1).
+  void resize(int64_t rows_, int64_t cols_, int64_t group_rows_, int64_t group_cols_,
+              bool sign_split_ = false);
+};
+
+/// The FP32 value of element (r, c): ldexp(mant << shift, scale_exp) * scale_mul / divisor,
+/// each step rounded to FP32 in that order (all exact for power-of-two scales).
+float decoded_value(const DecodedTensor& d, int64_t r, int64_t c);
+
+/// Reference GEMM with the hardware's arithmetic: Y[i][j] = sum_k X[i][k] * W[j][k], i.e.
+/// Y = X W^T, for X [M, K] and W [N, K] (both decoded, same K). The reduction axis is cut into
+/// segments where neither operand's scale group changes; within a segment the products
+/// (mx*mw) << (sx+sw) are summed exactly in a 128-bit integer (one sum per sign combination
+/// when an operand is sign-split); at each segment's end every sum is rounded once to FP32,
+/// scaled by 2^(ex+ew) (ldexp), times mul_x, times mul_w, and added to an FP32 accumulator.
+/// After the last segment the accumulator is divided by X's then W's tensor_divisor.
+/// Returns Y row-major [M, N]. Throws qarch::Error if K differs.
+std::vector<float> reference_matmul(const DecodedTensor& x, const DecodedTensor& w);
+
+/// reference_matmul for one output element (row i of X with row j of W).
+float reference_dot(const DecodedTensor& x, int64_t i, const DecodedTensor& w, int64_t j);
+
+}  // namespace qarch::quant

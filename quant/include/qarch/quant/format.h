@@ -1,0 +1,139 @@
+// The Format interface: every number format in quant/ encodes an FP32 matrix [rows, cols]
+// (cols = the reduction dimension K, along which blocks and OVP pairs run) into packed bits
+// and scales exactly as a memory would hold them, decodes them back to FP32, and exposes the
+// "decoded operand" view a hardware PE receives (see decoded.h). Formats are made from spec
+// strings, "name" or "name:key=value:key=value" (e.g. "mxfp4:block=16:round=away"), by
+// make_format(); list_formats() documents them all.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "qarch/quant/decoded.h"
+#include "qarch/quant/fp_element.h"
+#include "qarch/quant/tensor.h"
+
+namespace qarch::quant {
+
+/// A parsed format spec: "name:key=value:key=value". Names and keys are lower-case.
+struct FormatSpec {
+  std::string name;
+  std::map<std::string, std::string> options;
+
+  /// Parses text; throws qarch::Error on malformed text (empty name, "key" without "=").
+  static FormatSpec parse(const std::string& text);
+  /// Canonical text: name, then options sorted by key.
+  std::string str() const;
+};
+
+/// Reads a FormatSpec's options with types and defaults, remembering which keys were used, so
+/// that finish() can reject typos ("format 'mxfp4': unknown option 'blok'").
+class FormatOptions {
+ public:
+  explicit FormatOptions(const FormatSpec& spec) : spec_(spec) {}
+  int64_t get_int(const std::string& key, int64_t def, int64_t lo, int64_t hi);
+  double get_double(const std::string& key, double def, double lo, double hi);
+  bool get_bool(const std::string& key, bool def);
+  /// One of `allowed` (first is not implicitly the default: def is).
+  std::string get_choice(const std::string& key, const std::string& def,
+                         const std::vector<std::string>& allowed);
+  Rounding get_rounding(const std::string& key = "round", Rounding def = Rounding::kNearestEven);
+  /// Throws qarch::Error naming every option that no get_* call asked for.
+  void finish() const;
+  const FormatSpec& spec() const { return spec_; }
+
+ private:
+  [[noreturn]] void fail(const std::string& key, const std::string& problem) const;
+  const std::string* find(const std::string& key);
+  const FormatSpec& spec_;
+  std::set<std::string> used_;
+};
+
+/// Rounding to/from its option text: "even" (RNE) or "away" (half away from zero).
+std::string rounding_name(Rounding r);
+
+/// A tensor encoded in some format: element codes and scales exactly as stored in memory.
+/// The byte layouts are documented by each format (header comment of its source file); the
+/// common rule for element codes is an LSB-first bit stream per row, each row starting on a
+/// byte boundary (so 4-bit codes put element 2k in the low nibble, 2k+1 in the high nibble).
+struct EncodedTensor {
+  std::string format;  ///< canonical spec string of the Format that produced it
+  int64_t rows = 0;
+  int64_t cols = 0;
+  std::vector<uint8_t> elements;  ///< packed element codes
+  std::vector<uint8_t> scales;    ///< packed scale codes (E8M0, E4M3, E5M2, BFP exponents...)
+  std::vector<float> fp32;        ///< FP32 side values: tensor/channel scales, centroids, outliers
+  std::vector<uint32_t> indices;  ///< side indices: outlier positions (row-major flat index)
+
+  /// Bits this encoding occupies in memory (all four buffers).
+  uint64_t storage_bits() const;
+  /// storage_bits() / (rows * cols).
+  double bits_per_element() const;
+};
+
+/// Packs `bits`-wide codes into an LSB-first stream per row, rows byte-aligned.
+std::vector<uint8_t> pack_codes(const std::vector<uint32_t>& codes, int64_t rows, int64_t cols,
+                                int bits);
+/// Inverse of pack_codes. Throws qarch::Error if `packed` is too short.
+std::vector<uint32_t> unpack_codes(const std::vector<uint8_t>& packed, int64_t rows, int64_t cols,
+                                   int bits);
+/// Bytes one packed row occupies.
+inline int64_t packed_row_bytes(int64_t cols, int bits) {
+  return (cols * bits + 7) / 8;
+}
+
+/// A number format. Implementations are immutable and thread-safe after construction.
+class Format {
+ public:
+  virtual ~Format() = default;
+
+  /// Canonical spec string, including every option's value ("mxfp4:block=32:round=even").
+  virtual std::string name() const = 0;
+
+  /// Encodes x[rows * cols] (row-major). Throws qarch::Error for inputs the format cannot
+  /// represent (NaN/Inf where it has no encoding for them, shapes it cannot take).
+  virtual EncodedTensor encode(const float* x, int64_t rows, int64_t cols) const = 0;
+
+  /// Decodes to FP32, out[rows * cols]. Throws qarch::Error if `e` is not of this format or
+  /// its buffers have the wrong size.
+  virtual void decode(const EncodedTensor& e, float* out) const = 0;
+
+  /// The operand as a PE receives it (element exponent-integer pairs + scales). For every
+  /// format, decoded_value(decode_operand(e), i) == decode(e)[i] bit for bit.
+  virtual DecodedTensor decode_operand(const EncodedTensor& e) const = 0;
+
+  /// Fake quantization: out = decode(encode(x)). Formats override it with fused fast paths.
+  virtual void quantize(const float* x, int64_t rows, int64_t cols, float* out) const;
+
+  // Convenience wrappers on Tensor (2-D view).
+  EncodedTensor encode(const Tensor& t) const;
+  Tensor decode(const EncodedTensor& e) const;
+  Tensor quantize(const Tensor& t) const;
+
+ protected:
+  /// Throws qarch::Error unless e.format == name() and its shape is rows x cols >= 0.
+  void check_encoded(const EncodedTensor& e) const;
+};
+
+/// One entry of the format catalogue.
+struct FormatInfo {
+  std::string name;         ///< spec name ("mxfp4")
+  std::string options;      ///< option summary ("block=32 round=even|away")
+  std::string description;  ///< one line, with the source it follows
+};
+
+/// Builds a format from a spec string. Throws qarch::Error for an unknown name (listing the
+/// known ones) or a bad option.
+std::unique_ptr<Format> make_format(const std::string& spec);
+/// Every format make_format() knows, in catalogue order.
+std::vector<FormatInfo> list_formats();
+
+/// Throws qarch::Error naming the first non-finite element ("format 'int8': input element
+/// 12 (row 0, col 12) is NaN; int8 cannot encode NaN/Inf").
+void require_finite(const float* x, int64_t n, int64_t cols, const std::string& format);
+
+}  // namespace qarch::quant

@@ -1,0 +1,37 @@
+#include "registry.h"
+
+#include "qarch/quant/error.h"
+
+namespace qarch::quant {
+
+namespace {
+const detail::Registry& registry() {
+  static const detail::Registry r = [] {
+    detail::Registry reg;
+    detail::register_fp_formats(reg);
+    return reg;
+  }();
+  return r;
+}
+}  // namespace
+
+std::unique_ptr<Format> make_format(const std::string& text) {
+  const FormatSpec spec = FormatSpec::parse(text);
+  for (const auto& f : registry()) {
+    if (f.info.name == spec.name) {
+      FormatOptions opts(spec);
+      return f.make(opts);
+    }
+  }
+  std::string known;
+  for (const auto& f : registry()) known += (known.empty() ? "" : ", ") + f.info.name;
+  throw Error("unknown format '" + spec.name + "' (known: " + known + ")");
+}
+
+std::vector<FormatInfo> list_formats() {
+  std::vector<FormatInfo> out;
+  for (const auto& f : registry()) out.push_back(f.info);
+  return out;
+}
+
+}  // namespace qarch::quant

@@ -1,0 +1,24 @@
+// Internal: the format catalogue. Each format family's source file defines one
+// register_*_formats() function that appends its factories; registry.cpp calls them all.
+#pragma once
+
+#include <functional>
+#include <memory>
+#include <vector>
+
+#include "qarch/quant/format.h"
+
+namespace qarch::quant::detail {
+
+/// Builds a format from its (already parsed) options; must call opts.finish().
+using FormatMaker = std::function<std::unique_ptr<Format>(FormatOptions& opts)>;
+
+struct FormatFactory {
+  FormatInfo info;
+  FormatMaker make;
+};
+using Registry = std::vector<FormatFactory>;
+
+void register_fp_formats(Registry& r);  // fp_formats.cpp: plain FP element casts
+
+}  // namespace qarch::quant::detail
