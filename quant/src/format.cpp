@@ -156,6 +156,21 @@ std::vector<uint8_t> pack_codes(const std::vector<uint32_t>& codes, int64_t rows
                                 int bits) {
   const int64_t rb = packed_row_bytes(cols, bits);
   std::vector<uint8_t> out(static_cast<size_t>(rb * rows), 0);
+  if (bits == 8) {  // fast paths for the common widths
+    for (size_t i = 0; i < out.size(); ++i) out[i] = static_cast<uint8_t>(codes[i]);
+    return out;
+  }
+  if (bits == 4) {
+    for (int64_t r = 0; r < rows; ++r) {
+      const uint32_t* c = codes.data() + r * cols;
+      uint8_t* row = out.data() + r * rb;
+      for (int64_t k = 0; k + 1 < cols; k += 2) {
+        row[k / 2] = static_cast<uint8_t>((c[k] & 0xfu) | ((c[k + 1] & 0xfu) << 4));
+      }
+      if (cols & 1) row[cols / 2] = static_cast<uint8_t>(c[cols - 1] & 0xfu);
+    }
+    return out;
+  }
   const uint32_t mask = bits >= 32 ? 0xffffffffu : ((1u << bits) - 1u);
   for (int64_t r = 0; r < rows; ++r) {
     uint8_t* row = out.data() + r * rb;
@@ -183,6 +198,18 @@ std::vector<uint32_t> unpack_codes(const std::vector<uint8_t>& packed, int64_t r
                 std::to_string(bits) + " bits, got " + std::to_string(packed.size()));
   }
   std::vector<uint32_t> out(static_cast<size_t>(rows * cols));
+  if (bits == 8) {
+    for (size_t i = 0; i < out.size(); ++i) out[i] = packed[i];
+    return out;
+  }
+  if (bits == 4) {
+    for (int64_t r = 0; r < rows; ++r) {
+      const uint8_t* row = packed.data() + r * rb;
+      uint32_t* o = out.data() + r * cols;
+      for (int64_t k = 0; k < cols; ++k) o[k] = (row[k / 2] >> ((k & 1) * 4)) & 0xfu;
+    }
+    return out;
+  }
   for (int64_t r = 0; r < rows; ++r) {
     const uint8_t* row = packed.data() + r * rb;
     uint64_t bitpos = 0;

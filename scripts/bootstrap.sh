@@ -1,0 +1,71 @@
+#!/usr/bin/env bash
+# Sets up a Debian bookworm machine for qarch (installs only what is missing), builds, and
+# runs one job. Idempotent; run as root or with sudo available.
+#
+#   bash scripts/bootstrap.sh run       # build (Release) and run the main job on its default
+#   bash scripts/bootstrap.sh test      # build (Release) and run the whole CTest suite
+#   bash scripts/bootstrap.sh sanitize  # build with ASan+UBSan into build-asan, run the tests
+#   bash scripts/bootstrap.sh fuzz      # build the libFuzzer targets (clang), run each briefly
+#   bash scripts/bootstrap.sh deps      # only install the Debian packages
+#
+# Environment: QARCH_JOBS (parallel build/test jobs, default nproc), QARCH_FUZZ_SECONDS
+# (per fuzz target, default 20).
+set -euo pipefail
+
+here="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$here"
+mode="${1:-run}"
+jobs="${QARCH_JOBS:-$(nproc)}"
+
+packages=(cmake g++ make pkg-config libgtest-dev libgmock-dev libbenchmark-dev
+          nlohmann-json3-dev libboost-program-options-dev)
+if [ "$mode" = fuzz ]; then packages+=(clang libclang-rt-14-dev); fi
+
+install_missing() {
+  local missing=() p
+  for p in "${packages[@]}"; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+  done
+  [ ${#missing[@]} -eq 0 ] && return 0
+  local sudo=()
+  if [ "$(id -u)" -ne 0 ]; then
+    command -v sudo >/dev/null || { echo "bootstrap: need root or sudo to install: ${missing[*]}" >&2; exit 1; }
+    sudo=(sudo)
+  fi
+  echo "bootstrap: installing ${missing[*]}"
+  "${sudo[@]}" apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive "${sudo[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}"
+}
+
+build() {  # build DIR [cmake args...]
+  local dir="$1"; shift
+  cmake -S . -B "$dir" -DCMAKE_BUILD_TYPE=Release "$@" >/dev/null
+  cmake --build "$dir" -j "$jobs"
+}
+
+install_missing
+case "$mode" in
+  deps) ;;
+  run)
+    build build
+    ./build/bin/qarch quant
+    ;;
+  test)
+    build build
+    ctest --test-dir build --output-on-failure -j "$jobs"
+    ;;
+  sanitize)
+    build build-asan -DQARCH_SANITIZE=ON -DQARCH_BENCH=OFF
+    ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1 \
+      ctest --test-dir build-asan --output-on-failure -j "$jobs"
+    ;;
+  fuzz)
+    CXX=clang++ build build-fuzz -DQARCH_FUZZ=ON -DQARCH_BENCH=OFF
+    QARCH_FUZZ_SECONDS="${QARCH_FUZZ_SECONDS:-20}" \
+      ctest --test-dir build-fuzz -L fuzz --output-on-failure
+    ;;
+  *)
+    echo "usage: bash scripts/bootstrap.sh run|test|sanitize|fuzz|deps" >&2
+    exit 2
+    ;;
+esac

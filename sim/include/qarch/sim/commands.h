@@ -1,0 +1,19 @@
+// Internal interface between the dispatcher (cli.cpp) and the command implementations: each
+// command gets its own argv tail (argv[0] = "qarch <cmd>") and returns an exit code; it may
+// throw qarch::Error or boost::program_options errors, which run() reports.
+#pragma once
+
+#include <ostream>
+#include <string>
+#include <vector>
+
+namespace qarch::sim {
+
+/// One command's entry point.
+using CommandFn = int (*)(const std::vector<std::string>& args, std::ostream& out,
+                          std::ostream& err);
+
+int cmd_quant(const std::vector<std::string>& args, std::ostream& out, std::ostream& err);
+int cmd_formats(const std::vector<std::string>& args, std::ostream& out, std::ostream& err);
+
+}  // namespace qarch::sim

@@ -1,0 +1,73 @@
+#include "qarch/sim/cli.h"
+
+#include <boost/program_options/errors.hpp>
+#include <exception>
+#include <iomanip>
+
+#include "qarch/quant/error.h"
+#include "qarch/sim/commands.h"
+
+namespace qarch::sim {
+namespace {
+
+struct Command {
+  const char* name;
+  CommandFn fn;
+  const char* summary;
+};
+
+const Command kCommands[] = {
+    {"quant", cmd_quant, "quantize a tensor in many formats and print error metrics"},
+    {"formats", cmd_formats, "list every number format and its options"},
+};
+
+void usage(std::ostream& os) {
+  os << "qarch: co-design bench for accelerators running quantized LLMs\n\n"
+        "usage: qarch <command> [options]      qarch <command> --help\n\ncommands:\n";
+  for (const auto& c : kCommands) os << "  " << std::left << std::setw(10) << c.name << c.summary << "\n";
+  os << "\nqarch --version prints the version.\n";
+}
+
+}  // namespace
+
+int run(int argc, const char* const* argv, std::ostream& out, std::ostream& err) {
+  std::vector<std::string> args(argv, argv + argc);
+  return run(args, out, err);
+}
+
+int run(const std::vector<std::string>& args, std::ostream& out, std::ostream& err) {
+  if (args.size() < 2 || args[1] == "--help" || args[1] == "-h" || args[1] == "help") {
+    usage(out);
+    return 0;
+  }
+  if (args[1] == "--version") {
+    out << "qarch " << QARCH_VERSION << "\n";
+    return 0;
+  }
+  for (const auto& c : kCommands) {
+    if (args[1] != c.name) continue;
+    std::vector<std::string> tail(args.begin() + 1, args.end());
+    tail[0] = std::string("qarch ") + c.name;
+    try {
+      return c.fn(tail, out, err);
+    } catch (const qarch::Error& e) {
+      err << "qarch " << c.name << ": error: " << e.what() << "\n";
+      return 2;
+    } catch (const boost::program_options::error& e) {
+      err << "qarch " << c.name << ": error: " << e.what() << " (see qarch " << c.name
+          << " --help)\n";
+      return 2;
+    } catch (const std::bad_alloc&) {
+      err << "qarch " << c.name << ": error: out of memory\n";
+      return 2;
+    } catch (const std::exception& e) {
+      err << "qarch " << c.name << ": internal error: " << e.what() << "\n";
+      return 3;
+    }
+  }
+  err << "qarch: unknown command '" << args[1] << "'\n\n";
+  usage(err);
+  return 2;
+}
+
+}  // namespace qarch::sim

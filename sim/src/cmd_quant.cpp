@@ -1,0 +1,233 @@
+// `qarch quant`: quantize one tensor (a file's, or the built-in demo's) in a list of formats
+// and report the error of each against FP32; with a weight tensor also the error of the layer
+// output Y = X W^T with both operands quantized.
+#include <boost/program_options.hpp>
+#include <cmath>
+#include <iomanip>
+#include <nlohmann/json.hpp>
+#include <sstream>
+
+#include "qarch/quant/error.h"
+#include "qarch/quant/format.h"
+#include "qarch/quant/metrics.h"
+#include "qarch/sim/commands.h"
+#include "qarch/sim/demo_tensors.h"
+#include "qarch/sim/tensor_source.h"
+
+namespace po = boost::program_options;
+
+namespace qarch::sim {
+namespace {
+
+std::vector<std::string> split_list(const std::string& s) {
+  std::vector<std::string> out;
+  std::string item;
+  std::stringstream ss(s);
+  while (std::getline(ss, item, ',')) {
+    const auto b = item.find_first_not_of(" \t");
+    if (b == std::string::npos) continue;
+    out.push_back(item.substr(b, item.find_last_not_of(" \t") - b + 1));
+  }
+  return out;
+}
+
+// JSON has no Inf: an exact quantization reports qsnr_db = null.
+nlohmann::json num(double v) { return std::isfinite(v) ? nlohmann::json(v) : nlohmann::json(); }
+
+nlohmann::json metrics_json(const quant::ErrorMetrics& m) {
+  return {{"mse", num(m.mse)},       {"qsnr_db", num(m.qsnr_db)},
+          {"max_abs_err", num(m.max_abs_err)}, {"cosine", num(m.cosine)},
+          {"rel_fro", num(m.rel_fro)}};
+}
+
+nlohmann::json stats_json(const quant::TensorStats& s) {
+  return {{"rows", s.rows},
+          {"cols", s.cols},
+          {"mean", num(s.mean)},
+          {"stddev", num(s.stddev)},
+          {"excess_kurtosis", num(s.excess_kurtosis)},
+          {"abs_max", num(s.abs_max)},
+          {"abs_median", num(s.abs_median)},
+          {"max_over_median_channel", num(s.max_over_median_channel)},
+          {"outlier_fraction", num(s.outlier_fraction)},
+          {"outlier_sigma", s.outlier_sigma},
+          {"outlier_channels", s.outlier_channels}};
+}
+
+std::string fixed(double v, int prec) {
+  if (std::isinf(v)) return v > 0 ? "inf" : "-inf";
+  if (std::isnan(v)) return "nan";
+  std::ostringstream os;
+  os << std::fixed << std::setprecision(prec) << v;
+  return os.str();
+}
+
+std::string sci(double v) {
+  std::ostringstream os;
+  os << std::scientific << std::setprecision(3) << v;
+  return os.str();
+}
+
+void print_stats(std::ostream& out, const std::string& what, const quant::TensorStats& s) {
+  out << what << ": [" << s.rows << ", " << s.cols << "]  kurtosis " << fixed(s.excess_kurtosis, 1)
+      << "  |x|max " << sci(s.abs_max) << "  max/median channel "
+      << fixed(s.max_over_median_channel, 1) << "  outliers(>" << s.outlier_sigma << " sigma) "
+      << fixed(100.0 * s.outlier_fraction, 3) << "%";
+  if (!s.outlier_channels.empty()) {
+    out << "  channels";
+    for (size_t i = 0; i < s.outlier_channels.size() && i < 8; ++i) out << " " << s.outlier_channels[i];
+    if (s.outlier_channels.size() > 8) out << " ...";
+  }
+  out << "\n";
+}
+
+}  // namespace
+
+int cmd_quant(const std::vector<std::string>& args, std::ostream& out, std::ostream& err) {
+  (void)err;
+  po::options_description desc(
+      "qarch quant: quantize a tensor in several formats and report the error against FP32\n\n"
+      "usage: qarch quant [--input T.npy | T.safetensors[:name]] [--weight W...] [--formats LIST]\n\n"
+      "With no --input, a built-in demo tensor with LLM-like outliers is used (and a demo weight\n"
+      "for the layer-output error). The tensor's last axis is the reduction axis along which\n"
+      "blocks and pairs run; --axis picks another one.\n\noptions");
+  std::string input, weight, formats = "all";
+  int axis = -1;
+  int64_t sample_rows = 256;
+  uint64_t seed = 1;
+  bool json = false, bf16 = false;
+  desc.add_options()("help,h", "print this help")(
+      "input,i", po::value(&input), "tensor file: .npy, or .safetensors[:tensor-name]")(
+      "weight,w", po::value(&weight),
+      "weight tensor [N, K] for the layer-output error of Y = X W^T (same file syntax)")(
+      "formats,f", po::value(&formats)->default_value(formats),
+      "comma-separated format specs (name[:key=value...]) or 'all'; see `qarch formats`")(
+      "axis", po::value(&axis)->default_value(axis), "reduction axis of the input (negative counts from the end)")(
+      "sample-rows", po::value(&sample_rows)->default_value(sample_rows),
+      "rows of X used for the layer-output error (0 = all)")(
+      "int16-as-bf16", po::bool_switch(&bf16),
+      "read 16-bit integer .npy data as bfloat16 bit patterns (torch bf16 dumps)")(
+      "seed", po::value(&seed)->default_value(seed), "seed of the demo tensors")(
+      "json", po::bool_switch(&json), "print JSON instead of a table");
+  po::variables_map vm;
+  std::vector<std::string> argv(args.begin() + 1, args.end());
+  po::store(po::command_line_parser(argv).options(desc).run(), vm);
+  po::notify(vm);
+  if (vm.count("help")) {
+    out << desc << "\n";
+    return 0;
+  }
+  if (sample_rows < 0) throw Error("--sample-rows: must be >= 0");
+
+  TensorReadOptions ropt;
+  ropt.int16_as_bf16 = bf16;
+  quant::Tensor x, w;
+  std::string x_name, w_name;
+  if (input.empty()) {
+    if (!weight.empty()) throw Error("--weight needs --input (the demo has its own weight)");
+    x = demo_activations(256, 1024, seed);
+    w = demo_weights(512, 1024, seed);
+    x_name = "demo activations";
+    w_name = "demo weights";
+  } else {
+    x = move_axis_last(load_tensor(input, ropt), axis, "--axis");
+    x_name = input;
+    if (!weight.empty()) {
+      w = load_tensor(weight, ropt);
+      w_name = weight;
+    }
+  }
+  const int64_t nonfinite = count_nonfinite(x);
+  if (nonfinite) {
+    throw Error(x_name + ": " + std::to_string(nonfinite) +
+                " NaN/Inf values; quantization error against FP32 is undefined for them");
+  }
+  if (!w.data.empty() && w.cols() != x.cols()) {
+    throw Error(w_name + ": weight has K = " + std::to_string(w.cols()) + " but the input has K = " +
+                std::to_string(x.cols()) + " (weights are [N, K])");
+  }
+
+  std::vector<std::string> specs;
+  if (formats == "all") {
+    for (const auto& f : quant::list_formats()) specs.push_back(f.name);
+  } else {
+    specs = split_list(formats);
+  }
+  if (specs.empty()) throw Error("--formats: no format given");
+  std::vector<std::unique_ptr<quant::Format>> fmts;
+  for (const auto& s : specs) fmts.push_back(quant::make_format(s));  // fail before any work
+
+  const quant::TensorStats xs = quant::tensor_stats(x);
+  nlohmann::json result = {{"input", {{"name", x_name}, {"stats", stats_json(xs)}}}};
+  if (!w.data.empty()) {
+    result["weight"] = {{"name", w_name}, {"stats", stats_json(quant::tensor_stats(w))}};
+  }
+  if (!json) {
+    print_stats(out, x_name, xs);
+    if (!w.data.empty()) print_stats(out, w_name, quant::tensor_stats(w));
+    out << "\n"
+        << std::left << std::setw(34) << "format" << std::right << std::setw(8) << "bits/el"
+        << std::setw(10) << "QSNR dB" << std::setw(12) << "MSE" << std::setw(12) << "max|err|"
+        << std::setw(10) << "cosine";
+    if (!w.data.empty()) out << std::setw(12) << "Y QSNR dB";
+    out << "\n";
+  }
+  nlohmann::json rows = nlohmann::json::array();
+  for (const auto& f : fmts) {
+    const quant::EncodedTensor e = f->encode(x);
+    const quant::Tensor q = f->decode(e);
+    const quant::ErrorMetrics m = quant::compare(x, q);
+    nlohmann::json row = {{"format", f->name()}, {"bits_per_element", e.bits_per_element()}};
+    row.update(metrics_json(m));
+    quant::ErrorMetrics ym;
+    if (!w.data.empty()) {
+      ym = quant::layer_output_error(x, *f, w, *f, false, sample_rows);
+      row["layer_output"] = metrics_json(ym);
+    }
+    rows.push_back(row);
+    if (!json) {
+      out << std::left << std::setw(34) << f->name() << std::right << std::setw(8)
+          << fixed(e.bits_per_element(), 3) << std::setw(10) << fixed(m.qsnr_db, 2) << std::setw(12)
+          << sci(m.mse) << std::setw(12) << sci(m.max_abs_err) << std::setw(10)
+          << fixed(m.cosine, 5);
+      if (!w.data.empty()) out << std::setw(12) << fixed(ym.qsnr_db, 2);
+      out << "\n";
+    }
+  }
+  result["formats"] = rows;
+  if (json) out << result.dump(2) << "\n";
+  return 0;
+}
+
+int cmd_formats(const std::vector<std::string>& args, std::ostream& out, std::ostream& err) {
+  (void)err;
+  po::options_description desc("qarch formats: list every number format, its options and source\n\noptions");
+  bool json = false;
+  desc.add_options()("help,h", "print this help")("json", po::bool_switch(&json), "print JSON");
+  po::variables_map vm;
+  std::vector<std::string> argv(args.begin() + 1, args.end());
+  po::store(po::command_line_parser(argv).options(desc).run(), vm);
+  po::notify(vm);
+  if (vm.count("help")) {
+    out << desc << "\n";
+    return 0;
+  }
+  const auto all = quant::list_formats();
+  if (json) {
+    nlohmann::json j = nlohmann::json::array();
+    for (const auto& f : all) {
+      j.push_back({{"name", f.name}, {"options", f.options}, {"description", f.description},
+                   {"canonical", quant::make_format(f.name)->name()}});
+    }
+    out << j.dump(2) << "\n";
+    return 0;
+  }
+  out << "Format specs are name[:key=value...], e.g. mxfp4:block=16:round=away.\n\n";
+  for (const auto& f : all) {
+    out << std::left << std::setw(12) << f.name << f.description << "\n"
+        << std::setw(12) << "" << "options: " << (f.options.empty() ? "(none)" : f.options) << "\n";
+  }
+  return 0;
+}
+
+}  // namespace qarch::sim
