@@ -3,4 +3,6 @@
 
 #include "qarch/sim/cli.h"
 
-int main(int argc, char** argv) { return qarch::sim::run(argc, argv, std::cout, std::cerr); }
+int main(int argc, char** argv) {
+  return qarch::sim::run(argc, argv, std::cout, std::cerr);
+}

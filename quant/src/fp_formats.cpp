@@ -19,12 +19,11 @@ class FpCastFormat final : public Format {
       : spec_(spec), scale_(std::move(scale)), rounding_(rounding), overflow_(overflow) {}
 
   std::string name() const override {
-    std::string n =
-        std::string(spec_.name) + ":round=" + rounding_name(rounding_) + ":scale=" + scale_;
+    FormatSpec s{spec_.name, {{"round", rounding_name(rounding_)}, {"scale", scale_}}};
     if (spec_.specials != FpSpecials::kNone) {
-      n += std::string(":overflow=") + (overflow_ == Overflow::kOcp ? "ocp" : "sat");
+      s.options["overflow"] = overflow_ == Overflow::kOcp ? "ocp" : "sat";
     }
-    return n;
+    return s.str();
   }
 
   EncodedTensor encode(const float* x, int64_t rows, int64_t cols) const override {

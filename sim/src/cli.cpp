@@ -24,7 +24,8 @@ const Command kCommands[] = {
 void usage(std::ostream& os) {
   os << "qarch: co-design bench for accelerators running quantized LLMs\n\n"
         "usage: qarch <command> [options]      qarch <command> --help\n\ncommands:\n";
-  for (const auto& c : kCommands) os << "  " << std::left << std::setw(10) << c.name << c.summary << "\n";
+  for (const auto& c : kCommands)
+    os << "  " << std::left << std::setw(10) << c.name << c.summary << "\n";
   os << "\nqarch --version prints the version.\n";
 }
 

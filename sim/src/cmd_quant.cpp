@@ -1,6 +1,7 @@
 // `qarch quant`: quantize one tensor (a file's, or the built-in demo's) in a list of formats
 // and report the error of each against FP32; with a weight tensor also the error of the layer
 // output Y = X W^T with both operands quantized.
+#include <algorithm>
 #include <boost/program_options.hpp>
 #include <cmath>
 #include <iomanip>
@@ -32,11 +33,15 @@ std::vector<std::string> split_list(const std::string& s) {
 }
 
 // JSON has no Inf: an exact quantization reports qsnr_db = null.
-nlohmann::json num(double v) { return std::isfinite(v) ? nlohmann::json(v) : nlohmann::json(); }
+nlohmann::json num(double v) {
+  return std::isfinite(v) ? nlohmann::json(v) : nlohmann::json();
+}
 
 nlohmann::json metrics_json(const quant::ErrorMetrics& m) {
-  return {{"mse", num(m.mse)},       {"qsnr_db", num(m.qsnr_db)},
-          {"max_abs_err", num(m.max_abs_err)}, {"cosine", num(m.cosine)},
+  return {{"mse", num(m.mse)},
+          {"qsnr_db", num(m.qsnr_db)},
+          {"max_abs_err", num(m.max_abs_err)},
+          {"cosine", num(m.cosine)},
           {"rel_fro", num(m.rel_fro)}};
 }
 
@@ -75,7 +80,8 @@ void print_stats(std::ostream& out, const std::string& what, const quant::Tensor
       << fixed(100.0 * s.outlier_fraction, 3) << "%";
   if (!s.outlier_channels.empty()) {
     out << "  channels";
-    for (size_t i = 0; i < s.outlier_channels.size() && i < 8; ++i) out << " " << s.outlier_channels[i];
+    for (size_t i = 0; i < s.outlier_channels.size() && i < 8; ++i)
+      out << " " << s.outlier_channels[i];
     if (s.outlier_channels.size() > 8) out << " ...";
   }
   out << "\n";
@@ -87,7 +93,8 @@ int cmd_quant(const std::vector<std::string>& args, std::ostream& out, std::ostr
   (void)err;
   po::options_description desc(
       "qarch quant: quantize a tensor in several formats and report the error against FP32\n\n"
-      "usage: qarch quant [--input T.npy | T.safetensors[:name]] [--weight W...] [--formats LIST]\n\n"
+      "usage: qarch quant [--input T.npy | T.safetensors[:name]] [--weight W...] [--formats "
+      "LIST]\n\n"
       "With no --input, a built-in demo tensor with LLM-like outliers is used (and a demo weight\n"
       "for the layer-output error). The tensor's last axis is the reduction axis along which\n"
       "blocks and pairs run; --axis picks another one.\n\noptions");
@@ -102,7 +109,8 @@ int cmd_quant(const std::vector<std::string>& args, std::ostream& out, std::ostr
       "weight tensor [N, K] for the layer-output error of Y = X W^T (same file syntax)")(
       "formats,f", po::value(&formats)->default_value(formats),
       "comma-separated format specs (name[:key=value...]) or 'all'; see `qarch formats`")(
-      "axis", po::value(&axis)->default_value(axis), "reduction axis of the input (negative counts from the end)")(
+      "axis", po::value(&axis)->default_value(axis),
+      "reduction axis of the input (negative counts from the end)")(
       "sample-rows", po::value(&sample_rows)->default_value(sample_rows),
       "rows of X used for the layer-output error (0 = all)")(
       "int16-as-bf16", po::bool_switch(&bf16),
@@ -143,8 +151,8 @@ int cmd_quant(const std::vector<std::string>& args, std::ostream& out, std::ostr
                 " NaN/Inf values; quantization error against FP32 is undefined for them");
   }
   if (!w.data.empty() && w.cols() != x.cols()) {
-    throw Error(w_name + ": weight has K = " + std::to_string(w.cols()) + " but the input has K = " +
-                std::to_string(x.cols()) + " (weights are [N, K])");
+    throw Error(w_name + ": weight has K = " + std::to_string(w.cols()) +
+                " but the input has K = " + std::to_string(x.cols()) + " (weights are [N, K])");
   }
 
   std::vector<std::string> specs;
@@ -162,11 +170,14 @@ int cmd_quant(const std::vector<std::string>& args, std::ostream& out, std::ostr
   if (!w.data.empty()) {
     result["weight"] = {{"name", w_name}, {"stats", stats_json(quant::tensor_stats(w))}};
   }
+  size_t name_w = 8;
+  for (const auto& f : fmts) name_w = std::max(name_w, f->name().size() + 2);
+  const int nw = static_cast<int>(name_w);
   if (!json) {
     print_stats(out, x_name, xs);
     if (!w.data.empty()) print_stats(out, w_name, quant::tensor_stats(w));
     out << "\n"
-        << std::left << std::setw(34) << "format" << std::right << std::setw(8) << "bits/el"
+        << std::left << std::setw(nw) << "format" << std::right << std::setw(8) << "bits/el"
         << std::setw(10) << "QSNR dB" << std::setw(12) << "MSE" << std::setw(12) << "max|err|"
         << std::setw(10) << "cosine";
     if (!w.data.empty()) out << std::setw(12) << "Y QSNR dB";
@@ -186,7 +197,7 @@ int cmd_quant(const std::vector<std::string>& args, std::ostream& out, std::ostr
     }
     rows.push_back(row);
     if (!json) {
-      out << std::left << std::setw(34) << f->name() << std::right << std::setw(8)
+      out << std::left << std::setw(nw) << f->name() << std::right << std::setw(8)
           << fixed(e.bits_per_element(), 3) << std::setw(10) << fixed(m.qsnr_db, 2) << std::setw(12)
           << sci(m.mse) << std::setw(12) << sci(m.max_abs_err) << std::setw(10)
           << fixed(m.cosine, 5);
@@ -201,7 +212,8 @@ int cmd_quant(const std::vector<std::string>& args, std::ostream& out, std::ostr
 
 int cmd_formats(const std::vector<std::string>& args, std::ostream& out, std::ostream& err) {
   (void)err;
-  po::options_description desc("qarch formats: list every number format, its options and source\n\noptions");
+  po::options_description desc(
+      "qarch formats: list every number format, its options and source\n\noptions");
   bool json = false;
   desc.add_options()("help,h", "print this help")("json", po::bool_switch(&json), "print JSON");
   po::variables_map vm;
@@ -216,7 +228,9 @@ int cmd_formats(const std::vector<std::string>& args, std::ostream& out, std::os
   if (json) {
     nlohmann::json j = nlohmann::json::array();
     for (const auto& f : all) {
-      j.push_back({{"name", f.name}, {"options", f.options}, {"description", f.description},
+      j.push_back({{"name", f.name},
+                   {"options", f.options},
+                   {"description", f.description},
                    {"canonical", quant::make_format(f.name)->name()}});
     }
     out << j.dump(2) << "\n";
@@ -225,7 +239,8 @@ int cmd_formats(const std::vector<std::string>& args, std::ostream& out, std::os
   out << "Format specs are name[:key=value...], e.g. mxfp4:block=16:round=away.\n\n";
   for (const auto& f : all) {
     out << std::left << std::setw(12) << f.name << f.description << "\n"
-        << std::setw(12) << "" << "options: " << (f.options.empty() ? "(none)" : f.options) << "\n";
+        << std::setw(12) << ""
+        << "options: " << (f.options.empty() ? "(none)" : f.options) << "\n";
   }
   return 0;
 }

@@ -64,6 +64,9 @@ TEST(MakeFormat, EveryCatalogueNameRoundTripsThroughItsCanonicalName) {
     const auto f = make_format(info.name);
     const auto g = make_format(f->name());
     EXPECT_EQ(f->name(), g->name()) << info.name;
+    // Canonical names list every option, sorted by key (FormatSpec::str()).
+    EXPECT_EQ(f->name(), FormatSpec::parse(f->name()).str()) << info.name;
+    EXPECT_EQ(FormatSpec::parse(f->name()).name, info.name);
     EXPECT_FALSE(info.description.empty()) << info.name;
   }
 }
@@ -99,8 +102,8 @@ TEST(Packing, RandomRoundTripAllWidths) {
 }
 
 // Hand-built decoded operands: K = 4, two scale groups of 2 along K.
-DecodedTensor tiny(std::vector<int32_t> mant, std::vector<uint8_t> shift,
-                   std::vector<int32_t> exps, std::vector<float> muls) {
+DecodedTensor tiny(std::vector<int32_t> mant, std::vector<uint8_t> shift, std::vector<int32_t> exps,
+                   std::vector<float> muls) {
   DecodedTensor d;
   d.resize(1, 4, 1, 2);
   d.mant = std::move(mant);

@@ -91,7 +91,8 @@ class Format {
  public:
   virtual ~Format() = default;
 
-  /// Canonical spec string, including every option's value ("mxfp4:block=32:round=even").
+  /// Canonical spec string: every option with its value, sorted by key, as FormatSpec::str()
+  /// prints it ("mxfp4:block=32:round=even"); make_format(name()) rebuilds the same format.
   virtual std::string name() const = 0;
 
   /// Encodes x[rows * cols] (row-major). Throws qarch::Error for inputs the format cannot

@@ -1,0 +1,111 @@
+// The qarch command line, run in-process: exit codes, help, errors that name the problem,
+// and the quant command's table and JSON on the built-in demo tensors.
+#include <gtest/gtest.h>
+
+#include <nlohmann/json.hpp>
+#include <sstream>
+
+#include "qarch/quant/error.h"
+#include "qarch/sim/cli.h"
+#include "qarch/sim/tensor_source.h"
+
+namespace qarch::sim {
+namespace {
+
+struct Result {
+  int code;
+  std::string out, err;
+};
+
+Result run_cli(std::vector<std::string> args) {
+  args.insert(args.begin(), "qarch");
+  std::ostringstream out, err;
+  const int code = run(args, out, err);
+  return {code, out.str(), err.str()};
+}
+
+TEST(Cli, HelpAndVersion) {
+  const Result r = run_cli({"--help"});
+  EXPECT_EQ(r.code, 0);
+  EXPECT_NE(r.out.find("quant"), std::string::npos);
+  EXPECT_EQ(run_cli({}).code, 0);
+  EXPECT_NE(run_cli({"--version"}).out.find("qarch "), std::string::npos);
+  const Result q = run_cli({"quant", "--help"});
+  EXPECT_EQ(q.code, 0);
+  EXPECT_NE(q.out.find("--formats"), std::string::npos);
+}
+
+TEST(Cli, UnknownCommandAndOptionAreUsageErrors) {
+  const Result r = run_cli({"frobnicate"});
+  EXPECT_EQ(r.code, 2);
+  EXPECT_NE(r.err.find("unknown command 'frobnicate'"), std::string::npos);
+  const Result o = run_cli({"quant", "--formatz", "int8"});
+  EXPECT_EQ(o.code, 2);
+  EXPECT_NE(o.err.find("formatz"), std::string::npos) << o.err;
+}
+
+TEST(Cli, BadFormatSpecNamesTheOption) {
+  const Result r = run_cli({"quant", "--formats", "e4m3:scale=sometimes"});
+  EXPECT_EQ(r.code, 2);
+  EXPECT_NE(r.err.find("option 'scale'"), std::string::npos) << r.err;
+  const Result u = run_cli({"quant", "--formats", "e9m9"});
+  EXPECT_EQ(u.code, 2);
+  EXPECT_NE(u.err.find("unknown format 'e9m9'"), std::string::npos) << u.err;
+}
+
+TEST(Cli, QuantDemoTableHasOneRowPerFormat) {
+  const Result r = run_cli({"quant", "--formats", "e4m3:scale=tensor,fp16"});
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_NE(r.out.find("demo activations: [256, 1024]"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("e4m3:overflow=sat:round=even:scale=tensor"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("fp16:overflow=sat:round=even:scale=none"), std::string::npos) << r.out;
+}
+
+TEST(Cli, QuantJsonIsParseableAndOrdered) {
+  const Result r = run_cli({"quant", "--formats", "fp16,e2m1:scale=row", "--json"});
+  ASSERT_EQ(r.code, 0) << r.err;
+  const auto j = nlohmann::json::parse(r.out);
+  ASSERT_EQ(j["formats"].size(), 2u);
+  // FP16 keeps far more of the signal than row-scaled FP4; both have a layer-output error.
+  const double q16 = j["formats"][0]["qsnr_db"], q4 = j["formats"][1]["qsnr_db"];
+  EXPECT_GT(q16, 60.0);
+  EXPECT_LT(q4, 30.0);
+  EXPECT_GT(q16, q4);
+  EXPECT_TRUE(j["formats"][1].contains("layer_output"));
+  EXPECT_EQ(j["input"]["stats"]["rows"], 256);
+  // The demo's planted outlier channels are found.
+  const auto ch = j["input"]["stats"]["outlier_channels"].get<std::vector<int64_t>>();
+  EXPECT_NE(std::find(ch.begin(), ch.end(), 777), ch.end());
+  EXPECT_NE(std::find(ch.begin(), ch.end(), 200), ch.end());
+}
+
+TEST(Cli, WeightWithoutInputIsAnError) {
+  const Result r = run_cli({"quant", "--weight", "w.npy"});
+  EXPECT_EQ(r.code, 2);
+  EXPECT_NE(r.err.find("--weight needs --input"), std::string::npos);
+}
+
+TEST(Cli, FormatsListsTheCatalogue) {
+  const Result r = run_cli({"formats"});
+  ASSERT_EQ(r.code, 0);
+  EXPECT_NE(r.out.find("e2m1"), std::string::npos);
+  const auto j = nlohmann::json::parse(run_cli({"formats", "--json"}).out);
+  EXPECT_GE(j.size(), 7u);
+}
+
+TEST(TensorSource, MoveAxisLast) {
+  // [2, 3] with axis 0 -> [3, 2] transposed.
+  const quant::Tensor t({2, 3}, {1, 2, 3, 4, 5, 6});
+  const quant::Tensor m = move_axis_last(t, 0, "--axis");
+  EXPECT_EQ(m.shape, (std::vector<int64_t>{3, 2}));
+  EXPECT_EQ(m.data, (std::vector<float>{1, 4, 2, 5, 3, 6}));
+  // [2, 2, 2] axis 1 -> [2, 2, 2] with the middle axis last.
+  const quant::Tensor c({2, 2, 2}, {0, 1, 2, 3, 4, 5, 6, 7});
+  EXPECT_EQ(move_axis_last(c, 1, "a").data, (std::vector<float>{0, 2, 1, 3, 4, 6, 5, 7}));
+  EXPECT_EQ(move_axis_last(c, -1, "a").data, c.data);
+  EXPECT_THROW(move_axis_last(c, 3, "a"), Error);
+  EXPECT_THROW(move_axis_last(c, -4, "a"), Error);
+}
+
+}  // namespace
+}  // namespace qarch::sim
