@@ -19,7 +19,7 @@ namespace qarch::quant {
 struct DecodedTensor {
   int64_t rows = 0;
   int64_t cols = 0;
-  std::vector<int32_t> mant;   ///< signed integer significand, rows * cols, row-major
+  std::vector<int32_t> mant;   ///< signed integer significand, |mant| < 2^24, row-major
   std::vector<uint8_t> shift;  ///< left shift of each element (its exponent), rows * cols
 
   int64_t group_rows = 1;          ///< scale group extent along rows
