@@ -10,6 +10,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstring>
 #include <limits>
 #include <numeric>
 #include <sstream>
@@ -32,6 +33,22 @@ std::string element_name(const Tensor& t, int64_t i) {
   const int64_t c = t.cols();
   os << "element " << i << " (row " << i / c << ", col " << i % c << ")";
   return os.str();
+}
+
+// Index of the first NaN/Inf in x[0, n), or -1. A branch-free counting pass first (it
+// vectorizes: an exponent field of all ones marks NaN/Inf), the scalar search only on failure.
+int64_t first_non_finite(const float* x, int64_t n) {
+  int64_t bad = 0;
+  for (int64_t i = 0; i < n; ++i) {
+    uint32_t b;
+    std::memcpy(&b, x + i, sizeof b);
+    bad += (b & 0x7f800000u) == 0x7f800000u;
+  }
+  if (bad == 0) return -1;
+  for (int64_t i = 0; i < n; ++i) {
+    if (!std::isfinite(x[i])) return i;
+  }
+  return -1;
 }
 
 bool is_pow2(int64_t n) {
@@ -86,25 +103,29 @@ inline void pass2(float* __restrict p0, float* __restrict p1, int64_t h, float s
   }
 }
 
-// Stages h = 1, 2, 4 on every 8-element chunk of v[0, n), n a multiple of 8.
+// Stages h = 1, 2, 4 on every 8-element chunk of v[0, n), n a multiple of 8, after multiplying
+// by signs[0, n) if given (exact: +-1).
 template <bool kScale>
-void first_pass8(float* v, int64_t n, float scale) {
+void first_pass8(float* v, int64_t n, const float* signs, float scale) {
 #if QARCH_FWHT_SSE
+  // One shuffle per stage and register: with t = the partner lanes and x' = x with the lanes
+  // that take the difference negated, t + x' = [x0 + x1, x0 - x1, ...] (IEEE addition is
+  // commutative and a + (-b) == a - b exactly).
   const __m128 neg_odd = _mm_castsi128_ps(_mm_set_epi32(INT32_MIN, 0, INT32_MIN, 0));  // lanes 1,3
   const __m128 neg_hi = _mm_castsi128_ps(_mm_set_epi32(INT32_MIN, INT32_MIN, 0, 0));   // lanes 2,3
   const __m128 vs = _mm_set1_ps(scale);
   for (int64_t i = 0; i < n; i += 8) {
     __m128 a = _mm_loadu_ps(v + i), b = _mm_loadu_ps(v + i + 4);
-    // h = 1: [x0 + x1, x0 - x1, x2 + x3, x2 - x3] = [x0, x0, x2, x2] + [x1, -x1, x3, -x3].
-    a = _mm_add_ps(_mm_shuffle_ps(a, a, _MM_SHUFFLE(2, 2, 0, 0)),
-                   _mm_xor_ps(_mm_shuffle_ps(a, a, _MM_SHUFFLE(3, 3, 1, 1)), neg_odd));
-    b = _mm_add_ps(_mm_shuffle_ps(b, b, _MM_SHUFFLE(2, 2, 0, 0)),
-                   _mm_xor_ps(_mm_shuffle_ps(b, b, _MM_SHUFFLE(3, 3, 1, 1)), neg_odd));
-    // h = 2: [y0 + y2, y1 + y3, y0 - y2, y1 - y3] = [y0, y1, y0, y1] + [y2, y3, -y2, -y3].
-    a = _mm_add_ps(_mm_shuffle_ps(a, a, _MM_SHUFFLE(1, 0, 1, 0)),
-                   _mm_xor_ps(_mm_shuffle_ps(a, a, _MM_SHUFFLE(3, 2, 3, 2)), neg_hi));
-    b = _mm_add_ps(_mm_shuffle_ps(b, b, _MM_SHUFFLE(1, 0, 1, 0)),
-                   _mm_xor_ps(_mm_shuffle_ps(b, b, _MM_SHUFFLE(3, 2, 3, 2)), neg_hi));
+    if (signs) {
+      a = _mm_mul_ps(a, _mm_loadu_ps(signs + i));
+      b = _mm_mul_ps(b, _mm_loadu_ps(signs + i + 4));
+    }
+    // h = 1: [x1, x0, x3, x2] + [x0, -x1, x2, -x3].
+    a = _mm_add_ps(_mm_shuffle_ps(a, a, _MM_SHUFFLE(2, 3, 0, 1)), _mm_xor_ps(a, neg_odd));
+    b = _mm_add_ps(_mm_shuffle_ps(b, b, _MM_SHUFFLE(2, 3, 0, 1)), _mm_xor_ps(b, neg_odd));
+    // h = 2: [y2, y3, y0, y1] + [y0, y1, -y2, -y3].
+    a = _mm_add_ps(_mm_shuffle_ps(a, a, _MM_SHUFFLE(1, 0, 3, 2)), _mm_xor_ps(a, neg_hi));
+    b = _mm_add_ps(_mm_shuffle_ps(b, b, _MM_SHUFFLE(1, 0, 3, 2)), _mm_xor_ps(b, neg_hi));
     // h = 4: between the two registers.
     __m128 lo = _mm_add_ps(a, b), hi = _mm_sub_ps(a, b);
     if (kScale) lo = _mm_mul_ps(lo, vs), hi = _mm_mul_ps(hi, vs);
@@ -112,6 +133,9 @@ void first_pass8(float* v, int64_t n, float scale) {
     _mm_storeu_ps(v + i + 4, hi);
   }
 #else
+  if (signs) {
+    for (int64_t i = 0; i < n; ++i) v[i] *= signs[i];
+  }
   for (int64_t i = 0; i < n; i += 8) {
     float* p = v + i;
     pass8<kScale>(p, p + 1, p + 2, p + 3, p + 4, p + 5, p + 6, p + 7, 1, scale);
@@ -154,20 +178,27 @@ void later_passes(float* v, int64_t n, int64_t h0, float scale) {
   }
 }
 
-// Unchecked FWHT of v[0, n), n a power of two.
-void fwht_kernel(float* v, int64_t n) {
-  if (n <= 1) return;
-  const float scale = static_cast<float>(1.0 / std::sqrt(static_cast<double>(n)));
+// The orthonormal scale of H_n: FP32 1/sqrt(n) (exact for n = 4^k).
+float fwht_scale(int64_t n) {
+  return static_cast<float>(1.0 / std::sqrt(static_cast<double>(n)));
+}
+
+// Unchecked FWHT of v[0, n) after multiplying by signs[0, n) (if not null); n a power of two,
+// scale = fwht_scale(n) (hoisted out: rotations call this once per block).
+void fwht_kernel(float* v, int64_t n, const float* signs, float scale) {
   if (n < 8) {
-    // n = 2 or 4: the fused passes handle them (the last pass scales).
-    later_passes(v, n, 1, scale);
+    if (signs) {
+      for (int64_t i = 0; i < n; ++i) v[i] *= signs[i];
+    }
+    // n = 2 or 4: the fused passes handle them (the last pass scales); n = 1: nothing to do.
+    if (n > 1) later_passes(v, n, 1, scale);
     return;
   }
   if (n == 8) {
-    first_pass8<true>(v, n, scale);
+    first_pass8<true>(v, n, signs, scale);
     return;
   }
-  first_pass8<false>(v, n, 1.0f);
+  first_pass8<false>(v, n, signs, 1.0f);
   later_passes(v, n, 8, scale);
 }
 
@@ -217,12 +248,11 @@ void scale_columns(Tensor& t, const std::vector<float>& s, bool divide, const st
       for (int64_t j = 0; j < k; ++j) p[j] = p[j] * sp[j];
     }
   }
-  for (int64_t i = 0; i < t.numel(); ++i) {
-    if (!std::isfinite(t.data[i])) {
-      throw Error(what + ": " + operand + " " + element_name(t, i) +
-                  " overflows FP32 after smoothing (s[" + std::to_string(i % k) + "] too " +
-                  (divide ? "small" : "large") + ")");
-    }
+  const int64_t i = first_non_finite(t.data.data(), t.numel());
+  if (i >= 0) {
+    throw Error(what + ": " + operand + " " + element_name(t, i) +
+                " overflows FP32 after smoothing (s[" + std::to_string(i % k) + "] too " +
+                (divide ? "small" : "large") + ")");
   }
 }
 
@@ -243,11 +273,10 @@ void check_operand(const Tensor& t, const std::string& what, const std::string& 
   if (t.numel() == 0) {
     throw Error(what + ": " + operand + " is empty (shape " + t.shape_string() + ")");
   }
-  for (int64_t i = 0; i < t.numel(); ++i) {
-    if (!std::isfinite(t.data[i])) {
-      throw Error(what + ": " + operand + " " + element_name(t, i) + " is " +
-                  (std::isnan(t.data[i]) ? "NaN" : "Inf"));
-    }
+  const int64_t i = first_non_finite(t.data.data(), t.numel());
+  if (i >= 0) {
+    throw Error(what + ": " + operand + " " + element_name(t, i) + " is " +
+                (std::isnan(t.data[i]) ? "NaN" : "Inf"));
   }
 }
 
@@ -262,8 +291,9 @@ void check_linear_pair(const Tensor& x, const Tensor& w, const std::string& what
 
 // ---- 1. smoothing ------------------------------------------------------------------------------
 
-std::vector<float> column_absmax(const Tensor& t, const std::string& operand) {
-  check_operand(t, "column_absmax", operand);
+namespace {
+// column_absmax without the validation (callers validated already).
+std::vector<float> absmax_unchecked(const Tensor& t) {
   const int64_t k = t.cols();
   std::vector<float> m(static_cast<size_t>(k), 0.0f);
   for (int64_t r = 0; r < t.rows(); ++r) {
@@ -271,6 +301,12 @@ std::vector<float> column_absmax(const Tensor& t, const std::string& operand) {
     for (int64_t j = 0; j < k; ++j) m[j] = std::max(m[j], std::fabs(p[j]));
   }
   return m;
+}
+}  // namespace
+
+std::vector<float> column_absmax(const Tensor& t, const std::string& operand) {
+  check_operand(t, "column_absmax", operand);
+  return absmax_unchecked(t);
 }
 
 std::vector<float> smoothing_scales(const std::vector<float>& x_absmax,
@@ -314,7 +350,7 @@ void apply_smoothing(Tensor& x, Tensor& w, const std::vector<float>& s) {
 SmoothResult smooth(const Tensor& x, const Tensor& w, const SmoothOptions& opts) {
   check_linear_pair(x, w, "smooth");
   check_smooth_options(opts);
-  SmoothResult r{x, w, smoothing_scales(column_absmax(x, "X"), column_absmax(w, "W"), opts)};
+  SmoothResult r{x, w, smoothing_scales(absmax_unchecked(x), absmax_unchecked(w), opts)};
   scale_columns(r.x, r.s, true, "smooth", "X");
   scale_columns(r.w, r.s, false, "smooth", "W");
   return r;
@@ -337,7 +373,7 @@ void fwht(float* v, int64_t n) {
   if (!is_pow2(n)) {
     throw Error("fwht: length " + std::to_string(n) + " is not a power of two");
   }
-  fwht_kernel(v, n);
+  fwht_kernel(v, n, nullptr, fwht_scale(n));
 }
 
 HadamardRotation::HadamardRotation(int64_t k, const HadamardOptions& opts)
@@ -352,20 +388,21 @@ HadamardRotation::HadamardRotation(int64_t k, const HadamardOptions& opts)
 
 void HadamardRotation::rotate_rows(float* data, int64_t rows) const {
   const float* sg = signs_.empty() ? nullptr : signs_.data();
+  const float scale = fwht_scale(block_);
   for (int64_t r = 0; r < rows; ++r) {
     float* p = data + r * k_;
-    if (sg) {
-      for (int64_t j = 0; j < k_; ++j) p[j] *= sg[j];
+    for (int64_t b = 0; b < k_; b += block_) {
+      fwht_kernel(p + b, block_, sg ? sg + b : nullptr, scale);
     }
-    for (int64_t b = 0; b < k_; b += block_) fwht_kernel(p + b, block_);
   }
 }
 
 void HadamardRotation::unrotate_rows(float* data, int64_t rows) const {
   const float* sg = signs_.empty() ? nullptr : signs_.data();
+  const float scale = fwht_scale(block_);
   for (int64_t r = 0; r < rows; ++r) {
     float* p = data + r * k_;
-    for (int64_t b = 0; b < k_; b += block_) fwht_kernel(p + b, block_);
+    for (int64_t b = 0; b < k_; b += block_) fwht_kernel(p + b, block_, nullptr, scale);
     if (sg) {
       for (int64_t j = 0; j < k_; ++j) p[j] *= sg[j];
     }
@@ -753,7 +790,7 @@ TransformedPair TransformPipeline::run(const Tensor& x, const Tensor& w) const {
   for (const StepSpec& st : steps_) {
     if (st.kind == AxisTransform::Step::Kind::kSmooth) {
       std::vector<float> s =
-          smoothing_scales(column_absmax(r.x, "X"), column_absmax(r.w, "W"), st.smooth);
+          smoothing_scales(absmax_unchecked(r.x), absmax_unchecked(r.w), st.smooth);
       scale_columns(r.x, s, true, "transform pipeline", "X");
       scale_columns(r.w, s, false, "transform pipeline", "W");
       r.transform.add_smoothing(std::move(s));
