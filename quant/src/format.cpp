@@ -22,7 +22,7 @@ std::string trim(const std::string& s) {
 }
 }  // namespace
 
-FormatSpec FormatSpec::parse(const std::string& text) {
+FormatSpec FormatSpec::parse(const std::string& text, const std::string& kind) {
   FormatSpec spec;
   std::stringstream ss(text);
   std::string part;
@@ -31,21 +31,21 @@ FormatSpec FormatSpec::parse(const std::string& text) {
     part = trim(part);
     if (first) {
       spec.name = lower(part);
-      if (spec.name.empty()) throw Error("format spec '" + text + "': empty format name");
+      if (spec.name.empty()) throw Error(kind + " spec '" + text + "': empty " + kind + " name");
       first = false;
       continue;
     }
     const auto eq = part.find('=');
     if (eq == std::string::npos || eq == 0 || eq + 1 == part.size()) {
-      throw Error("format spec '" + text + "': option '" + part + "' is not key=value");
+      throw Error(kind + " spec '" + text + "': option '" + part + "' is not key=value");
     }
     const std::string key = lower(trim(part.substr(0, eq)));
     if (spec.options.count(key)) {
-      throw Error("format spec '" + text + "': option '" + key + "' given twice");
+      throw Error(kind + " spec '" + text + "': option '" + key + "' given twice");
     }
     spec.options[key] = trim(part.substr(eq + 1));
   }
-  if (first) throw Error("format spec is empty");
+  if (first) throw Error(kind + " spec is empty");
   return spec;
 }
 
@@ -56,7 +56,7 @@ std::string FormatSpec::str() const {
 }
 
 void FormatOptions::fail(const std::string& key, const std::string& problem) const {
-  throw Error("format '" + spec_.str() + "': option '" + key + "': " + problem);
+  throw Error(kind_ + " '" + spec_.str() + "': option '" + key + "': " + problem);
 }
 
 const std::string* FormatOptions::find(const std::string& key) {
@@ -135,7 +135,7 @@ void FormatOptions::finish() const {
   if (unknown.empty()) return;
   std::string known;
   for (const auto& k : used_) known += (known.empty() ? "" : ", ") + k;
-  throw Error("format '" + spec_.str() + "': unknown option " + unknown +
+  throw Error(kind_ + " '" + spec_.str() + "': unknown option " + unknown +
               (known.empty() ? " (it takes no options)" : " (known: " + known + ")"));
 }
 

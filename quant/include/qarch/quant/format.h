@@ -11,6 +11,7 @@
 #include <memory>
 #include <set>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "qarch/quant/decoded.h"
@@ -25,16 +26,20 @@ struct FormatSpec {
   std::map<std::string, std::string> options;
 
   /// Parses text; throws qarch::Error on malformed text (empty name, "key" without "=").
-  static FormatSpec parse(const std::string& text);
+  /// `kind` names what is parsed in error messages ("format", "transform"): the same
+  /// "name:key=value" syntax also spells the steps of a transform pipeline (transforms.h).
+  static FormatSpec parse(const std::string& text, const std::string& kind = "format");
   /// Canonical text: name, then options sorted by key.
   std::string str() const;
 };
 
 /// Reads a FormatSpec's options with types and defaults, remembering which keys were used, so
-/// that finish() can reject typos ("format 'mxfp4': unknown option 'blok'").
+/// that finish() can reject typos ("format 'mxfp4': unknown option 'blok'"). `kind` is the
+/// noun messages use for the spec ("format", or "transform" for transforms.h).
 class FormatOptions {
  public:
-  explicit FormatOptions(const FormatSpec& spec) : spec_(spec) {}
+  explicit FormatOptions(const FormatSpec& spec, std::string kind = "format")
+      : spec_(spec), kind_(std::move(kind)) {}
   int64_t get_int(const std::string& key, int64_t def, int64_t lo, int64_t hi);
   double get_double(const std::string& key, double def, double lo, double hi);
   bool get_bool(const std::string& key, bool def);
@@ -50,6 +55,7 @@ class FormatOptions {
   [[noreturn]] void fail(const std::string& key, const std::string& problem) const;
   const std::string* find(const std::string& key);
   const FormatSpec& spec_;
+  std::string kind_;
   std::set<std::string> used_;
 };
 
