@@ -11,6 +11,7 @@
 #include "qarch/quant/error.h"
 #include "qarch/quant/format.h"
 #include "qarch/quant/metrics.h"
+#include "qarch/quant/transforms.h"
 #include "qarch/sim/commands.h"
 #include "qarch/sim/demo_tensors.h"
 #include "qarch/sim/tensor_source.h"
@@ -98,7 +99,7 @@ int cmd_quant(const std::vector<std::string>& args, std::ostream& out, std::ostr
       "With no --input, a built-in demo tensor with LLM-like outliers is used (and a demo weight\n"
       "for the layer-output error). The tensor's last axis is the reduction axis along which\n"
       "blocks and pairs run; --axis picks another one.\n\noptions");
-  std::string input, weight, formats = "all";
+  std::string input, weight, formats = "all", transform;
   int axis = -1;
   int64_t sample_rows = 256;
   uint64_t seed = 1;
@@ -111,6 +112,9 @@ int cmd_quant(const std::vector<std::string>& args, std::ostream& out, std::ostr
       "comma-separated format specs (name[:key=value...]) or 'all'; see `qarch formats`")(
       "axis", po::value(&axis)->default_value(axis),
       "reduction axis of the input (negative counts from the end)")(
+      "transform,t", po::value(&transform),
+      "outlier transforms applied to (X, W) before quantizing, e.g. "
+      "'smooth:alpha=0.5,hadamard' (needs a weight; metrics are then of the transformed X)")(
       "sample-rows", po::value(&sample_rows)->default_value(sample_rows),
       "rows of X used for the layer-output error (0 = all)")(
       "int16-as-bf16", po::bool_switch(&bf16),
@@ -155,6 +159,17 @@ int cmd_quant(const std::vector<std::string>& args, std::ostream& out, std::ostr
                 " but the input has K = " + std::to_string(x.cols()) + " (weights are [N, K])");
   }
 
+  const quant::TransformPipeline pipeline =
+      transform.empty() ? quant::TransformPipeline() : quant::TransformPipeline::parse(transform);
+  if (!pipeline.empty()) {
+    if (w.data.empty()) throw Error("--transform needs a weight tensor (--weight)");
+    quant::TransformedPair tp = pipeline.run(x, w);
+    x = std::move(tp.x);
+    w = std::move(tp.w);
+    x_name += " (transformed)";
+    w_name += " (transformed)";
+  }
+
   std::vector<std::string> specs;
   if (formats == "all") {
     for (const auto& f : quant::list_formats()) specs.push_back(f.name);
@@ -166,7 +181,8 @@ int cmd_quant(const std::vector<std::string>& args, std::ostream& out, std::ostr
   for (const auto& s : specs) fmts.push_back(quant::make_format(s));  // fail before any work
 
   const quant::TensorStats xs = quant::tensor_stats(x);
-  nlohmann::json result = {{"input", {{"name", x_name}, {"stats", stats_json(xs)}}}};
+  nlohmann::json result = {{"input", {{"name", x_name}, {"stats", stats_json(xs)}}},
+                           {"transform", pipeline.str()}};
   if (!w.data.empty()) {
     result["weight"] = {{"name", w_name}, {"stats", stats_json(quant::tensor_stats(w))}};
   }
@@ -174,6 +190,7 @@ int cmd_quant(const std::vector<std::string>& args, std::ostream& out, std::ostr
   for (const auto& f : fmts) name_w = std::max(name_w, f->name().size() + 2);
   const int nw = static_cast<int>(name_w);
   if (!json) {
+    if (!pipeline.empty()) out << "transform: " << pipeline.str() << "\n";
     print_stats(out, x_name, xs);
     if (!w.data.empty()) print_stats(out, w_name, quant::tensor_stats(w));
     out << "\n"

@@ -79,6 +79,23 @@ TEST(Cli, QuantJsonIsParseableAndOrdered) {
   EXPECT_NE(std::find(ch.begin(), ch.end(), 200), ch.end());
 }
 
+TEST(Cli, HadamardTransformRaisesFp4QsnrOnTheDemo) {
+  const auto plain =
+      nlohmann::json::parse(run_cli({"quant", "--formats", "e2m1:scale=row", "--json"}).out);
+  const Result r =
+      run_cli({"quant", "--formats", "e2m1:scale=row", "--transform", "hadamard:seed=3", "--json"});
+  ASSERT_EQ(r.code, 0) << r.err;
+  const auto rot = nlohmann::json::parse(r.out);
+  EXPECT_EQ(rot["transform"], "hadamard:max_block=0:seed=3:signs=true");
+  // Rotation spreads the outlier channels: the layer output error must drop by several dB.
+  const double before = plain["formats"][0]["layer_output"]["qsnr_db"];
+  const double after = rot["formats"][0]["layer_output"]["qsnr_db"];
+  EXPECT_GT(after, before + 3.0) << before << " -> " << after;
+  const Result bad = run_cli({"quant", "--transform", "rotate"});
+  EXPECT_EQ(bad.code, 2);
+  EXPECT_NE(bad.err.find("unknown transform 'rotate'"), std::string::npos) << bad.err;
+}
+
 TEST(Cli, WeightWithoutInputIsAnError) {
   const Result r = run_cli({"quant", "--weight", "w.npy"});
   EXPECT_EQ(r.code, 2);
