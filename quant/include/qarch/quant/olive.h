@@ -79,7 +79,7 @@ extern const OvpType kOvp8E2M5;  ///< int8 + E2M5 abfloat, bias 2 (olive8:outlie
 
 /// Which element survives when both elements of a pair are outliers.
 enum class OvpVictim {
-  kLarger,  ///< keep the larger |x| (paper; equal magnitudes keep the even element)
+  kLarger,  ///< keep the larger |x| / s (paper; equal values keep the even element)
   kEven,    ///< keep the even element 2k (the authors' public code)
 };
 
