@@ -17,19 +17,24 @@
 //   (7 for bits=4); if T = 0, s = (k-th largest |x|) / O with O = 2^(outlier_bits-1) - 1; if
 //   that is 0 too, s = 1.
 // - Normal codes: q = round(x / s) (FP32 division, ties away from zero), clamped to [-N, N],
-//   two's complement `bits` wide. Outlier codes: the same q on the SAME step s, clamped to
-//   [-O, O], two's complement outlier_bits wide.
-// Why one step for both: the dense and the sparse units accumulate into the same partial sums
-// (OLAccel section III), so with one step every product is an integer on one scale and the dot
-// product is exact integer arithmetic with a single multiply by s_x * s_w at the end; a separate
-// outlier scale would need a second scaled accumulator per output. The price: outliers are
-// integers on the fine step, so 8-bit outliers saturate at 127 s (about 18x the normal range)
-// while 16-bit ones reach 32767 s.
+//   two's complement `bits` wide.
+// - Outlier codes: integers on the step s * 2^p, O = 2^(outlier_bits-1) - 1:
+//   q = round(ldexp(x / s, -p)) clamped to [-O, O], two's complement outlier_bits wide, where
+//   p >= 0 is the smallest shift (per tensor, at most 40) with round(max |x / s| / 2^p) <= O
+//   over the outliers. p = 0 - the dense step itself - whenever the largest outlier fits:
+//   always in practice with 16-bit outliers (up to 32767 s, 4681x the normal range); with
+//   8-bit outliers (127 s, 18x) LLM outlier channels need p > 0.
+// Why a power-of-two multiple of one step: the dense and the sparse units accumulate into the
+// same partial sums (OLAccel section III). With outliers <p, q> and normals <0, q> on one scale
+// s every product is an integer, (q_x q_w) << (p_x + p_w), and the dot product is exact integer
+// arithmetic with a single multiply by s_x * s_w at the end; an unrelated outlier scale would
+// need a second scaled accumulator per output.
 //
 // Layout: elements = the dense codes of every element (pack_codes, `bits` wide; 0 at outlier
 // positions), followed by one outlier code per outlier (outlier_bits / 8 bytes, little-endian
 // two's complement) in position order; indices = outlier positions (row-major flat index,
-// ascending); fp32 = {s}. decode_operand: <0, q> per element, one group with scale_mul = s.
+// ascending); fp32 = {s}; scales = {p} (one byte). decode: float(q * 2^shift) * s;
+// decode_operand: <0, q> per normal, <p, q> per outlier, one group with scale_mul = s.
 // NaN/Inf inputs raise qarch::Error; tensors of 2^32 or more elements too.
 #include <algorithm>
 #include <cmath>
@@ -41,6 +46,8 @@
 
 namespace qarch::quant {
 namespace {
+
+constexpr int kMaxOutlierShift = 40;  // 15-bit outlier << 40 stays inside an int64
 
 std::string double_text(double d) {
   char buf[64];
@@ -141,8 +148,15 @@ class OlaccelFormat final : public Format {
       }
     }
     if (bits_ != 4) e.elements = pack_codes(codes, rows, cols, bits_);
+    float vmax = 0;
+    for (uint32_t i : e.indices) vmax = std::max(vmax, std::fabs(x[i] / s));
+    int p = 0;
+    while (p < kMaxOutlierShift && std::round(std::ldexp(vmax, -p)) > static_cast<float>(omax())) {
+      ++p;
+    }
+    e.scales = {static_cast<uint8_t>(p)};
     for (uint32_t i : e.indices) {
-      const uint32_t q = static_cast<uint32_t>(round_clamp(x[i] / s, omax()));
+      const uint32_t q = static_cast<uint32_t>(round_clamp(std::ldexp(x[i] / s, -p), omax()));
       for (int b = 0; b < obits_; b += 8) e.elements.push_back(static_cast<uint8_t>(q >> b));
     }
     return e;
@@ -164,8 +178,9 @@ class OlaccelFormat final : public Format {
       const auto q = dense_codes(e);
       for (int64_t i = 0; i < n; ++i) out[i] = static_cast<float>(q[i]) * s;
     }
+    const int64_t mul = int64_t{1} << e.scales[0];
     for (size_t j = 0; j < e.indices.size(); ++j) {
-      out[e.indices[j]] = static_cast<float>(outlier_code(e, j)) * s;
+      out[e.indices[j]] = static_cast<float>(outlier_code(e, j) * mul) * s;
     }
   }
 
@@ -176,7 +191,10 @@ class OlaccelFormat final : public Format {
     if (!d.scale_mul.empty()) d.scale_mul[0] = s;
     const auto q = dense_codes(e);
     for (int64_t i = 0; i < e.rows * e.cols; ++i) d.mant[i] = q[i];
-    for (size_t j = 0; j < e.indices.size(); ++j) d.mant[e.indices[j]] = outlier_code(e, j);
+    for (size_t j = 0; j < e.indices.size(); ++j) {
+      d.mant[e.indices[j]] = outlier_code(e, j);
+      d.shift[e.indices[j]] = e.scales[0];
+    }
     return d;
   }
 
@@ -190,6 +208,10 @@ class OlaccelFormat final : public Format {
     check_encoded(e);
     if (e.fp32.size() != 1 || !std::isfinite(e.fp32[0])) {
       throw Error("encoded '" + name() + "': expected one finite step in fp32");
+    }
+    if (e.scales.size() != 1 || e.scales[0] > kMaxOutlierShift) {
+      throw Error("encoded '" + name() + "': expected one outlier shift byte <= " +
+                  std::to_string(kMaxOutlierShift) + " in scales");
     }
     const int64_t want = dense_bytes(e) + static_cast<int64_t>(e.indices.size()) * (obits_ / 8);
     if (static_cast<int64_t>(e.elements.size()) != want) {
@@ -236,7 +258,7 @@ namespace detail {
 void register_olaccel_formats(Registry& r) {
   r.push_back({{"olaccel", "bits=4 (2..7) frac=0.03 outlier_bits=16|8",
                 "OLAccel dense+sparse split: dense int `bits` codes, the largest frac of values "
-                "as sparse wider integers on the same step (Park et al., ISCA 2018)"},
+                "as sparse wider integers on the step s * 2^p (Park et al., ISCA 2018)"},
                [](FormatOptions& o) -> std::unique_ptr<Format> {
                  const int bits = static_cast<int>(o.get_int("bits", 4, 2, 7));
                  const double frac = o.get_double("frac", 0.03, 0.0, 1.0);

@@ -170,11 +170,12 @@ TEST(Olaccel, HandExampleLayout) {
   const DecodedTensor d = f->decode_operand(e);
   EXPECT_EQ(d.mant, (std::vector<int32_t>{0, 0, 0, 7, -1, 0, 0, 100, -50, 1}));
   EXPECT_EQ(d.scale_mul, std::vector<float>{1.0f});
-  // Storage: 40 dense bits + 2 x 16 outlier bits + 2 x 32 index bits + 32 scale bits.
-  EXPECT_EQ(e.storage_bits(), 40u + 32u + 64u + 32u);
+  EXPECT_EQ(e.scales, std::vector<uint8_t>{0});  // outlier shift p = 0
+  // Storage: 40 dense bits + 2 x 16 outlier bits + 2 x 32 index bits + 32 (s) + 8 (p) bits.
+  EXPECT_EQ(e.storage_bits(), 40u + 32u + 64u + 32u + 8u);
 }
 
-TEST(Olaccel, TiesSaturationAndSelection) {
+TEST(Olaccel, TiesOutlierShiftAndSelection) {
   // frac = 0: no outliers, s = amax / 7 = 1; -3.5 and 2.5 are ties -> away from zero.
   const std::vector<float> a = {7.0f, -3.5f, 2.5f, 0.49f};
   std::vector<float> out(4);
@@ -188,16 +189,28 @@ TEST(Olaccel, TiesSaturationAndSelection) {
   const auto e1 = f1->encode(b.data(), 2, 2);
   EXPECT_EQ(e1.indices, (std::vector<uint32_t>{0, 1}));
   EXPECT_EQ(e1.fp32[0], 5.0f / 7.0f);
-  // 8-bit outliers saturate at 127 s; 16-bit ones do not: [200, 1, -1, 0.5] with frac = 0.25:
-  // k = 1 (200), T = 1 -> s = 1/7; 200 / s = 1400 -> 127 (8-bit) or 1400 (16-bit).
-  const std::vector<float> c = {200.0f, 1.0f, -1.0f, 0.5f};
+  // Outlier step: [201, 7, -7, 0.5] with frac = 0.25: k = 1 (201), T = 7 -> s = 1; 0.5 -> 1 (tie).
+  // 16-bit: 201 fits, p = 0. 8-bit: 201 > 127, p = 1: 201 / 2 = 100.5 -> 101 (tie, away), so
+  // the outlier decodes to <1, 101> = 202.
+  const std::vector<float> c = {201.0f, 7.0f, -7.0f, 0.5f};
   const auto f8 = make_format("olaccel:frac=0.25:outlier_bits=8");
   const auto f16 = make_format("olaccel:frac=0.25");
-  const auto d8 = f8->decode_operand(f8->encode(c.data(), 1, 4));
-  const auto d16 = f16->decode_operand(f16->encode(c.data(), 1, 4));
-  // s = float(1/7) = 0.142857149..., so 0.5 / s = 3.4999998 (FP32) -> 3, not a tie.
-  EXPECT_EQ(d8.mant, (std::vector<int32_t>{127, 7, -7, 3}));
-  EXPECT_EQ(d16.mant, (std::vector<int32_t>{1400, 7, -7, 3}));
+  const auto e8 = f8->encode(c.data(), 1, 4);
+  const auto e16 = f16->encode(c.data(), 1, 4);
+  EXPECT_EQ(e8.scales, std::vector<uint8_t>{1});
+  EXPECT_EQ(e16.scales, std::vector<uint8_t>{0});
+  const auto d8 = f8->decode_operand(e8);
+  const auto d16 = f16->decode_operand(e16);
+  EXPECT_EQ(d8.mant, (std::vector<int32_t>{101, 7, -7, 1}));
+  EXPECT_EQ(d8.shift, (std::vector<uint8_t>{1, 0, 0, 0}));
+  EXPECT_EQ(d16.mant, (std::vector<int32_t>{201, 7, -7, 1}));
+  EXPECT_EQ(d16.shift, (std::vector<uint8_t>{0, 0, 0, 0}));
+  f8->decode(e8, out.data());
+  EXPECT_EQ(out, (std::vector<float>{202.0f, 7.0f, -7.0f, 1.0f}));
+  // s = float(1/7) = 0.142857149...: 0.5 / s = 3.4999998 in FP32 -> 3, not a tie.
+  const std::vector<float> c2 = {200.0f, 1.0f, -1.0f, 0.5f};
+  EXPECT_EQ(f16->decode_operand(f16->encode(c2.data(), 1, 4)).mant,
+            (std::vector<int32_t>{1400, 7, -7, 3}));
   // ~3% outliers at 16 bits with 32-bit positions: 4 + 0.03 * 48 = 5.44 bits per element.
   std::vector<float> x(100 * 100);
   std::mt19937 rng(5);
@@ -205,7 +218,7 @@ TEST(Olaccel, TiesSaturationAndSelection) {
   for (auto& v : x) v = nd(rng);
   const auto e = make_format("olaccel")->encode(x.data(), 100, 100);
   EXPECT_EQ(e.indices.size(), 300u);
-  EXPECT_DOUBLE_EQ(e.bits_per_element(), (10000.0 * 4 + 300 * 48 + 32) / 10000.0);
+  EXPECT_DOUBLE_EQ(e.bits_per_element(), (10000.0 * 4 + 300 * 48 + 32 + 8) / 10000.0);
 }
 
 TEST(Olaccel, Options) {
