@@ -19,6 +19,9 @@ struct FormatFactory {
 };
 using Registry = std::vector<FormatFactory>;
 
-void register_fp_formats(Registry& r);  // fp_formats.cpp: plain FP element casts
+void register_fp_formats(Registry& r);       // fp_formats.cpp: plain FP element casts
+void register_olive_formats(Registry& r);    // olive_formats.cpp: OliVe OVP olive4/olive8
+void register_gobo_formats(Registry& r);     // gobo_format.cpp: GOBO weight dictionary
+void register_olaccel_formats(Registry& r);  // olaccel_format.cpp: OLAccel dense+sparse
 
 }  // namespace qarch::quant::detail

@@ -1,0 +1,482 @@
+// OliVe outlier-victim pair formats: olive4 (int4 + E2M1 abfloat) and olive8 (int8 + E4M3 or
+// E2M5 abfloat). The codec itself is documented in qarch/quant/olive.h.
+//
+// Options:
+//   per=tensor|row        one scale for the tensor (activations, default) or one per row
+//                         (per output channel: weights)
+//   victim=larger|even    which outlier survives in an outlier-outlier pair (paper | authors' code)
+//   scale=<float>         fixed scale s (no search); otherwise the OliVe MSE search
+//                         (olive_search_scale) runs per tensor or per row
+//   outlier=e4m3|e2m5     (olive8 only) abfloat type of the outliers (paper | authors' code)
+//
+// Layout: elements = per row ceil(cols/2) pair units, rows byte-aligned; a unit is one byte
+// (olive4: element 2k in the low nibble) or two bytes (olive8: element 2k first). With odd cols
+// the last element pairs with an implicit zero whose slot is stored (0, or the identifier if
+// the last element is an outlier); so olive8 rows occupy 2 * ceil(cols/2) bytes, one more than
+// pack_codes would give for odd cols. fp32 = the scales (1 for per=tensor, rows for per=row).
+// Quantization: v = |x| / s in FP32 (one correctly rounded division), rounded on the combined
+// grid (ovp_round); decode: float(mant << shift) * s. NaN/Inf inputs raise qarch::Error.
+#include <algorithm>
+#include <cfloat>
+#include <cmath>
+#include <cstdio>
+#include <cstdlib>
+#include <limits>
+
+#include "qarch/quant/error.h"
+#include "qarch/quant/olive.h"
+#include "registry.h"
+
+namespace qarch::quant {
+
+const OvpType kOvp4{"olive4", 4, 2, 1};
+const OvpType kOvp8E4M3{"olive8-e4m3", 8, 4, 3};
+const OvpType kOvp8E2M5{"olive8-e2m5", 8, 2, 5};
+
+namespace {
+
+// The rounding grid of one OvpType in units of s: v < normal_limit rounds to an integer,
+// [normal_limit, outlier_start) to N, above that to the nearest outlier magnitude.
+struct OvpGrid {
+  const OvpType& t;
+  float normal_limit;          // N + 0.5
+  float outlier_start;         // (N + outlier_min) / 2
+  std::vector<float> mids;     // mids[k]: between outlier magnitude codes k+1 and k+2
+  std::vector<int32_t> value;  // value[c]: magnitude of abfloat magnitude code c (c >= 1)
+
+  explicit OvpGrid(const OvpType& type) : t(type) {
+    const int32_t n = t.normal_max();
+    normal_limit = static_cast<float>(n) + 0.5f;
+    // All midpoints are exact in FP32: the grid points are integers below 2^23 and neighbours
+    // >= 2^22 are multiples of 2^19, so their half-sums are integers.
+    outlier_start = static_cast<float>(n + t.outlier_min()) * 0.5f;
+    value.assign(t.identifier(), 0);
+    for (uint32_t c = 1; c < t.identifier(); ++c) value[c] = t.abfloat_magnitude(c);
+    for (uint32_t c = 1; c + 1 < t.identifier(); ++c) {
+      mids.push_back((static_cast<float>(value[c]) + static_cast<float>(value[c + 1])) * 0.5f);
+    }
+  }
+
+  // Rounds |v| (>= 0, not NaN). Returns the normal magnitude (>= 0), or -(abfloat magnitude
+  // code) for an outlier. Ties go away from zero (a tie at a midpoint rounds up).
+  int32_t round_mag(float v) const {
+    if (v < normal_limit) {
+      const int32_t i = static_cast<int32_t>(v);  // v - i is exact (Sterbenz / v < 1)
+      return i + (v - static_cast<float>(i) >= 0.5f);
+    }
+    if (v < outlier_start) return t.normal_max();
+    // Number of midpoints <= v, +1: the code of the nearest outlier (ties upward).
+    const auto it = std::upper_bound(mids.begin(), mids.end(), v);
+    return -static_cast<int32_t>(1 + (it - mids.begin()));
+  }
+};
+
+const OvpGrid& grid_of(const OvpType& t) {
+  static const OvpGrid g4(kOvp4), g8a(kOvp8E4M3), g8b(kOvp8E2M5);
+  if (&t == &kOvp4) return g4;
+  if (&t == &kOvp8E4M3) return g8a;
+  if (&t == &kOvp8E2M5) return g8b;
+  throw Error(std::string("OVP type '") + t.name + "' is not one of the built-in types");
+}
+
+// Encodes a pair from |v| magnitudes and signs; the core of every encode path.
+inline void encode_pair_core(const OvpGrid& g, float v0, bool neg0, float v1, bool neg1,
+                             OvpVictim victim, uint32_t& c0, uint32_t& c1, OvpPairClass& cls) {
+  const OvpType& t = g.t;
+  const int32_t r0 = g.round_mag(v0), r1 = g.round_mag(v1);
+  const uint32_t mask = t.code_mask();
+  if (r0 >= 0 && r1 >= 0) {
+    c0 = static_cast<uint32_t>(neg0 ? -r0 : r0) & mask;
+    c1 = static_cast<uint32_t>(neg1 ? -r1 : r1) & mask;
+    cls = OvpPairClass::kNormalNormal;
+    return;
+  }
+  bool keep_even;
+  if (r0 < 0 && r1 < 0) {
+    cls = OvpPairClass::kOutlierOutlier;
+    keep_even = victim == OvpVictim::kEven || !(v1 > v0);
+  } else {
+    cls = OvpPairClass::kOutlierNormal;
+    keep_even = r0 < 0;
+  }
+  const uint32_t sign = t.identifier();  // the abfloat sign bit is the top bit
+  if (keep_even) {
+    c0 = static_cast<uint32_t>(-r0) | (neg0 ? sign : 0u);
+    c1 = t.identifier();
+  } else {
+    c0 = t.identifier();
+    c1 = static_cast<uint32_t>(-r1) | (neg1 ? sign : 0u);
+  }
+}
+
+inline ExpIntPair abfloat_pair(const OvpType& t, uint32_t code) {
+  const uint32_t mag = code & (t.identifier() - 1u);
+  const int32_t m = static_cast<int32_t>((1u << t.mbits) + (mag & ((1u << t.mbits) - 1u)));
+  const int32_t e = static_cast<int32_t>(mag >> t.mbits) + t.bias();
+  return {(code & t.identifier()) ? -m : m, e};
+}
+
+inline int32_t sign_extend(const OvpType& t, uint32_t code) {
+  const int32_t v = static_cast<int32_t>(code & t.code_mask());
+  return v >= static_cast<int32_t>(t.identifier()) ? v - (1 << t.bits) : v;
+}
+
+// Decoded values (mant << shift) of every 4-bit OVP byte: one table for decode().
+struct Olive4Table {
+  float value[256][2];
+  Olive4Table() {
+    for (int b = 0; b < 256; ++b) {
+      const auto p = olive4_decode_byte(static_cast<uint8_t>(b));
+      for (int k = 0; k < 2; ++k) value[b][k] = static_cast<float>(p[k].mant * (1 << p[k].shift));
+    }
+  }
+};
+const Olive4Table& olive4_table() {
+  static const Olive4Table t;
+  return t;
+}
+
+std::string float_text(float f) {
+  char buf[64];
+  for (int prec = 1; prec <= 9; ++prec) {
+    std::snprintf(buf, sizeof buf, "%.*g", prec, static_cast<double>(f));
+    if (std::strtof(buf, nullptr) == f) break;
+  }
+  return buf;
+}
+
+int64_t pair_units(int64_t cols) {
+  return (cols + 1) / 2;
+}
+
+// Sum of squared errors of OVP quantization of the rows [r0, r1) of x with scale s (the MSE
+// search objective); the arithmetic is exactly encode() followed by decode().
+double ovp_sse(const OvpGrid& g, OvpVictim victim, const float* x, int64_t rows, int64_t cols,
+               float s) {
+  // Chunks of an even length keep pairs whole; the divisions run as one vectorizable loop.
+  constexpr int64_t kChunk = 512;
+  float v[kChunk];
+  double sse = 0;
+  for (int64_t r = 0; r < rows; ++r) {
+    const float* xr = x + r * cols;
+    for (int64_t c0 = 0; c0 < cols; c0 += kChunk) {
+      const int64_t len = std::min(kChunk, cols - c0);
+      const float* xc = xr + c0;
+      if (len == kChunk) {  // constant trip count: GCC -O2 vectorizes it
+        for (int64_t i = 0; i < kChunk; ++i) v[i] = std::fabs(xc[i]) / s;
+      } else {
+        for (int64_t i = 0; i < len; ++i) v[i] = std::fabs(xc[i]) / s;
+      }
+      for (int64_t i = 0; i < len; i += 2) {
+        const bool has1 = i + 1 < len;
+        const float x0 = xc[i], x1 = has1 ? xc[i + 1] : 0.0f;
+        const float v0 = v[i], v1 = has1 ? v[i + 1] : 0.0f;
+        float q0, q1;
+        if (v0 < g.normal_limit && v1 < g.normal_limit) {  // two normals: the common case
+          q0 = static_cast<float>(g.round_mag(v0)) * s;
+          q1 = static_cast<float>(g.round_mag(v1)) * s;
+        } else {
+          uint32_t k0, k1;
+          OvpPairClass cls;
+          encode_pair_core(g, v0, false, v1, false, victim, k0, k1, cls);
+          const auto p = ovp_decode_pair(g.t, k0, k1);
+          q0 = static_cast<float>(p[0].mant * (int64_t{1} << p[0].shift)) * s;
+          q1 = static_cast<float>(p[1].mant * (int64_t{1} << p[1].shift)) * s;
+        }
+        // decode() multiplies the signed integer by s: the same as negating the product (a
+        // victim's zero may come out as -0 here, which squares the same). Branch-free.
+        q0 = std::copysign(q0, x0);
+        q1 = std::copysign(q1, x1);
+        const double e0 = static_cast<double>(q0) - static_cast<double>(x0);
+        const double e1 = static_cast<double>(q1) - static_cast<double>(x1);
+        sse += e0 * e0;
+        if (has1) sse += e1 * e1;
+      }
+    }
+  }
+  return sse;
+}
+
+class OliveFormat final : public Format {
+ public:
+  OliveFormat(const OvpType& type, bool per_row, OvpVictim victim, bool fixed, float scale)
+      : t_(type),
+        g_(grid_of(type)),
+        per_row_(per_row),
+        victim_(victim),
+        fixed_(fixed),
+        scale_(scale) {}
+
+  const OvpType& type() const { return t_; }
+
+  std::string name() const override {
+    std::string n = t_.bits == 4 ? "olive4" : "olive8";
+    if (t_.bits == 8) n += std::string(":outlier=") + (&t_ == &kOvp8E2M5 ? "e2m5" : "e4m3");
+    n += std::string(":per=") + (per_row_ ? "row" : "tensor");
+    if (fixed_) n += ":scale=" + float_text(scale_);
+    n += std::string(":victim=") + (victim_ == OvpVictim::kLarger ? "larger" : "even");
+    return n;
+  }
+
+  EncodedTensor encode(const float* x, int64_t rows, int64_t cols) const override {
+    return encode_impl(x, rows, cols, nullptr);
+  }
+
+  EncodedTensor encode_impl(const float* x, int64_t rows, int64_t cols, OvpPairStats* stats) const {
+    require_finite(x, rows * cols, cols, name());
+    EncodedTensor e;
+    e.format = name();
+    e.rows = rows;
+    e.cols = cols;
+    const int64_t groups = per_row_ ? rows : 1;
+    e.fp32.assign(static_cast<size_t>(groups), scale_);
+    if (!fixed_) {
+      for (int64_t gi = 0; gi < groups; ++gi) {
+        e.fp32[gi] = per_row_ ? olive_search_scale(t_, victim_, x + gi * cols, 1, cols)
+                              : olive_search_scale(t_, victim_, x, rows, cols);
+      }
+    }
+    const int64_t unit = t_.bits / 4;  // bytes per pair unit
+    const int64_t row_bytes = pair_units(cols) * unit;
+    e.elements.assign(static_cast<size_t>(row_bytes * rows), 0);
+    int64_t counts[3] = {0, 0, 0};
+    for (int64_t r = 0; r < rows; ++r) {
+      const float s = e.fp32[per_row_ ? r : 0];
+      const float* xr = x + r * cols;
+      uint8_t* out = e.elements.data() + r * row_bytes;
+      for (int64_t c = 0, u = 0; c < cols; c += 2, ++u) {
+        const float x0 = xr[c], x1 = c + 1 < cols ? xr[c + 1] : 0.0f;
+        uint32_t c0, c1;
+        OvpPairClass cls;
+        encode_pair_core(g_, std::fabs(x0) / s, std::signbit(x0), std::fabs(x1) / s,
+                         std::signbit(x1), victim_, c0, c1, cls);
+        ++counts[static_cast<int>(cls)];
+        if (t_.bits == 4) {
+          out[u] = static_cast<uint8_t>(c0 | (c1 << 4));
+        } else {
+          out[2 * u] = static_cast<uint8_t>(c0);
+          out[2 * u + 1] = static_cast<uint8_t>(c1);
+        }
+      }
+    }
+    if (stats) {
+      stats->pairs = rows * pair_units(cols);
+      stats->normal_normal = counts[0];
+      stats->outlier_normal = counts[1];
+      stats->outlier_outlier = counts[2];
+      stats->pruning_known = true;
+    }
+    return e;
+  }
+
+  void decode(const EncodedTensor& e, float* out) const override {
+    check(e);
+    const int64_t cols = e.cols, units = pair_units(cols);
+    if (t_.bits == 4) {
+      const auto& tab = olive4_table().value;
+      for (int64_t r = 0; r < e.rows; ++r) {
+        const float s = e.fp32[per_row_ ? r : 0];
+        const uint8_t* in = e.elements.data() + r * units;
+        float* o = out + r * cols;
+        const int64_t full = cols / 2;
+        for (int64_t u = 0; u < full; ++u) {
+          o[2 * u] = tab[in[u]][0] * s;
+          o[2 * u + 1] = tab[in[u]][1] * s;
+        }
+        if (cols & 1) o[cols - 1] = tab[in[full]][0] * s;
+      }
+      return;
+    }
+    for (int64_t r = 0; r < e.rows; ++r) {
+      const float s = e.fp32[per_row_ ? r : 0];
+      const uint8_t* in = e.elements.data() + r * units * 2;
+      float* o = out + r * cols;
+      for (int64_t c = 0; c < cols; c += 2) {
+        const auto p = ovp_decode_pair(t_, in[c], in[c + 1]);
+        o[c] = static_cast<float>(p[0].mant * (1 << p[0].shift)) * s;
+        if (c + 1 < cols) o[c + 1] = static_cast<float>(p[1].mant * (1 << p[1].shift)) * s;
+      }
+    }
+  }
+
+  DecodedTensor decode_operand(const EncodedTensor& e) const override {
+    check(e);
+    DecodedTensor d;
+    d.resize(e.rows, e.cols, per_row_ ? 1 : e.rows, e.cols);
+    for (size_t g = 0; g < d.scale_mul.size(); ++g) d.scale_mul[g] = e.fp32[per_row_ ? g : 0];
+    const int64_t cols = e.cols, unit = t_.bits / 4, row_bytes = pair_units(cols) * unit;
+    for (int64_t r = 0; r < e.rows; ++r) {
+      const uint8_t* in = e.elements.data() + r * row_bytes;
+      for (int64_t c = 0, u = 0; c < cols; c += 2, ++u) {
+        const auto p = t_.bits == 4 ? olive4_decode_byte(in[u])
+                                    : ovp_decode_pair(t_, in[2 * u], in[2 * u + 1]);
+        for (int k = 0; k < 2 && c + k < cols; ++k) {
+          d.mant[r * cols + c + k] = p[k].mant;
+          d.shift[r * cols + c + k] = static_cast<uint8_t>(p[k].shift);
+        }
+      }
+    }
+    return d;
+  }
+
+  void check(const EncodedTensor& e) const {
+    check_encoded(e);
+    const size_t want_scales = per_row_ ? static_cast<size_t>(e.rows) : 1;
+    if (e.fp32.size() != want_scales) {
+      throw Error("encoded '" + name() + "': expected " + std::to_string(want_scales) +
+                  " scales, got " + std::to_string(e.fp32.size()));
+    }
+    const int64_t want = pair_units(e.cols) * (t_.bits / 4) * e.rows;
+    if (static_cast<int64_t>(e.elements.size()) != want) {
+      throw Error("encoded '" + name() + "': expected " + std::to_string(want) +
+                  " element bytes for " + std::to_string(e.rows) + " x " + std::to_string(e.cols) +
+                  ", got " + std::to_string(e.elements.size()));
+    }
+  }
+
+ private:
+  const OvpType& t_;
+  const OvpGrid& g_;
+  bool per_row_;
+  OvpVictim victim_;
+  bool fixed_;
+  float scale_;
+};
+
+std::unique_ptr<Format> make_olive(const OvpType& four_or_default, FormatOptions& o) {
+  const OvpType* t = &four_or_default;
+  if (t->bits == 8) {
+    t = o.get_choice("outlier", "e4m3", {"e4m3", "e2m5"}) == "e2m5" ? &kOvp8E2M5 : &kOvp8E4M3;
+  }
+  const bool per_row = o.get_choice("per", "tensor", {"tensor", "row"}) == "row";
+  const OvpVictim victim = o.get_choice("victim", "larger", {"larger", "even"}) == "even"
+                               ? OvpVictim::kEven
+                               : OvpVictim::kLarger;
+  bool fixed = false;
+  float scale = 1.0f;
+  if (o.spec().options.count("scale")) {
+    const double d =
+        o.get_double("scale", 1.0, static_cast<double>(FLT_MIN), static_cast<double>(FLT_MAX));
+    scale = static_cast<float>(d);
+    fixed = true;
+  }
+  o.finish();
+  return std::make_unique<OliveFormat>(*t, per_row, victim, fixed, scale);
+}
+
+}  // namespace
+
+std::array<ExpIntPair, 2> ovp_decode_pair(const OvpType& t, uint32_t even, uint32_t odd) {
+  even &= t.code_mask();
+  odd &= t.code_mask();
+  const uint32_t id = t.identifier();
+  if (even == id && odd == id) return {ExpIntPair{0, 0}, ExpIntPair{0, 0}};
+  if (odd == id) return {abfloat_pair(t, even), ExpIntPair{0, 0}};
+  if (even == id) return {ExpIntPair{0, 0}, abfloat_pair(t, odd)};
+  return {ExpIntPair{sign_extend(t, even), 0}, ExpIntPair{sign_extend(t, odd), 0}};
+}
+
+std::array<uint32_t, 2> ovp_encode_pair(const OvpType& t, float v_even, float v_odd,
+                                        OvpVictim victim, OvpPairClass* cls) {
+  const OvpGrid& g = grid_of(t);
+  uint32_t c0 = 0, c1 = 0;
+  OvpPairClass k;
+  const float a0 = std::isnan(v_even) ? 0.0f : std::fabs(v_even);
+  const float a1 = std::isnan(v_odd) ? 0.0f : std::fabs(v_odd);
+  encode_pair_core(g, a0, std::signbit(v_even), a1, std::signbit(v_odd), victim, c0, c1, k);
+  if (cls) *cls = k;
+  return {c0, c1};
+}
+
+int32_t ovp_round(const OvpType& t, float v) {
+  const OvpGrid& g = grid_of(t);
+  const int32_t r = g.round_mag(std::fabs(v));
+  const int32_t mag = r >= 0 ? r : g.value[static_cast<uint32_t>(-r)];
+  return std::signbit(v) ? -mag : mag;
+}
+
+OvpSplit ovp8_split(ExpIntPair e) {
+  const int32_t hi = e.mant >> 4;  // arithmetic shift: floor(mant / 16)
+  const int32_t lo = e.mant - hi * 16;
+  return {ExpIntPair{hi, e.shift + 4}, ExpIntPair{lo, e.shift}};
+}
+
+float olive_search_scale(const OvpType& t, OvpVictim victim, const float* x, int64_t rows,
+                         int64_t cols) {
+  const OvpGrid& g = grid_of(t);
+  const int64_t n = rows * cols;
+  double sum = 0;
+  for (int64_t i = 0; i < n; ++i) sum += x[i];
+  const double mu = n > 0 ? sum / static_cast<double>(n) : 0.0;
+  double ss = 0;
+  for (int64_t i = 0; i < n; ++i) ss += (x[i] - mu) * (x[i] - mu);
+  const double sigma = n > 1 ? std::sqrt(ss / static_cast<double>(n - 1)) : 0.0;
+  const double alpha0 = std::max(std::fabs(mu + 3 * sigma), std::fabs(mu - 3 * sigma));
+  float best_s = 1.0f;
+  double best = std::numeric_limits<double>::infinity();
+  for (int i = 75; i <= 249; i += 2) {
+    const double alpha = alpha0 * i / 100.0;
+    const float s = static_cast<float>(alpha / t.normal_max());
+    if (!(s > 0.0f) || !std::isfinite(s)) continue;
+    const double sse = ovp_sse(g, victim, x, rows, cols, s);
+    if (sse < best) {
+      best = sse;
+      best_s = s;
+    }
+  }
+  return best_s;
+}
+
+OvpPairStats olive_pair_stats(const EncodedTensor& e) {
+  const auto fmt = make_format(e.format);
+  const auto* of = dynamic_cast<const OliveFormat*>(fmt.get());
+  if (!of) throw Error("olive_pair_stats: '" + e.format + "' is not an OVP format");
+  of->check(e);
+  const OvpType& t = of->type();
+  OvpPairStats st;
+  st.pruning_known = false;
+  const int64_t units = pair_units(e.cols);
+  st.pairs = e.rows * units;
+  const uint32_t id = t.identifier();
+  for (int64_t u = 0; u < st.pairs; ++u) {
+    uint32_t a, b;
+    if (t.bits == 4) {
+      a = e.elements[u] & 0xFu;
+      b = e.elements[u] >> 4;
+    } else {
+      a = e.elements[2 * u];
+      b = e.elements[2 * u + 1];
+    }
+    // A pair holds an outlier iff exactly one slot is the identifier (0x88 is two victims).
+    if ((a == id) != (b == id)) {
+      ++st.outlier_normal;
+    } else {
+      ++st.normal_normal;
+    }
+  }
+  return st;
+}
+
+OvpPairStats olive_pair_stats(const std::string& spec, const float* x, int64_t rows, int64_t cols) {
+  const auto fmt = make_format(spec);
+  const auto* of = dynamic_cast<const OliveFormat*>(fmt.get());
+  if (!of) throw Error("olive_pair_stats: '" + spec + "' is not an OVP format");
+  OvpPairStats st;
+  of->encode_impl(x, rows, cols, &st);
+  return st;
+}
+
+namespace detail {
+void register_olive_formats(Registry& r) {
+  r.push_back({{"olive4", "per=tensor|row victim=larger|even scale=<float>",
+                "OliVe 4-bit outlier-victim pairs: int4 normals, E2M1 abfloat (bias 2) outliers "
+                "(Guo et al., ISCA 2023)"},
+               [](FormatOptions& o) { return make_olive(kOvp4, o); }});
+  r.push_back({{"olive8", "outlier=e4m3|e2m5 per=tensor|row victim=larger|even scale=<float>",
+                "OliVe 8-bit outlier-victim pairs: int8 normals, E4M3 abfloat (bias 4; paper) or "
+                "E2M5 (bias 2; authors' code) outliers (Guo et al., ISCA 2023)"},
+               [](FormatOptions& o) { return make_olive(kOvp8E4M3, o); }});
+}
+}  // namespace detail
+
+}  // namespace qarch::quant
