@@ -21,4 +21,9 @@ using Registry = std::vector<FormatFactory>;
 
 void register_fp_formats(Registry& r);  // fp_formats.cpp: plain FP element casts
 
+// int_formats.cpp: INT2..INT8 (symmetric/asymmetric, tensor/row/col/group scales, MSE clip).
+void register_int_formats(Registry& r);
+// bfp_formats.cpp: block floating point BFP / MSFP and shared microexponents MX4/MX6/MX9.
+void register_bfp_formats(Registry& r);
+
 }  // namespace qarch::quant::detail
