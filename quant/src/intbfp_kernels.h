@@ -28,14 +28,16 @@ inline float pow2f(int k) {
 /// Rounds y to an integer-valued float, |y| < 2^22. Adding and subtracting 1.5 * 2^23 lands
 /// the sum in [2^23, 2^24), where the FP32 ulp is 1, so the hardware's round-to-nearest-even
 /// does the rounding (exact RNE; this needs the default FP environment, no -ffast-math).
-/// kAway turns the ties (y - r == +-0.5 exactly, both operands exact) away from zero.
+/// kAway: a tie (|y - r| == 0.5, exact since r is within 0.5 of y) becomes y +- 0.5 with the
+/// sign of y (exact: y is a half-integer below 2^22).
 template <bool kAway>
 inline float round_to_int(float y) {
   constexpr float kMagic = 12582912.0f;  // 1.5 * 2^23
   float r = (y + kMagic) - kMagic;
   if (kAway) {
-    const float t = y - r;  // exact: r is within 0.5 of y
-    r += t == 0.5f ? 1.0f : (t == -0.5f ? -1.0f : 0.0f);
+    const float t = y - r;
+    const float away = y + (y < 0.0f ? -0.5f : 0.5f);
+    r = (t == 0.5f || t == -0.5f) ? away : r;
   }
   return r;
 }
