@@ -29,7 +29,9 @@ float decoded_value(const DecodedTensor& d, int64_t r, int64_t c) {
   const bool neg = d.sign_split && d.mant[i] < 0;
   const int32_t e = neg ? d.neg_scale_exp[g] : d.scale_exp[g];
   const float mul = neg ? d.neg_scale_mul[g] : d.scale_mul[g];
-  const float v = std::ldexp(static_cast<float>(static_cast<int64_t>(d.mant[i]) << d.shift[i]), e);
+  // Multiply by 2^shift rather than shift: << of a negative value is undefined before C++20.
+  const float v = std::ldexp(
+      static_cast<float>(static_cast<int64_t>(d.mant[i]) * (int64_t{1} << d.shift[i])), e);
   return v * mul / d.tensor_divisor;
 }
 
@@ -55,7 +57,8 @@ float dot_row(const DecodedTensor& x, int64_t i, const DecodedTensor& w, int64_t
     if (!split) {
       i128 sum = 0;
       for (int64_t t = k; t < end; ++t) {
-        sum += static_cast<i128>(static_cast<int64_t>(xm[t]) * wm[t]) << (xs[t] + ws[t]);
+        sum +=
+            static_cast<i128>(static_cast<int64_t>(xm[t]) * wm[t]) * (i128{1} << (xs[t] + ws[t]));
       }
       const float p = std::ldexp(static_cast<float>(sum), x.scale_exp[gx] + w.scale_exp[gw]);
       acc += p * x.scale_mul[gx] * w.scale_mul[gw];
@@ -64,7 +67,8 @@ float dot_row(const DecodedTensor& x, int64_t i, const DecodedTensor& w, int64_t
       for (int64_t t = k; t < end; ++t) {
         const int sx = x.sign_split && xm[t] < 0;
         const int sw = w.sign_split && wm[t] < 0;
-        sum[sx][sw] += static_cast<i128>(static_cast<int64_t>(xm[t]) * wm[t]) << (xs[t] + ws[t]);
+        sum[sx][sw] +=
+            static_cast<i128>(static_cast<int64_t>(xm[t]) * wm[t]) * (i128{1} << (xs[t] + ws[t]));
       }
       for (int sx = 0; sx < 2; ++sx) {
         for (int sw = 0; sw < 2; ++sw) {
