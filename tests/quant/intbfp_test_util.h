@@ -106,7 +106,7 @@ inline ::testing::AssertionResult same_bits(const std::vector<float>& a,
 inline bool same_encoding(const EncodedTensor& a, const EncodedTensor& b) {
   return a.format == b.format && a.rows == b.rows && a.cols == b.cols && a.elements == b.elements &&
          a.scales == b.scales && a.indices == b.indices && a.fp32.size() == b.fp32.size() &&
-         std::memcmp(a.fp32.data(), b.fp32.data(), 4 * a.fp32.size()) == 0;
+         (a.fp32.empty() || std::memcmp(a.fp32.data(), b.fp32.data(), 4 * a.fp32.size()) == 0);
 }
 
 /// Invariants (1)-(3) for one tensor.
