@@ -67,8 +67,9 @@ constexpr int kMinExp = -127;  // shared exponent range stored in the 8-bit code
 constexpr int kMxBlock = 16;   // k1 of MX4/6/9
 constexpr uint32_t kFiniteLimit = 0x7f800000u;  // |x| bits >= this: Inf or NaN
 
-// Multiplier pair with (x * a) * b == x * 2^k exactly, for k up to 127 + 142: one FP32 power of
-// two reaches only 2^127, so very small blocks need two steps.
+// Multiplier pair with (x * a) * b == x * 2^k, for k up to 142: one FP32 power of two reaches
+// only 2^127, so blocks with e - (p-2) < -127 need two steps. The products are exact except
+// when x * 2^k underflows FP32, and then |x * 2^k| < 2^-126 rounds to m = 0 either way.
 struct Pow2Mul {
   float a, b;
 };
@@ -113,12 +114,13 @@ inline uint32_t micro_bits(const float* x, int64_t n, int ex) {
 }
 
 // Per-element factors of an MX block from its microexponent bits: for each nibble of pair bits
-// (pairs 4k..4k+3, elements 8k..8k+7), kUp[nibble][j] = 2 where the pair is shifted (grid
-// halved: x * 2^-(s0-1) = (x * 2^-s0) * 2, exact) and kDown[nibble][j] = 0.5 for decoding
-// (m * 2^(s0-1) = (m * 2^s0) * 0.5, exact since the value is representable).
+// (pairs 4k..4k+3, elements 8k..8k+7), up[nibble][j] = 2 where the pair is shifted (grid
+// halved: x * 2^-(s0-1) = (x * 2^-s0) * 2) and down[nibble][j] = 0.5 for decoding
+// (m * 2^(s0-1) = (m * 2^s0) * 0.5, exact since that value is representable). constexpr, so
+// the table is ready even for encodes run during static initialization.
 struct MicroTables {
-  float up[16][8], down[16][8];
-  MicroTables() {
+  float up[16][8]{}, down[16][8]{};
+  constexpr MicroTables() {
     for (int nib = 0; nib < 16; ++nib) {
       for (int j = 0; j < 8; ++j) {
         const bool u = (nib >> (j >> 1)) & 1;
@@ -128,7 +130,7 @@ struct MicroTables {
     }
   }
 };
-const MicroTables kMicroTables;
+constexpr MicroTables kMicroTables{};
 
 // Fills f[0..n) with the per-element factor of table t (kMicroTables.up or kMicroTables.down).
 inline void micro_factors(const float (&t)[16][8], uint32_t ubits, int64_t n, float* f) {

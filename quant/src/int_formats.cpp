@@ -24,17 +24,20 @@
 //                    i.e. clip=max, wins unless something is strictly better). This is the
 //                    MSE-optimal clipping of Banner et al. (ACIQ, "Post training 4-bit
 //                    quantization of convolutional networks for rapid deployment", NeurIPS
-//                    2019) and Sakr et al. (OCTAV, ICML 2022) found by search instead of an
-//                    analytic/Newton solution, as AWQ does for its weight clipping (Lin et al.,
-//                    MLSys 2024, sec. 3.3 / auto_clip: grid over max-value shrink ratios).
+//                    2019) and Sakr et al. (OCTAV, ICML 2022), found by grid search instead of
+//                    their analytic / Newton solutions. AWQ (Lin et al., MLSys 2024; llm-awq
+//                    auto_clip_layer) also grid-searches a per-group shrink ratio (1 - i/20 down
+//                    to 0.55) but scores the layer output error; a Format sees no activations,
+//                    so we score the tensor's own squared error on a finer, wider grid.
 //   round=even|away  ties of x / s to even (default) or away from zero (also used for z).
 //
-// Exact arithmetic (FP32 unless noted): sym s = fl(r * amax) / qmax; asym s = fl32(double(hi')
-// - double(lo')) / (2^k-1) computed in double then rounded once to FP32 (so hi - lo cannot
-// overflow); s = 0 (all-zero group, or underflow) -> s = 1. q - z = round(clamp(x / s,
-// -z_lo, z_hi)) with the clamp bounds [-qmax, qmax] (sym) or [-z, 2^k-1-z] (asym) - clamping
-// before rounding equals clamping after because the bounds are integers. Decode is exactly
-// fl((q - z) * s) in FP32, which is what decoded_value() computes (scale_exp 0, scale_mul s).
+// Exact arithmetic: sym s = fl32(fl32(r * amax) / qmax). Asym lo' = fl32(r * lo), hi' =
+// fl32(r * hi), s = fl32((double(hi') - double(lo')) / (2^k-1)) (the difference in double so it
+// cannot overflow), z = round(-lo' / s) in double, clamped to [0, 2^k-1]. s = 0 (all-zero group,
+// or underflow) -> s = 1. Then q - z = round(clamp(fl32(x / s), L, H)) with [L, H] = [-qmax,
+// qmax] (sym) or [-z, 2^k-1-z] (asym); clamping before rounding equals clamping after since the
+// bounds are integers. Decode is exactly fl32((q - z) * s), which is what decoded_value()
+// computes (scale_exp 0, scale_mul s).
 // A constant group c != 0 decodes to fl(qmax * fl(|c| / qmax)) (sym), within an ulp or two of
 // c; an all-zero group decodes to zeros with s = 1, z = 0.
 //
