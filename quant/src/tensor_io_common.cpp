@@ -136,6 +136,7 @@ inline U load(const uint8_t* p, bool swap) {
 }  // namespace
 
 void convert_to_f32(Elem elem, bool big_endian, const uint8_t* src, size_t n, float* dst) {
+  if (n == 0) return;  // dst may be null (empty vector): memcpy must not see it
   const bool swap = big_endian == host_is_little_endian();
   switch (elem) {
     case Elem::kF32:
@@ -183,6 +184,7 @@ void read_elements(const ByteSource& src, uint64_t offset, Elem elem, bool big_e
                 std::to_string(offset) + " run past the end (" + std::to_string(src.size()) +
                 " bytes)");
   }
+  if (n == 0) return;
   if (const uint8_t* mem = src.memory()) {
     convert_to_f32(elem, big_endian, mem + offset, n, dst);
     return;
