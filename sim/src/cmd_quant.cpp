@@ -11,6 +11,7 @@
 #include "qarch/quant/error.h"
 #include "qarch/quant/format.h"
 #include "qarch/quant/metrics.h"
+#include "qarch/quant/tensor_io.h"
 #include "qarch/quant/transforms.h"
 #include "qarch/sim/commands.h"
 #include "qarch/sim/demo_tensors.h"
@@ -149,10 +150,13 @@ int cmd_quant(const std::vector<std::string>& args, std::ostream& out, std::ostr
       w_name = weight;
     }
   }
-  const int64_t nonfinite = count_nonfinite(x);
-  if (nonfinite) {
-    throw Error(x_name + ": " + std::to_string(nonfinite) +
-                " NaN/Inf values; quantization error against FP32 is undefined for them");
+  for (const auto* t : {&x, &w}) {
+    const quant::NonFiniteCount nf = quant::count_nonfinite(*t);
+    if (nf.total()) {
+      throw Error((t == &x ? x_name : w_name) + ": " + std::to_string(nf.nan) + " NaN and " +
+                  std::to_string(nf.pos_inf + nf.neg_inf) + " Inf values (first at flat index " +
+                  std::to_string(nf.first) + "); the error against FP32 is undefined for them");
+    }
   }
   if (!w.data.empty() && w.cols() != x.cols()) {
     throw Error(w_name + ": weight has K = " + std::to_string(w.cols()) +
