@@ -1,0 +1,97 @@
+#include "qarch/models/arch.h"
+
+#include <cmath>
+#include <sstream>
+#include <type_traits>
+
+#include "qarch/models/pe.h"
+#include "qarch/quant/error.h"
+
+namespace qarch::models {
+
+std::string dataflow_name(Dataflow d) {
+  switch (d) {
+    case Dataflow::kOutputStationary:
+      return "os";
+    case Dataflow::kWeightStationary:
+      return "ws";
+    case Dataflow::kInputStationary:
+      return "is";
+  }
+  return "?";
+}
+
+Dataflow parse_dataflow(const std::string& text, const std::string& field) {
+  if (text == "os") return Dataflow::kOutputStationary;
+  if (text == "ws") return Dataflow::kWeightStationary;
+  if (text == "is") return Dataflow::kInputStationary;
+  throw Error(field + ": unknown dataflow '" + text + "' (known: os, ws, is)");
+}
+
+namespace {
+
+template <typename T>
+std::string text(T v) {
+  std::ostringstream s;
+  s << v;
+  return s.str();
+}
+
+template <typename T>
+void require_positive(T v, const std::string& field) {
+  if (!(v > 0) || (std::is_floating_point<T>::value && !std::isfinite(static_cast<double>(v)))) {
+    throw Error(field + ": must be > 0, got " + text(v));
+  }
+}
+
+template <typename T>
+void require_nonnegative(T v, const std::string& field) {
+  if (!(v >= 0)) throw Error(field + ": must be >= 0, got " + text(v));
+}
+
+void validate_buffer(const BufferConfig& b, const std::string& field) {
+  if (b.ideal) return;
+  require_positive(b.size_bytes, field + ".size_bytes");
+  require_positive(b.banks, field + ".banks");
+  require_positive(b.ports, field + ".ports");
+  require_positive(b.bank_width_bytes, field + ".bank_width_bytes");
+}
+
+}  // namespace
+
+void ArchConfig::validate() const {
+  require_positive(clock_ghz, "arch.clock_ghz");
+  require_positive(array.rows, "arch.array.rows");
+  require_positive(array.cols, "arch.array.cols");
+  const PeType& pe = pe_type(array.pe);  // throws naming arch.array.pe
+  if (array.rows % pe.fuse() != 0 || array.cols % pe.fuse() != 0) {
+    throw Error("arch.array.rows/cols: PE type '" + pe.name() + "' fuses " + text(pe.fuse()) +
+                " x " + text(pe.fuse()) +
+                " physical PEs per MAC, so rows and cols must be multiples of " + text(pe.fuse()) +
+                " (got " + text(array.rows) + " x " + text(array.cols) + ")");
+  }
+  require_nonnegative(decoder.latency_cycles, "arch.decoder.latency_cycles");
+  require_positive(decoder.elements_per_cycle, "arch.decoder.elements_per_cycle");
+  if (!dram.ideal) {
+    require_positive(dram.bandwidth_bytes_per_cycle, "arch.dram.bandwidth_bytes_per_cycle");
+    require_nonnegative(dram.latency_cycles, "arch.dram.latency_cycles");
+    require_positive(dram.burst_bytes, "arch.dram.burst_bytes");
+  }
+  require_nonnegative(dram.energy_pj_per_byte, "arch.dram.energy_pj_per_byte");
+  validate_buffer(input_buffer, "arch.input_buffer");
+  validate_buffer(weight_buffer, "arch.weight_buffer");
+  validate_buffer(output_buffer, "arch.output_buffer");
+  require_positive(accumulator_bytes, "arch.accumulator_bytes");
+  require_positive(output_bytes, "arch.output_bytes");
+}
+
+ArchConfig ArchConfig::idealized() const {
+  ArchConfig a = *this;
+  a.dram.ideal = true;
+  a.input_buffer.ideal = true;
+  a.weight_buffer.ideal = true;
+  a.output_buffer.ideal = true;
+  return a;
+}
+
+}  // namespace qarch::models

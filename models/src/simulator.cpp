@@ -1,0 +1,609 @@
+#include "qarch/models/simulator.h"
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <cstdlib>
+#include <deque>
+#include <functional>
+#include <map>
+#include <memory>
+#include <systemc>
+
+#include "cycle_array.h"
+#include "functional.h"
+#include "qarch/models/tiler.h"
+#include "qarch/quant/error.h"
+
+// libsystemc's own main() calls sc_main; qarch programs have their own main() and start
+// simulations through simulate(), so this placeholder only satisfies the linker. Weak: a program
+// that defines sc_main keeps its own.
+extern "C" __attribute__((weak)) int sc_main(int, char*[]) {
+  return 1;
+}
+
+namespace qarch::models {
+
+namespace {
+
+using namespace sc_core;
+
+// One accelerator cycle is one SystemC nanosecond (DRAM transfers may end between cycles: the
+// default 1 ps resolution keeps them).
+sc_time cycles_t(double c) {
+  return sc_time(c, SC_NS);
+}
+double now_cycles() {
+  return sc_time_stamp() / sc_time(1, SC_NS);
+}
+
+// Everything about one job during a simulation.
+struct JobRun {
+  const GemmJob* job = nullptr;
+  JobPlan jp;
+  std::vector<detail::FunctionalGemm> fn;  // per instance, empty when timed only
+  JobStats st;
+  bool started = false;
+};
+
+// Floating-point accumulators for counters with fractional bits per element.
+struct Tally {
+  double in_read_bits = 0, w_read_bits = 0;
+  double out_write_bytes = 0, out_read_bytes = 0;
+  double left_elems = 0, top_elems = 0, left_ops = 0, top_ops = 0;
+  double reg_read_bits = 0, reg_write_bits = 0;
+  double mapped_pe_folds = 0;  // sum of r * c over folds
+};
+
+// The shared DRAM channel (see DramConfig): burst requests served in arrival order.
+class Dram {
+ public:
+  Dram(const DramConfig& c, DramStats& s) : cfg_(c), st_(s) {}
+
+  void transfer(uint64_t bytes, bool write) {
+    if (bytes == 0) return;
+    (write ? st_.write_bytes : st_.read_bytes) += bytes;
+    const uint64_t burst = static_cast<uint64_t>(std::max<int64_t>(1, cfg_.burst_bytes));
+    st_.requests += (bytes + burst - 1) / burst;
+    if (cfg_.ideal) return;
+    for (uint64_t left = bytes; left > 0;) {
+      const uint64_t chunk = std::min(left, burst);
+      const double now = now_cycles();
+      const double start = std::max(now, free_at_);
+      const double dur = static_cast<double>(chunk) / cfg_.bandwidth_bytes_per_cycle;
+      free_at_ = start + dur;
+      busy_ += dur;
+      wait(cycles_t(free_at_ - now));
+      left -= chunk;
+    }
+    if (!write && cfg_.latency_cycles > 0) wait(cycles_t(static_cast<double>(cfg_.latency_cycles)));
+  }
+
+  double busy_cycles() const { return busy_; }
+
+ private:
+  DramConfig cfg_;
+  DramStats& st_;
+  double free_at_ = 0;
+  double busy_ = 0;
+};
+
+// Free tile slots of one buffer.
+struct Slots {
+  int free = 1;
+  sc_event freed;
+  void acquire() {
+    while (free == 0) wait(freed);
+    --free;
+  }
+  void release() {
+    ++free;
+    freed.notify(SC_ZERO_TIME);
+  }
+};
+
+// Walks the global tile sequence: jobs in order, instances, tiles in loop order.
+struct Cursor {
+  std::vector<JobRun>* jobs;
+  size_t j = 0;
+  int64_t b = 0, t = 0;
+  explicit Cursor(std::vector<JobRun>& js) : jobs(&js) { skip(); }
+  void skip() {
+    while (j < jobs->size() && (*jobs)[j].jp.plan.tiles_per_instance() == 0) ++j;
+  }
+  bool valid() const { return j < jobs->size(); }
+  JobRun& job() const { return (*jobs)[j]; }
+  Tile tile() const { return job().jp.plan.tile(t); }
+  void next() {
+    const TilePlan& p = job().jp.plan;
+    if (++t < p.tiles_per_instance()) return;
+    t = 0;
+    if (++b < p.batch) return;
+    b = 0;
+    ++j;
+    skip();
+  }
+};
+
+struct StoreRequest {
+  size_t job;
+  uint64_t dram_bytes;
+  int64_t buffer_bytes;
+};
+
+class Accelerator : public sc_module {
+ public:
+  SC_HAS_PROCESS(Accelerator);
+  Accelerator(sc_module_name name, const ArchConfig& arch, std::vector<JobRun>& jobs, SimMode mode,
+              Stats& stats)
+      : sc_module(name),
+        arch_(arch),
+        jobs_(jobs),
+        mode_(mode),
+        st_(stats),
+        dram_(arch.dram, stats.dram) {
+    x_slots_.free = arch.input_buffer.double_buffered ? 2 : 1;
+    w_slots_.free = arch.weight_buffer.double_buffered ? 2 : 1;
+    y_slots_.free = arch.output_buffer.double_buffered ? 2 : 1;
+    const int fuse = pe_type(arch.array.pe).fuse();
+    R_ = arch.array.rows / fuse;
+    C_ = arch.array.cols / fuse;
+    if (mode_ == SimMode::kCycle) {
+      engine_ = std::make_unique<detail::CycleArray>(arch.array.dataflow, R_, C_);
+    }
+    SC_THREAD(x_dma);
+    SC_THREAD(w_dma);
+    SC_THREAD(array);
+    SC_THREAD(y_dma);
+  }
+
+  const Tally& tally() const { return tally_; }
+  double dram_busy() const { return dram_.busy_cycles(); }
+  uint64_t pe_cycles() const { return engine_ ? engine_->pe_cycles() : 0; }
+
+ private:
+  // Loads every new X (is_x) or W block in tile order into a free slot.
+  void load_stream(bool is_x) {
+    Slots& slots = is_x ? x_slots_ : w_slots_;
+    BufferStats& bs = is_x ? st_.input_buffer : st_.weight_buffer;
+    int64_t& occupancy = is_x ? in_occupancy_ : w_occupancy_;
+    uint64_t& ready = is_x ? x_ready_ : w_ready_;
+    sc_event& ev = is_x ? x_loaded_ : w_loaded_;
+    for (Cursor c(jobs_); c.valid(); c.next()) {
+      const Tile tl = c.tile();
+      if (!(is_x ? tl.new_x : tl.new_w)) continue;
+      JobRun& jr = c.job();
+      const int64_t bytes = is_x ? jr.jp.x_format->storage_bytes(tl.m1 - tl.m0, tl.k1 - tl.k0)
+                                 : jr.jp.w_format->storage_bytes(tl.n1 - tl.n0, tl.k1 - tl.k0);
+      slots.acquire();
+      occupancy += bytes;
+      bs.peak_bytes = std::max(bs.peak_bytes, occupancy);
+      bs.fill_bytes += static_cast<uint64_t>(bytes);
+      ++bs.tiles;
+      dram_.transfer(static_cast<uint64_t>(bytes), false);
+      jr.st.dram_read_bytes += static_cast<uint64_t>(bytes);
+      ++ready;
+      ev.notify(SC_ZERO_TIME);
+    }
+  }
+  void x_dma() { load_stream(true); }
+  void w_dma() { load_stream(false); }
+
+  void y_dma() {
+    for (;;) {
+      while (stores_.empty()) {
+        if (array_done_) return;
+        wait(store_ready_);
+      }
+      const StoreRequest s = stores_.front();
+      stores_.pop_front();
+      st_.output_buffer.drain_bytes += s.dram_bytes;
+      dram_.transfer(s.dram_bytes, true);
+      JobRun& jr = jobs_[s.job];
+      jr.st.dram_write_bytes += s.dram_bytes;
+      jr.st.end_cycle = static_cast<uint64_t>(std::ceil(now_cycles() - 1e-9));
+      out_occupancy_ -= s.buffer_bytes;
+      y_slots_.release();
+    }
+  }
+
+  // Counters of `count` folds of class f (formulas of the counting conventions).
+  void account(const JobRun& jr, const FoldClass& f, int64_t count, const FoldModel::Cost& c) {
+    const double n = static_cast<double>(count);
+    const double r = static_cast<double>(f.r), cc = static_cast<double>(f.c);
+    const double t = static_cast<double>(f.t), R = static_cast<double>(R_);
+    const OperandFormat& xf = *jr.jp.x_format;
+    const OperandFormat& wf = *jr.jp.w_format;
+    const double acc = arch_.accumulator_bytes, acc_bits = 8.0 * acc;
+    const double macs = r * cc * t;
+    double x_elems, w_elems, left, top, psum_w, psum_r, reg_w;
+    switch (arch_.array.dataflow) {
+      case Dataflow::kWeightStationary:
+        x_elems = left = r * t;
+        w_elems = top = r * cc;
+        psum_w = cc * t;
+        psum_r = f.accumulate ? cc * t : 0;
+        reg_w = macs * (xf.element_bits + acc_bits) + cc * r * (r + 1) / 2 * wf.element_bits;
+        break;
+      case Dataflow::kInputStationary:
+        w_elems = left = r * t;
+        x_elems = top = r * cc;
+        psum_w = cc * t;
+        psum_r = f.accumulate ? cc * t : 0;
+        reg_w = macs * (wf.element_bits + acc_bits) + cc * r * (r + 1) / 2 * xf.element_bits;
+        break;
+      default:  // OS
+        x_elems = left = r * t;
+        w_elems = top = cc * t;
+        psum_w = r * cc;
+        psum_r = f.accumulate ? r * cc : 0;
+        reg_w = macs * (xf.element_bits + wf.element_bits + acc_bits) +
+                cc * (r * R - r * (r - 1) / 2) * acc_bits;
+        break;
+    }
+    const bool x_left = arch_.array.dataflow != Dataflow::kInputStationary;
+    const OperandFormat& lf = x_left ? xf : wf;
+    const OperandFormat& tf = x_left ? wf : xf;
+    tally_.in_read_bits += n * x_elems * xf.bits_a;
+    tally_.w_read_bits += n * w_elems * wf.bits_a;
+    tally_.out_write_bytes += n * psum_w * acc;
+    tally_.out_read_bytes += n * psum_r * acc;
+    tally_.left_elems += n * left;
+    tally_.top_elems += n * top;
+    tally_.left_ops += n * std::ceil(left / lf.elements_per_decode_op);
+    tally_.top_ops += n * std::ceil(top / tf.elements_per_decode_op);
+    tally_.reg_read_bits += n * macs * (xf.element_bits + wf.element_bits + acc_bits);
+    tally_.reg_write_bits += n * reg_w;
+    tally_.mapped_pe_folds += n * r * cc;
+    st_.array.folds += static_cast<uint64_t>(count);
+    st_.input_buffer.port_stall_cycles += static_cast<uint64_t>(count * c.port_stall[0]);
+    st_.weight_buffer.port_stall_cycles += static_cast<uint64_t>(count * c.port_stall[1]);
+    st_.output_buffer.port_stall_cycles += static_cast<uint64_t>(count * c.port_stall[2]);
+    (x_left ? st_.left_decoders : st_.top_decoders).stall_cycles +=
+        static_cast<uint64_t>(count * c.decoder_stall);
+  }
+
+  // One tile at tile granularity: returns busy cycles after accounting.
+  double tile_mode(JobRun& jr, const Tile& tl, uint64_t& compute) {
+    const FoldModel& fm = jr.jp.fold_model;
+    double busy = 0;
+    for (const FoldClass& f :
+         fold_classes(fm, tl.m1 - tl.m0, tl.n1 - tl.n0, tl.k1 - tl.k0, tl.first_k)) {
+      const FoldModel::Cost c = fm.fold(f.r, f.c, f.t, f.accumulate);
+      account(jr, f, f.count, c);
+      busy += static_cast<double>(c.busy * f.count);
+      compute += static_cast<uint64_t>(c.compute * f.count);
+    }
+    return busy;
+  }
+
+  // One tile with every PE every clock.
+  double cycle_mode(JobRun& jr, const Tile& tl, detail::FunctionalGemm* fn, uint64_t& compute) {
+    const FoldModel& fm = jr.jp.fold_model;
+    const Dataflow df = arch_.array.dataflow;
+    const ArrayDims d = map_gemm(df, tl.m1 - tl.m0, tl.n1 - tl.n0, tl.k1 - tl.k0);
+    auto tick = [] { sc_core::wait(cycles_t(1)); };
+    double busy = 0;
+    auto one_fold = [&](int64_t r0, int64_t c0) {
+      const int64_t r = std::min<int64_t>(R_, d.sr - r0), c = std::min<int64_t>(C_, d.sc - c0);
+      detail::CycleFold f;
+      bool accumulate;
+      if (df == Dataflow::kOutputStationary) {
+        f = {tl.m0 + r0, r, tl.n0 + c0, c, tl.k0, tl.k1 - tl.k0};
+        accumulate = !tl.first_k;
+      } else if (df == Dataflow::kWeightStationary) {
+        f = {tl.m0, tl.m1 - tl.m0, tl.n0 + c0, c, tl.k0 + r0, r};
+        accumulate = !(tl.first_k && r0 == 0);
+      } else {
+        f = {tl.m0 + c0, c, tl.n0, tl.n1 - tl.n0, tl.k0 + r0, r};
+        accumulate = !(tl.first_k && r0 == 0);
+      }
+      const FoldModel::Cost cost = fm.fold(r, c, d.t, accumulate);
+      account(jr, FoldClass{r, c, d.t, 1, accumulate}, 1, cost);
+      // Decoder latency, then the slowdown cycles (the array pauses: nothing moves).
+      const int64_t pause = fm.decoder_latency + (cost.busy - cost.compute);
+      for (int64_t i = 0; i < pause; ++i) tick();
+      const int64_t cycles = engine_->run(f, fn, tick);
+      compute += static_cast<uint64_t>(fm.decoder_latency + cycles);
+      busy += static_cast<double>(pause + cycles);
+    };
+    if (df == Dataflow::kOutputStationary) {
+      for (int64_t r0 = 0; r0 < d.sr; r0 += R_)
+        for (int64_t c0 = 0; c0 < d.sc; c0 += C_) one_fold(r0, c0);
+    } else {
+      for (int64_t c0 = 0; c0 < d.sc; c0 += C_)
+        for (int64_t r0 = 0; r0 < d.sr; r0 += R_) one_fold(r0, c0);
+    }
+    return busy;
+  }
+
+  void array() {
+    uint64_t x_need = 0, w_need = 0;
+    for (Cursor cur(jobs_); cur.valid();) {
+      JobRun& jr = cur.job();
+      const Tile tl = cur.tile();
+      const int64_t inst = cur.b;
+      if (tl.new_x) ++x_need;
+      if (tl.new_w) ++w_need;
+      double t0 = now_cycles();
+      while (x_ready_ < x_need) wait(x_loaded_);
+      double t1 = now_cycles();
+      st_.array.stall_input_cycles += static_cast<uint64_t>(std::llround(t1 - t0));
+      while (w_ready_ < w_need) wait(w_loaded_);
+      t0 = now_cycles();
+      st_.array.stall_weight_cycles += static_cast<uint64_t>(std::llround(t0 - t1));
+      const int64_t ybytes = (tl.m1 - tl.m0) * (tl.n1 - tl.n0) * arch_.accumulator_bytes;
+      if (tl.first_k) {
+        y_slots_.acquire();
+        out_occupancy_ += ybytes;
+        st_.output_buffer.peak_bytes = std::max(st_.output_buffer.peak_bytes, out_occupancy_);
+        ++st_.output_buffer.tiles;
+      }
+      t1 = now_cycles();
+      st_.array.stall_output_cycles += static_cast<uint64_t>(std::llround(t1 - t0));
+      if (!jr.started) {
+        jr.started = true;
+        jr.st.start_cycle = static_cast<uint64_t>(std::llround(t1));
+      }
+
+      // Compute.
+      detail::FunctionalGemm* fn = jr.fn.empty() ? nullptr : &jr.fn[static_cast<size_t>(inst)];
+      uint64_t compute = 0;
+      double busy;
+      if (mode_ == SimMode::kCycle) {
+        busy = cycle_mode(jr, tl, fn, compute);
+      } else {
+        busy = tile_mode(jr, tl, compute);
+        wait(cycles_t(busy));
+        if (fn) {
+          for (int64_t i = tl.m0; i < tl.m1; ++i)
+            for (int64_t j = tl.n0; j < tl.n1; ++j) fn->accumulate(i, j, tl.k0, tl.k1);
+        }
+      }
+      MacBlock mb{tl.m0,
+                  tl.m1,
+                  tl.n0,
+                  tl.n1,
+                  tl.k0,
+                  tl.k1,
+                  fn ? &fn->x() : nullptr,
+                  fn ? &fn->w() : nullptr,
+                  jr.jp.x_format,
+                  jr.jp.w_format};
+      jr.jp.pe->count_macs(mb, st_.array.macs_by_type);
+      st_.array.macs += mb.macs();
+      jr.st.macs += mb.macs();
+      st_.array.compute_cycles += compute;
+      st_.array.busy_cycles += static_cast<uint64_t>(busy);
+      jr.st.compute_cycles += compute;
+      jr.st.busy_cycles += static_cast<uint64_t>(busy);
+      ++jr.st.tiles;
+
+      // Retire blocks the next tile does not reuse; hand finished outputs to the write-back.
+      const JobRun* job_now = &jr;
+      const size_t job_index = cur.j;
+      cur.next();
+      const bool more = cur.valid();
+      const Tile nx = more ? cur.tile() : Tile{};
+      const bool same_job = more && &cur.job() == job_now;
+      if (!more || !same_job || nx.new_x || cur.t == 0) {
+        in_occupancy_ -= jr.jp.x_format->storage_bytes(tl.m1 - tl.m0, tl.k1 - tl.k0);
+        x_slots_.release();
+      }
+      if (!more || !same_job || nx.new_w || cur.t == 0) {
+        w_occupancy_ -= jr.jp.w_format->storage_bytes(tl.n1 - tl.n0, tl.k1 - tl.k0);
+        w_slots_.release();
+      }
+      if (tl.last_k) {
+        stores_.push_back(StoreRequest{
+            job_index,
+            static_cast<uint64_t>((tl.m1 - tl.m0) * (tl.n1 - tl.n0) * arch_.output_bytes), ybytes});
+        store_ready_.notify(SC_ZERO_TIME);
+      }
+    }
+    array_done_ = true;
+    store_ready_.notify(SC_ZERO_TIME);
+  }
+
+  const ArchConfig& arch_;
+  std::vector<JobRun>& jobs_;
+  SimMode mode_;
+  Stats& st_;
+  Dram dram_;
+  int64_t R_ = 1, C_ = 1;
+  std::unique_ptr<detail::CycleArray> engine_;
+  Slots x_slots_, w_slots_, y_slots_;
+  uint64_t x_ready_ = 0, w_ready_ = 0;
+  sc_event x_loaded_, w_loaded_, store_ready_;
+  std::deque<StoreRequest> stores_;
+  bool array_done_ = false;
+  int64_t in_occupancy_ = 0, w_occupancy_ = 0, out_occupancy_ = 0;
+  Tally tally_;
+};
+
+// A fresh SystemC context for one simulation (SystemC 2.3 elaborates once per context), and
+// back to the previous one afterwards.
+class ScopedSimContext {
+ public:
+  ScopedSimContext() {
+    prev_ = sc_get_curr_simcontext();
+    ctx_ = new sc_simcontext();
+    sc_curr_simcontext = ctx_;
+    sc_default_global_context = ctx_;
+  }
+  ~ScopedSimContext() {
+    delete ctx_;
+    sc_curr_simcontext = prev_;
+    sc_default_global_context = prev_;
+  }
+  ScopedSimContext(const ScopedSimContext&) = delete;
+  ScopedSimContext& operator=(const ScopedSimContext&) = delete;
+
+ private:
+  sc_simcontext* prev_ = nullptr;
+  sc_simcontext* ctx_ = nullptr;
+};
+
+// The border decoders: packed operand -> quant's decoded view (one definition per format).
+std::shared_ptr<const quant::DecodedTensor> decode_operand(const Operand& op,
+                                                           const OperandFormat& f, int64_t rows,
+                                                           int64_t cols, const std::string& who) {
+  std::shared_ptr<const quant::DecodedTensor> d;
+  if (op.decoded) {
+    d = op.decoded;
+  } else {
+    const quant::EncodedTensor& e = *op.encoded;
+    const std::unique_ptr<quant::Format> fmt = quant::make_format(e.format);
+    if (fmt->name() != f.spec) {
+      throw Error(who + ": operand is encoded as '" + fmt->name() + "' but the job's format is '" +
+                  f.spec + "'");
+    }
+    d = std::make_shared<quant::DecodedTensor>(fmt->decode_operand(e));
+  }
+  if (d->rows != rows || d->cols != cols) {
+    throw Error(who + ": operand is " + std::to_string(d->rows) + " x " + std::to_string(d->cols) +
+                ", the job needs " + std::to_string(rows) + " x " + std::to_string(cols));
+  }
+  return d;
+}
+
+void prepare_functional(JobRun& jr) {
+  const GemmJob& job = *jr.job;
+  if (job.x.empty() && job.w.empty()) return;
+  const std::string who = "job '" + job.name + "'";
+  auto check_count = [&](const std::vector<Operand>& v, const char* side) {
+    if (v.size() != 1 && static_cast<int64_t>(v.size()) != job.batch) {
+      throw Error(who + "." + side + ": " + std::to_string(v.size()) +
+                  " operands given; need 1 (shared) or batch = " + std::to_string(job.batch));
+    }
+    for (const Operand& o : v) {
+      if (o.empty()) throw Error(who + "." + side + ": empty operand");
+    }
+  };
+  check_count(job.x, "x");
+  check_count(job.w, "w");
+  std::vector<PeOperand> xs, ws;
+  for (size_t i = 0; i < job.x.size(); ++i) {
+    xs.push_back(jr.jp.pe->prepare(decode_operand(job.x[i], *jr.jp.x_format, job.m, job.k,
+                                                  who + ".x[" + std::to_string(i) + "]"),
+                                   job.x[i].encoded.get()));
+  }
+  for (size_t i = 0; i < job.w.size(); ++i) {
+    ws.push_back(jr.jp.pe->prepare(decode_operand(job.w[i], *jr.jp.w_format, job.n, job.k,
+                                                  who + ".w[" + std::to_string(i) + "]"),
+                                   job.w[i].encoded.get()));
+  }
+  for (int64_t b = 0; b < job.batch; ++b) {
+    jr.fn.emplace_back(*jr.jp.pe, xs[xs.size() == 1 ? 0 : static_cast<size_t>(b)],
+                       ws[ws.size() == 1 ? 0 : static_cast<size_t>(b)]);
+  }
+}
+
+uint64_t to_bytes(double bits) {
+  return static_cast<uint64_t>(std::llround(bits / 8.0));
+}
+
+}  // namespace
+
+SimResult simulate(const ArchConfig& arch, const std::vector<GemmJob>& jobs,
+                   const SimOptions& options) {
+  const auto t_start = std::chrono::steady_clock::now();
+  arch.validate();
+  // Plan (and validate) every job before any simulation; identical jobs share one plan.
+  std::vector<JobRun> runs(jobs.size());
+  std::map<std::tuple<int64_t, int64_t, int64_t, int64_t, std::string, std::string>, JobPlan> plans;
+  for (size_t i = 0; i < jobs.size(); ++i) {
+    const GemmJob& j = jobs[i];
+    runs[i].job = &j;
+    const auto key = std::make_tuple(j.m, j.n, j.k, j.batch, j.x_format, j.w_format);
+    auto it = plans.find(key);
+    if (it == plans.end()) it = plans.emplace(key, plan_job(arch, j)).first;
+    runs[i].jp = it->second;
+    JobStats& s = runs[i].st;
+    s.name = j.name;
+    s.m = j.m, s.n = j.n, s.k = j.k, s.batch = j.batch;
+    s.tile_m = runs[i].jp.plan.tm, s.tile_n = runs[i].jp.plan.tn, s.tile_k = runs[i].jp.plan.tk;
+    s.loop_order = runs[i].jp.plan.loop_order();
+    if (options.functional) prepare_functional(runs[i]);
+  }
+
+  SimResult res;
+  Stats& st = res.stats;
+  st.mode = options.mode == SimMode::kCycle ? "cycle" : "tile";
+  const PeType& pe = pe_type(arch.array.pe);
+  st.array.rows = arch.array.rows;
+  st.array.cols = arch.array.cols;
+  st.array.logical_rows = arch.array.rows / pe.fuse();
+  st.array.logical_cols = arch.array.cols / pe.fuse();
+  st.input_buffer.name = "input";
+  st.weight_buffer.name = "weight";
+  st.output_buffer.name = "output";
+  st.input_buffer.capacity_bytes = arch.input_buffer.ideal ? 0 : arch.input_buffer.size_bytes;
+  st.weight_buffer.capacity_bytes = arch.weight_buffer.ideal ? 0 : arch.weight_buffer.size_bytes;
+  st.output_buffer.capacity_bytes = arch.output_buffer.ideal ? 0 : arch.output_buffer.size_bytes;
+  const bool x_left = arch.array.dataflow != Dataflow::kInputStationary;
+  st.left_decoders.edge = "left";
+  st.left_decoders.units = st.array.logical_rows;
+  st.top_decoders.edge = "top";
+  st.top_decoders.units = st.array.logical_cols;
+  for (const JobRun& r : runs) {
+    st.left_decoders.kind = (x_left ? r.jp.x_format : r.jp.w_format)->decoder;
+    st.top_decoders.kind = (x_left ? r.jp.w_format : r.jp.x_format)->decoder;
+  }
+
+  {
+    static bool quiet = [] {
+      sc_report_handler::set_actions(SC_INFO, SC_DO_NOTHING);
+      sc_report_handler::set_actions(SC_WARNING, SC_DO_NOTHING);
+      return true;
+    }();
+    (void)quiet;
+    ScopedSimContext ctx;
+    auto acc = std::make_unique<Accelerator>("accelerator", arch, runs, options.mode, st);
+    sc_start();
+    st.cycles = static_cast<uint64_t>(std::ceil(now_cycles() - 1e-9));
+    const Tally& t = acc->tally();
+    st.input_buffer.read_bytes = to_bytes(t.in_read_bits);
+    st.weight_buffer.read_bytes = to_bytes(t.w_read_bits);
+    st.output_buffer.write_bytes = static_cast<uint64_t>(std::llround(t.out_write_bytes));
+    st.output_buffer.read_bytes = static_cast<uint64_t>(std::llround(t.out_read_bytes));
+    st.left_decoders.elements = static_cast<uint64_t>(std::llround(t.left_elems));
+    st.top_decoders.elements = static_cast<uint64_t>(std::llround(t.top_elems));
+    st.left_decoders.ops = static_cast<uint64_t>(std::llround(t.left_ops));
+    st.top_decoders.ops = static_cast<uint64_t>(std::llround(t.top_ops));
+    st.array.register_read_bytes = to_bytes(t.reg_read_bits);
+    st.array.register_write_bytes = to_bytes(t.reg_write_bits);
+    st.dram.busy_cycles = static_cast<uint64_t>(std::ceil(acc->dram_busy() - 1e-9));
+    st.array.pe_cycles = acc->pe_cycles();
+    if (st.array.folds > 0) {
+      st.array.mapping_efficiency =
+          t.mapped_pe_folds /
+          (static_cast<double>(st.array.folds) * st.array.logical_rows * st.array.logical_cols);
+    }
+    acc.reset();
+  }
+  if (st.cycles > 0) {
+    st.array.utilization =
+        static_cast<double>(st.array.macs) /
+        (static_cast<double>(st.cycles) * st.array.logical_rows * st.array.logical_cols);
+  }
+  // Accumulator scale steps: one per output, segment and sign combination.
+  for (const JobRun& r : runs) {
+    const OperandFormat& xf = *r.jp.x_format;
+    const OperandFormat& wf = *r.jp.w_format;
+    const uint64_t combos = (xf.sign_split ? 2u : 1u) * (wf.sign_split ? 2u : 1u);
+    st.array.segment_closes +=
+        static_cast<uint64_t>(r.job->batch * r.job->m * r.job->n) *
+        static_cast<uint64_t>(segment_count(r.job->k, xf.group_cols, wf.group_cols)) * combos;
+  }
+  res.outputs.resize(runs.size());
+  for (size_t i = 0; i < runs.size(); ++i) {
+    st.jobs.push_back(runs[i].st);
+    for (auto& fn : runs[i].fn) res.outputs[i].push_back(fn.finish());
+  }
+  st.host_seconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - t_start).count();
+  return res;
+}
+
+}  // namespace qarch::models
