@@ -60,12 +60,16 @@ class Dram {
  public:
   Dram(const DramConfig& c, DramStats& s) : cfg_(c), st_(s) {}
 
-  void transfer(uint64_t bytes, bool write) {
-    if (bytes == 0) return;
+  // Moves `bytes` over the channel, blocking the calling thread until the channel has sent the
+  // last burst. Returns the cycle the data is usable at the destination: for reads the latency
+  // later (requests are pipelined, so the caller may issue the next transfer meanwhile), for
+  // (posted) writes at once.
+  double transfer(uint64_t bytes, bool write) {
+    if (bytes == 0) return now_cycles();
     (write ? st_.write_bytes : st_.read_bytes) += bytes;
     const uint64_t burst = static_cast<uint64_t>(std::max<int64_t>(1, cfg_.burst_bytes));
     st_.requests += (bytes + burst - 1) / burst;
-    if (cfg_.ideal) return;
+    if (cfg_.ideal) return now_cycles();
     for (uint64_t left = bytes; left > 0;) {
       const uint64_t chunk = std::min(left, burst);
       const double now = now_cycles();
@@ -76,7 +80,7 @@ class Dram {
       wait(cycles_t(free_at_ - now));
       left -= chunk;
     }
-    if (!write && cfg_.latency_cycles > 0) wait(cycles_t(static_cast<double>(cfg_.latency_cycles)));
+    return now_cycles() + (write ? 0.0 : static_cast<double>(cfg_.latency_cycles));
   }
 
   double busy_cycles() const { return busy_; }
@@ -180,8 +184,9 @@ class Accelerator : public sc_module {
       bs.peak_bytes = std::max(bs.peak_bytes, occupancy);
       bs.fill_bytes += static_cast<uint64_t>(bytes);
       ++bs.tiles;
-      dram_.transfer(static_cast<uint64_t>(bytes), false);
+      const double arrival = dram_.transfer(static_cast<uint64_t>(bytes), false);
       jr.st.dram_read_bytes += static_cast<uint64_t>(bytes);
+      (is_x ? x_arrival_ : w_arrival_).push_back(arrival);
       ++ready;
       ev.notify(SC_ZERO_TIME);
     }
@@ -317,6 +322,22 @@ class Accelerator : public sc_module {
     return busy;
   }
 
+  // Waits until block number `need` (1-based, in load order) has been sent and has arrived.
+  void wait_block(const uint64_t& ready, uint64_t need, sc_event& loaded,
+                  std::deque<double>& arrival) {
+    while (ready < need) wait(loaded);
+    // arrival holds the blocks not yet consumed, oldest first; block `need` is the one at
+    // index need - consumed - 1.
+    uint64_t& consumed = &arrival == &x_arrival_ ? x_consumed_ : w_consumed_;
+    while (consumed + 1 < need) {
+      arrival.pop_front();
+      ++consumed;
+    }
+    const double at = arrival.front();
+    const double now = now_cycles();
+    if (at > now) wait(cycles_t(at - now));
+  }
+
   void array() {
     uint64_t x_need = 0, w_need = 0;
     for (Cursor cur(jobs_); cur.valid();) {
@@ -326,10 +347,10 @@ class Accelerator : public sc_module {
       if (tl.new_x) ++x_need;
       if (tl.new_w) ++w_need;
       double t0 = now_cycles();
-      while (x_ready_ < x_need) wait(x_loaded_);
+      wait_block(x_ready_, x_need, x_loaded_, x_arrival_);
       double t1 = now_cycles();
       st_.array.stall_input_cycles += static_cast<uint64_t>(std::llround(t1 - t0));
-      while (w_ready_ < w_need) wait(w_loaded_);
+      wait_block(w_ready_, w_need, w_loaded_, w_arrival_);
       t0 = now_cycles();
       st_.array.stall_weight_cycles += static_cast<uint64_t>(std::llround(t0 - t1));
       const int64_t ybytes = (tl.m1 - tl.m0) * (tl.n1 - tl.n0) * arch_.accumulator_bytes;
@@ -360,19 +381,6 @@ class Accelerator : public sc_module {
             for (int64_t j = tl.n0; j < tl.n1; ++j) fn->accumulate(i, j, tl.k0, tl.k1);
         }
       }
-      MacBlock mb{tl.m0,
-                  tl.m1,
-                  tl.n0,
-                  tl.n1,
-                  tl.k0,
-                  tl.k1,
-                  fn ? &fn->x() : nullptr,
-                  fn ? &fn->w() : nullptr,
-                  jr.jp.x_format,
-                  jr.jp.w_format};
-      jr.jp.pe->count_macs(mb, st_.array.macs_by_type);
-      st_.array.macs += mb.macs();
-      jr.st.macs += mb.macs();
       st_.array.compute_cycles += compute;
       st_.array.busy_cycles += static_cast<uint64_t>(busy);
       jr.st.compute_cycles += compute;
@@ -416,6 +424,8 @@ class Accelerator : public sc_module {
   uint64_t x_ready_ = 0, w_ready_ = 0;
   sc_event x_loaded_, w_loaded_, store_ready_;
   std::deque<StoreRequest> stores_;
+  std::deque<double> x_arrival_, w_arrival_;  // arrival cycle of loaded blocks not yet retired
+  uint64_t x_consumed_ = 0, w_consumed_ = 0;
   bool array_done_ = false;
   int64_t in_occupancy_ = 0, w_occupancy_ = 0, out_occupancy_ = 0;
   Tally tally_;
@@ -581,6 +591,27 @@ SimResult simulate(const ArchConfig& arch, const std::vector<GemmJob>& jobs,
           (static_cast<double>(st.array.folds) * st.array.logical_rows * st.array.logical_cols);
     }
     acc.reset();
+  }
+  // MACs by kind (per instance when the operands are known: OLAccel counts its outlier MACs
+  // from them).
+  for (JobRun& r : runs) {
+    const GemmJob& j = *r.job;
+    MacBlock mb{0, j.m, 0, j.n, 0, j.k, nullptr, nullptr, r.jp.x_format, r.jp.w_format};
+    if (r.fn.empty()) {
+      Counters c;
+      r.jp.pe->count_macs(mb, c);
+      for (const auto& [kind, count] : c) {
+        st.array.macs_by_type[kind] += count * static_cast<uint64_t>(j.batch);
+      }
+    } else {
+      for (const auto& fn : r.fn) {
+        mb.x = &fn.x();
+        mb.w = &fn.w();
+        r.jp.pe->count_macs(mb, st.array.macs_by_type);
+      }
+    }
+    r.st.macs = j.macs();
+    st.array.macs += j.macs();
   }
   if (st.cycles > 0) {
     st.array.utilization =

@@ -328,7 +328,11 @@ JobPlan plan_job(const ArchConfig& arch, const GemmJob& job) {
           const int64_t tiles = nm * nn * nk;
           double est;
           if (pipelined) {
-            est = std::max(busy, dram_time(traffic)) + dram_time(double(xb + wbytes)) + lat +
+            // Two slots per buffer: the next tile's load starts when the array starts this tile,
+            // so each tile takes max(its compute, its load + the DRAM latency).
+            const double n_t = static_cast<double>(tiles);
+            const double per_tile = std::max(busy / n_t, dram_time(traffic) / n_t + lat);
+            est = n_t * per_tile + dram_time(double(xb + wbytes)) + lat +
                   dram_time(double(tm * tn * arch.output_bytes));
           } else {
             est = busy + dram_time(traffic) + lat * static_cast<double>(tiles);
