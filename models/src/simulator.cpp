@@ -29,12 +29,14 @@ namespace {
 using namespace sc_core;
 
 // One accelerator cycle is one SystemC nanosecond (DRAM transfers may end between cycles: the
-// default 1 ps resolution keeps them).
+// default 1 ps resolution keeps them). Conversions go through the raw time value: building an
+// sc_time from a double and a unit costs more than a whole tile of the model.
+double g_ticks_per_cycle = 1000.0;  // set per simulation from the context's time resolution
 sc_time cycles_t(double c) {
-  return sc_time(c, SC_NS);
+  return sc_time::from_value(static_cast<sc_time::value_type>(std::llround(c * g_ticks_per_cycle)));
 }
 double now_cycles() {
-  return sc_time_stamp() / sc_time(1, SC_NS);
+  return static_cast<double>(sc_time_stamp().value()) / g_ticks_per_cycle;
 }
 
 // Everything about one job during a simulation.
@@ -213,7 +215,7 @@ class Accelerator : public sc_module {
   }
 
   // Counters of `count` folds of class f (formulas of the counting conventions).
-  void account(const JobRun& jr, const FoldClass& f, int64_t count, const FoldModel::Cost& c) {
+  void account(JobRun& jr, const FoldClass& f, int64_t count, const FoldModel::Cost& c) {
     const double n = static_cast<double>(count);
     const double r = static_cast<double>(f.r), cc = static_cast<double>(f.c);
     const double t = static_cast<double>(f.t), R = static_cast<double>(R_);
@@ -261,6 +263,7 @@ class Accelerator : public sc_module {
     tally_.reg_write_bits += n * reg_w;
     tally_.mapped_pe_folds += n * r * cc;
     st_.array.folds += static_cast<uint64_t>(count);
+    jr.st.folds += static_cast<uint64_t>(count);
     st_.input_buffer.port_stall_cycles += static_cast<uint64_t>(count * c.port_stall[0]);
     st_.weight_buffer.port_stall_cycles += static_cast<uint64_t>(count * c.port_stall[1]);
     st_.output_buffer.port_stall_cycles += static_cast<uint64_t>(count * c.port_stall[2]);
@@ -287,7 +290,8 @@ class Accelerator : public sc_module {
     const FoldModel& fm = jr.jp.fold_model;
     const Dataflow df = arch_.array.dataflow;
     const ArrayDims d = map_gemm(df, tl.m1 - tl.m0, tl.n1 - tl.n0, tl.k1 - tl.k0);
-    auto tick = [] { sc_core::wait(cycles_t(1)); };
+    const sc_time one = cycles_t(1);
+    auto tick = [&one] { sc_core::wait(one); };
     double busy = 0;
     auto one_fold = [&](int64_t r0, int64_t c0) {
       const int64_t r = std::min<int64_t>(R_, d.sr - r0), c = std::min<int64_t>(C_, d.sc - c0);
@@ -569,6 +573,7 @@ SimResult simulate(const ArchConfig& arch, const std::vector<GemmJob>& jobs,
     }();
     (void)quiet;
     ScopedSimContext ctx;
+    g_ticks_per_cycle = static_cast<double>(sc_time(1, SC_NS).value());
     auto acc = std::make_unique<Accelerator>("accelerator", arch, runs, options.mode, st);
     sc_start();
     st.cycles = static_cast<uint64_t>(std::ceil(now_cycles() - 1e-9));

@@ -278,9 +278,12 @@ JobPlan plan_job(const ArchConfig& arch, const GemmJob& job) {
   const OperandFormat& xf = *jp.x_format;
   const OperandFormat& wf = *jp.w_format;
 
-  Eval best;
-  int64_t best_tm = 0, best_tn = 0, best_tk = 0;
-  bool best_n_inner = true;
+  struct Candidate {
+    Eval e;
+    int64_t tm, tn, tk;
+    bool n_inner;
+  };
+  std::vector<Candidate> fitting;
   for (int64_t tm : cm) {
     for (int64_t tn : cn) {
       const int64_t yb = tm * tn * arch.accumulator_bytes;
@@ -340,14 +343,26 @@ JobPlan plan_job(const ArchConfig& arch, const GemmJob& job) {
           Eval e{true, est * static_cast<double>(job.batch),
                  static_cast<uint64_t>(traffic) * static_cast<uint64_t>(job.batch),
                  static_cast<uint64_t>(compute) * static_cast<uint64_t>(job.batch), tiles};
-          const bool better = !best.fits || std::make_tuple(e.est, e.dram, e.tiles) <
-                                                std::make_tuple(best.est, best.dram, best.tiles);
-          if (better) {
-            best = e;
-            best_tm = tm, best_tn = tn, best_tk = tk, best_n_inner = n_inner;
-          }
+          fitting.push_back({e, tm, tn, tk, n_inner});
         }
       }
+    }
+  }
+  // Objective: the fastest estimate within 1%, then the least DRAM traffic (energy), then the
+  // fewest tiles. Without the slack, first-tile latency differences of a few hundred cycles
+  // would pick tiny tiles that multiply the traffic.
+  Eval best;
+  int64_t best_tm = 0, best_tn = 0, best_tk = 0;
+  bool best_n_inner = true;
+  double fastest = std::numeric_limits<double>::infinity();
+  for (const Candidate& c : fitting) fastest = std::min(fastest, c.e.est);
+  for (const Candidate& c : fitting) {
+    if (c.e.est > fastest * 1.01) continue;
+    const bool better = !best.fits || std::make_tuple(c.e.dram, c.e.tiles, c.e.est) <
+                                          std::make_tuple(best.dram, best.tiles, best.est);
+    if (better) {
+      best = c.e;
+      best_tm = c.tm, best_tn = c.tn, best_tk = c.tk, best_n_inner = c.n_inner;
     }
   }
   if (!best.fits) {
