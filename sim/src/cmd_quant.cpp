@@ -13,6 +13,7 @@
 #include "qarch/quant/metrics.h"
 #include "qarch/quant/tensor_io.h"
 #include "qarch/quant/transforms.h"
+#include "qarch/sim/command_args.h"
 #include "qarch/sim/commands.h"
 #include "qarch/sim/demo_tensors.h"
 #include "qarch/sim/tensor_source.h"
@@ -123,13 +124,7 @@ int cmd_quant(const std::vector<std::string>& args, std::ostream& out, std::ostr
       "seed", po::value(&seed)->default_value(seed), "seed of the demo tensors")(
       "json", po::bool_switch(&json), "print JSON instead of a table");
   po::variables_map vm;
-  std::vector<std::string> argv(args.begin() + 1, args.end());
-  po::store(po::command_line_parser(argv).options(desc).run(), vm);
-  po::notify(vm);
-  if (vm.count("help")) {
-    out << desc << "\n";
-    return 0;
-  }
+  if (parse_command_args(args, desc, vm, out)) return 0;
   if (sample_rows < 0) throw Error("--sample-rows: must be >= 0");
 
   TensorReadOptions ropt;
@@ -238,13 +233,7 @@ int cmd_formats(const std::vector<std::string>& args, std::ostream& out, std::os
   bool json = false;
   desc.add_options()("help,h", "print this help")("json", po::bool_switch(&json), "print JSON");
   po::variables_map vm;
-  std::vector<std::string> argv(args.begin() + 1, args.end());
-  po::store(po::command_line_parser(argv).options(desc).run(), vm);
-  po::notify(vm);
-  if (vm.count("help")) {
-    out << desc << "\n";
-    return 0;
-  }
+  if (parse_command_args(args, desc, vm, out)) return 0;
   const auto all = quant::list_formats();
   if (json) {
     nlohmann::json j = nlohmann::json::array();

@@ -51,6 +51,12 @@ TEST(Cli, UnknownCommandAndOptionAreUsageErrors) {
   EXPECT_NE(o.err.find("formatz"), std::string::npos) << o.err;
 }
 
+TEST(Cli, StrayPositionalArgumentIsAUsageError) {
+  const Result r = run_cli({"quant", "int8"});
+  EXPECT_EQ(r.code, 2);
+  EXPECT_NE(r.err.find("int8"), std::string::npos) << r.err;
+}
+
 TEST(Cli, BadFormatSpecNamesTheOption) {
   const Result r = run_cli({"quant", "--formats", "e4m3:scale=sometimes"});
   EXPECT_EQ(r.code, 2);
