@@ -9,6 +9,7 @@
 #include <random>
 #include <vector>
 
+#include "qarch/models/decoders.h"
 #include "qarch/quant/error.h"
 #include "qarch/quant/format.h"
 
@@ -33,28 +34,13 @@ std::vector<float> sample(int64_t rows, int64_t cols, uint32_t seed) {
   return x;
 }
 
-std::string decoder_kind(const std::string& family) {
-  if (family.rfind("int", 0) == 0) return "int";
-  if (family == "olive4") return "ovp4";
-  if (family == "olive8") return "ovp8";
-  if (family == "amxfp4") return "amxfp4";
-  if (family == "nvfp4") return "nvfp4";
-  if (family.rfind("mxfp", 0) == 0 || family.rfind("mxint", 0) == 0) return "mx";
-  if (family.rfind("bfp", 0) == 0 || family.rfind("msfp", 0) == 0 || family == "mx4" ||
-      family == "mx6" || family == "mx9") {
-    return "bfp";
-  }
-  if (family == "gobo") return "gobo";
-  if (family == "olaccel") return "olaccel";
-  return "fp";
-}
-
 OperandFormat measure(const quant::Format& f) {
   OperandFormat o;
   o.spec = f.name();
   o.family = quant::FormatSpec::parse(o.spec).name;
-  o.decoder = decoder_kind(o.family);
-  o.elements_per_decode_op = (o.decoder == "ovp4" || o.decoder == "ovp8") ? 2 : 1;
+  const DecoderInfo& dec = decoder_for_family(o.family);
+  o.decoder = dec.kind;
+  o.elements_per_decode_op = dec.elements_per_op;
   const int64_t r1 = 8, r2 = 16, c1 = 1024, c2 = 2048;
   auto bits = [&](int64_t r, int64_t c, uint32_t seed, quant::EncodedTensor* keep) {
     const auto x = sample(r, c, seed);

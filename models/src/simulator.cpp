@@ -12,15 +12,9 @@
 
 #include "cycle_array.h"
 #include "functional.h"
+#include "qarch/models/decoders.h"
 #include "qarch/models/tiler.h"
 #include "qarch/quant/error.h"
-
-// libsystemc's own main() calls sc_main; qarch programs have their own main() and start
-// simulations through simulate(), so this placeholder only satisfies the linker. Weak: a program
-// that defines sc_main keeps its own.
-extern "C" __attribute__((weak)) int sc_main(int, char*[]) {
-  return 1;
-}
 
 namespace qarch::models {
 
@@ -458,22 +452,12 @@ class ScopedSimContext {
   sc_simcontext* ctx_ = nullptr;
 };
 
-// The border decoders: packed operand -> quant's decoded view (one definition per format).
+// The border decoders' functional step; pre-decoded operands (tests) bypass it.
 std::shared_ptr<const quant::DecodedTensor> decode_operand(const Operand& op,
                                                            const OperandFormat& f, int64_t rows,
                                                            int64_t cols, const std::string& who) {
-  std::shared_ptr<const quant::DecodedTensor> d;
-  if (op.decoded) {
-    d = op.decoded;
-  } else {
-    const quant::EncodedTensor& e = *op.encoded;
-    const std::unique_ptr<quant::Format> fmt = quant::make_format(e.format);
-    if (fmt->name() != f.spec) {
-      throw Error(who + ": operand is encoded as '" + fmt->name() + "' but the job's format is '" +
-                  f.spec + "'");
-    }
-    d = std::make_shared<quant::DecodedTensor>(fmt->decode_operand(e));
-  }
+  if (!op.decoded) return border_decode(*op.encoded, f.spec, rows, cols, who);
+  const auto& d = op.decoded;
   if (d->rows != rows || d->cols != cols) {
     throw Error(who + ": operand is " + std::to_string(d->rows) + " x " + std::to_string(d->cols) +
                 ", the job needs " + std::to_string(rows) + " x " + std::to_string(cols));
