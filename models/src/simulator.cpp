@@ -386,17 +386,16 @@ class Accelerator : public sc_module {
       ++jr.st.tiles;
 
       // Retire blocks the next tile does not reuse; hand finished outputs to the write-back.
-      const JobRun* job_now = &jr;
+      // (The first tile of an instance or job always loads new blocks: Tile::new_x/new_w.)
       const size_t job_index = cur.j;
       cur.next();
       const bool more = cur.valid();
       const Tile nx = more ? cur.tile() : Tile{};
-      const bool same_job = more && &cur.job() == job_now;
-      if (!more || !same_job || nx.new_x || cur.t == 0) {
+      if (!more || nx.new_x) {
         in_occupancy_ -= jr.jp.x_format->storage_bytes(tl.m1 - tl.m0, tl.k1 - tl.k0);
         x_slots_.release();
       }
-      if (!more || !same_job || nx.new_w || cur.t == 0) {
+      if (!more || nx.new_w) {
         w_occupancy_ -= jr.jp.w_format->storage_bytes(tl.n1 - tl.n0, tl.k1 - tl.k0);
         w_slots_.release();
       }
