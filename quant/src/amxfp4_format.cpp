@@ -136,10 +136,57 @@ inline void block_values(float sp, float sn, float* vals) {
   for (uint32_t c = 0; c < 16; ++c) vals[c] = kE2M1Values.v[c] * (uses_neg_scale(c) ? sn : sp);
 }
 
-// The fused block loop of encode() and quantize(). thr[code] holds the thresholds on |x| that
-// give E2M1(x / s) for the scale of that code (e2m1_quotient_thresholds): the FP32 quotient's
-// code without the division, bit-identical to dividing.
-template <ScaleType kScale, bool kAway>
+// One block of the fused loop (kN > 0: a full block of that compile-time size). thr[code]
+// holds the thresholds on |x| that give E2M1(x / s) for the scale of that code
+// (e2m1_quotient_thresholds): the FP32 quotient's code without the division, bit-identical to
+// dividing.
+template <ScaleType kScale, bool kAway, int kN>
+inline void amx_block(const float* v, int64_t n_rt, const float* scale_values,
+                      const float (*thr)[7], uint8_t nan_code, uint8_t* cb, uint8_t* sc, float* o) {
+  const int64_t n = kN > 0 ? kN : n_rt;
+  uint32_t amax = 0;
+  float mx = v[0], mn = v[0];
+  for (int64_t i = 0; i < n; ++i) {
+    amax = std::max(amax, f2u(v[i]) & 0x7fffffffu);
+    mx = std::max(mx, v[i]);
+    mn = std::min(mn, v[i]);
+  }
+  if (amax >= kFiniteLimit) {
+    if (sc) sc[0] = sc[1] = nan_code;
+    std::fill(cb, cb + n, uint8_t{0});
+    if (o) std::fill(o, o + n, kNan);
+    return;
+  }
+  const ScalePair s = block_scales<kScale, kAway>(mx, mn, scale_values);
+  if (sc) {
+    sc[0] = s.pos_code;
+    sc[1] = s.neg_code;
+  }
+  // q = E2M1(x > 0 ? x / s+ : x / s-); the sign of the quotient is x's. Thresholds and |x| are
+  // compared as FP32 bit patterns (non-negative floats order like their bits) and each element
+  // picks its sign's thresholds with a mask, so the loop has no branches and vectorizes.
+  int32_t wp[7], wn[7];
+  for (int k = 0; k < 7; ++k) {
+    wp[k] = static_cast<int32_t>(f2u(thr[s.pos_code][k]));
+    wn[k] = static_cast<int32_t>(f2u(thr[s.neg_code][k]));
+  }
+  for (int64_t i = 0; i < n; ++i) {
+    const uint32_t u = f2u(v[i]);
+    const int32_t neg = -static_cast<int32_t>(!(v[i] > 0.0f));  // all ones: x <= 0 uses s-
+    const auto a = static_cast<int32_t>(u & 0x7fffffffu);
+    uint32_t m = 0;
+    for (int k = 0; k < 7; ++k) m += a >= ((wp[k] & ~neg) | (wn[k] & neg));
+    cb[i] = static_cast<uint8_t>(((u >> 28) & 8u) | m);
+  }
+  if (o) {
+    float vals[16];
+    block_values(s.pos, s.neg, vals);
+    for (int64_t i = 0; i < n; ++i) o[i] = vals[cb[i]];
+  }
+}
+
+// The fused block loop of encode() and quantize().
+template <ScaleType kScale, bool kAway, int kN>
 void amx_run(const float* x, int64_t rows, int64_t cols, int64_t block, const float* scale_values,
              const float (*thr)[7], uint8_t nan_code, uint8_t* elems, uint8_t* scales, float* out) {
   if (rows == 0 || cols == 0) return;
@@ -151,51 +198,14 @@ void amx_run(const float* x, int64_t rows, int64_t cols, int64_t block, const fl
     for (int64_t b = 0; b < nb; ++b) {
       const int64_t c0 = b * block;
       const int64_t n = std::min(block, cols - c0);
-      const float* v = xr + c0;
-      uint8_t* cb = codes.data() + c0;
-      uint32_t amax = 0;
-      float mx = v[0], mn = v[0];
-      for (int64_t i = 0; i < n; ++i) {
-        amax = std::max(amax, f2u(v[i]) & 0x7fffffffu);
-        mx = std::max(mx, v[i]);
-        mn = std::min(mn, v[i]);
-      }
-      if (amax >= kFiniteLimit) {
-        if (scales) {
-          scales[2 * (r * nb + b)] = nan_code;
-          scales[2 * (r * nb + b) + 1] = nan_code;
-        }
-        std::fill(cb, cb + n, uint8_t{0});
-        if (out) std::fill(out + r * cols + c0, out + r * cols + c0 + n, kNan);
-        continue;
-      }
-      const ScalePair s = block_scales<kScale, kAway>(mx, mn, scale_values);
-      if (scales) {
-        scales[2 * (r * nb + b)] = s.pos_code;
-        scales[2 * (r * nb + b) + 1] = s.neg_code;
-      }
-      // q = E2M1(x > 0 ? x / s+ : x / s-); the sign of the quotient is x's.
-      // Thresholds and |x| are compared as FP32 bit patterns (non-negative floats order like
-      // their bits) and each element picks its sign's thresholds with a mask, so the loop has
-      // no branches and vectorizes.
-      int32_t wp[7], wn[7];
-      for (int k = 0; k < 7; ++k) {
-        wp[k] = static_cast<int32_t>(f2u(thr[s.pos_code][k]));
-        wn[k] = static_cast<int32_t>(f2u(thr[s.neg_code][k]));
-      }
-      for (int64_t i = 0; i < n; ++i) {
-        const uint32_t u = f2u(v[i]);
-        const int32_t neg = -static_cast<int32_t>(!(v[i] > 0.0f));  // all ones: x <= 0 uses s-
-        const auto a = static_cast<int32_t>(u & 0x7fffffffu);
-        uint32_t m = 0;
-        for (int k = 0; k < 7; ++k) m += a >= ((wp[k] & ~neg) | (wn[k] & neg));
-        cb[i] = static_cast<uint8_t>(((u >> 28) & 8u) | m);
-      }
-      if (out) {
-        float vals[16];
-        block_values(s.pos, s.neg, vals);
-        float* o = out + r * cols + c0;
-        for (int64_t i = 0; i < n; ++i) o[i] = vals[cb[i]];
+      uint8_t* sc = scales ? scales + 2 * (r * nb + b) : nullptr;
+      float* o = out ? out + r * cols + c0 : nullptr;
+      if (kN > 0 && n == kN) {
+        amx_block<kScale, kAway, kN>(xr + c0, n, scale_values, thr, nan_code, codes.data() + c0, sc,
+                                     o);
+      } else {
+        amx_block<kScale, kAway, 0>(xr + c0, n, scale_values, thr, nan_code, codes.data() + c0, sc,
+                                    o);
       }
     }
     if (elems) detail::pack_row(codes.data(), cols, 4, elems + r * rb);
@@ -315,11 +325,21 @@ class Amxfp4Format final : public Format {
   void run_scale(const float* x, int64_t rows, int64_t cols, uint8_t* elems, uint8_t* scales,
                  float* out) const {
     if (rounding_ == Rounding::kNearestAway) {
-      amx_run<kScale, true>(x, rows, cols, block_, scale_values_, thr_, nan_code_, elems, scales,
-                            out);
+      run_sized<kScale, true>(x, rows, cols, elems, scales, out);
     } else {
-      amx_run<kScale, false>(x, rows, cols, block_, scale_values_, thr_, nan_code_, elems, scales,
-                             out);
+      run_sized<kScale, false>(x, rows, cols, elems, scales, out);
+    }
+  }
+
+  template <ScaleType kScale, bool kAway>
+  void run_sized(const float* x, int64_t rows, int64_t cols, uint8_t* elems, uint8_t* scales,
+                 float* out) const {
+    if (block_ == 32) {
+      amx_run<kScale, kAway, 32>(x, rows, cols, block_, scale_values_, thr_, nan_code_, elems,
+                                 scales, out);
+    } else {
+      amx_run<kScale, kAway, 0>(x, rows, cols, block_, scale_values_, thr_, nan_code_, elems,
+                                scales, out);
     }
   }
 

@@ -14,17 +14,19 @@
 // 127) (the code -128 is never produced). The value of element i is P_i * X.
 // An all-zero block gets scale code 0 (X = 2^-127, as microxcaling does) and zero elements.
 //
-// NaN / Inf inputs (a documented choice; the spec leaves conversion of special values to the
-// implementation): a block that contains any NaN or +-Inf is stored with the E8M0 NaN scale
-// 0xFF and all element codes 0, so EVERY element of that block decodes to NaN - Inf included,
-// since E8M0 has no Inf (spec 5.4.1) and X = NaN makes the whole block NaN (spec 6.2). This is
-// what the reference library does: microsoft/microxcaling mx/mx_ops.py _quantize_mx takes
+// NaN / Inf inputs: a block that contains any NaN or +-Inf is stored with the E8M0 NaN scale
+// 0xFF and all element codes 0, so EVERY element of that block decodes to NaN - Inf included.
+// This is the reference library's behaviour, which specs/formats.md records and which we
+// confirmed in its source: microsoft/microxcaling mx/mx_ops.py (_quantize_mx) takes
 // floor(log2(max|A|)) = Inf or NaN and turns a shared exponent above the scale range into NaN,
-// and its C++ path (mx/cpp/shared_exp.cuh, mx_get_shared_scale) maps the FP32 exponent 255 of
-// an Inf/NaN block maximum to the NaN scale; its test mx/tests/test_corners_mx.py
-// (test_mx_nans) expects [NaN|Inf|-Inf, 0, 2^127, 0] to come back as four NaNs. Other blocks of
-// the tensor are unaffected. A decoder given the scale code 0xFF (e.g. from a file) likewise
-// returns NaN for the whole block.
+// its C++ path (mx/cpp/shared_exp.cuh, mx_get_shared_scale) maps the FP32 exponent field 255 of
+// an Inf/NaN block maximum to the NaN scale, and its test mx/tests/test_corners_mx.py
+// (test_mx_nans) expects [NaN|Inf|-Inf, 0, 2^127, 0] to come back as four NaNs ("NaNs/Infs may
+// be converted to each other"). It is also the only choice the storage allows for Inf: E8M0
+// has no Inf encoding (OCP MX v1.0 section 5.4.1: bias 127, exponents -127..127, 0xFF = NaN),
+// and a NaN scale makes the whole block NaN. (An E5M2/E4M3 element could hold Inf/NaN itself,
+// but the shared exponent of such a block is undefined.) Other blocks are unaffected. A decoder
+// given the scale code 0xFF (e.g. from a file) likewise returns NaN for the whole block.
 //
 // Layout (rows = tokens or output channels, cols = K; a partial last block is shorter):
 //   elements: codes packed per row exactly as pack_codes() (8 bits: one byte each; 6 bits: an
@@ -34,7 +36,8 @@
 //             (code 0x80 / 0x20 / 0x8), as fp_encode() produces.
 //   scales:   one E8M0 byte per (row, block), row-major [rows][ceil(cols / block)].
 //   Storage at block 32: 8.25 (MXFP8, MXINT8), 6.25 (MXFP6), 4.25 (MXFP4) bits per element.
-// Decoding gives P_i * X in FP32 (exact: every element value times X >= 2^-127 is representable).
+// Decoding gives P_i * X in FP32, exact for everything encode() produces (a forged scale code
+// with a large element can overflow to Inf).
 // A zero element decodes to +0 whatever its sign bit (the PE sees the integer 0). Element codes
 // that are NaN/Inf in their type (E4M3 S.1111.111, E5M2 S.11111.xx; never produced by encode)
 // decode to NaN/Inf times X, and decode_operand() rejects them (no exponent-integer pair).
@@ -192,9 +195,35 @@ CodeTables make_tables(const MxType& t) {
   return c;
 }
 
+// One block of the fused loop: n elements at v -> codes cb, scale byte *sc (if sc), values o
+// (if o). kN > 0 fixes n at compile time (the full blocks of the common sizes 16 and 32), so the
+// element loops unroll and vectorize without remainder handling.
+template <class P, bool kAway, int kN>
+inline void mx_block(const float* v, int64_t n_rt, uint8_t* cb, uint8_t* sc, float* o,
+                     const float* value_table) {
+  const int64_t n = kN > 0 ? kN : n_rt;
+  uint32_t amax = 0;
+  for (int64_t i = 0; i < n; ++i) amax = std::max(amax, f2u(v[i]) & 0x7fffffffu);
+  if (amax >= kFiniteLimit) {  // NaN / Inf in the block: the NaN scale (file comment)
+    if (sc) *sc = kE8M0Nan;
+    std::fill(cb, cb + n, uint8_t{0});
+    if (o) std::fill(o, o + n, kNan);
+    return;
+  }
+  const int shared = detail::shared_exp_bits(amax, P::kEmax);
+  if (sc) *sc = e8m0_encode(shared);
+  const typename P::Block blk = P::prepare(shared);
+  for (int64_t i = 0; i < n; ++i)
+    cb[i] = static_cast<uint8_t>(P::template encode<kAway>(blk, v[i]));
+  if (o) {
+    const float xs = pow2f(shared);
+    for (int64_t i = 0; i < n; ++i) o[i] = value_table[cb[i]] * xs;
+  }
+}
+
 // The fused block loop of encode() and quantize(). Writes packed element codes and scale bytes
 // when `elems` / `scales` are given, and the dequantized values P_i * X when `out` is given.
-template <class P, bool kAway>
+template <class P, bool kAway, int kN>
 void mx_run(const float* x, int64_t rows, int64_t cols, int64_t block, uint8_t* elems,
             uint8_t* scales, float* out, const float* value_table) {
   if (rows == 0 || cols == 0) return;
@@ -203,30 +232,15 @@ void mx_run(const float* x, int64_t rows, int64_t cols, int64_t block, uint8_t* 
   std::vector<uint8_t> codes(static_cast<size_t>(cols));
   for (int64_t r = 0; r < rows; ++r) {
     const float* xr = x + r * cols;
-    float* orow = out ? out + r * cols : nullptr;
     for (int64_t b = 0; b < nb; ++b) {
       const int64_t c0 = b * block;
       const int64_t n = std::min(block, cols - c0);
-      const float* v = xr + c0;
-      uint8_t* cb = codes.data() + c0;
-      uint32_t amax = 0;
-      for (int64_t i = 0; i < n; ++i) amax = std::max(amax, f2u(v[i]) & 0x7fffffffu);
-      if (amax >= kFiniteLimit) {  // NaN / Inf in the block: the NaN scale (file comment)
-        if (scales) scales[r * nb + b] = kE8M0Nan;
-        std::fill(cb, cb + n, uint8_t{0});
-        if (orow) std::fill(orow + c0, orow + c0 + n, kNan);
-        continue;
-      }
-      const int shared = detail::shared_exp_bits(amax, P::kEmax);
-      if (scales) scales[r * nb + b] = e8m0_encode(shared);
-      const typename P::Block blk = P::prepare(shared);
-      for (int64_t i = 0; i < n; ++i) {
-        cb[i] = static_cast<uint8_t>(P::template encode<kAway>(blk, v[i]));
-      }
-      if (orow) {
-        const float xs = pow2f(shared);
-        float* o = orow + c0;
-        for (int64_t i = 0; i < n; ++i) o[i] = value_table[cb[i]] * xs;
+      uint8_t* sc = scales ? scales + r * nb + b : nullptr;
+      float* o = out ? out + r * cols + c0 : nullptr;
+      if (kN > 0 && n == kN) {
+        mx_block<P, kAway, kN>(xr + c0, n, codes.data() + c0, sc, o, value_table);
+      } else {
+        mx_block<P, kAway, 0>(xr + c0, n, codes.data() + c0, sc, o, value_table);
       }
     }
     if (elems) detail::pack_row(codes.data(), cols, P::kBits, elems + r * rb);
@@ -351,9 +365,21 @@ class MxFormat final : public Format {
   void run_policy(const float* x, int64_t rows, int64_t cols, uint8_t* elems, uint8_t* scales,
                   float* out) const {
     if (rounding_ == Rounding::kNearestAway) {
-      mx_run<P, true>(x, rows, cols, block_, elems, scales, out, tables_.value);
+      run_sized<P, true>(x, rows, cols, elems, scales, out);
     } else {
-      mx_run<P, false>(x, rows, cols, block_, elems, scales, out, tables_.value);
+      run_sized<P, false>(x, rows, cols, elems, scales, out);
+    }
+  }
+
+  template <class P, bool kAway>
+  void run_sized(const float* x, int64_t rows, int64_t cols, uint8_t* elems, uint8_t* scales,
+                 float* out) const {
+    if (block_ == 32) {
+      mx_run<P, kAway, 32>(x, rows, cols, block_, elems, scales, out, tables_.value);
+    } else if (block_ == 16) {
+      mx_run<P, kAway, 16>(x, rows, cols, block_, elems, scales, out, tables_.value);
+    } else {
+      mx_run<P, kAway, 0>(x, rows, cols, block_, elems, scales, out, tables_.value);
     }
   }
 

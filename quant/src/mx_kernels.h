@@ -172,7 +172,7 @@ inline uint32_t e2m1_count_ge(float a, const float* w) {
 }
 
 /// MXINT8 element code for y = V / X * 64 (|y| < 2^22): round to an integer, clamp to
-/// [-127, 127] (OCP MX v1.0 section 5.3.3: the code -128 is not used), two's complement byte.
+/// [-127, 127] (specs/formats.md: the code -128 is unused), two's complement byte.
 template <bool kAway>
 inline uint32_t int8_code(float y) {
   float r = round_to_int<kAway>(y);

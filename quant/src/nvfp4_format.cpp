@@ -120,8 +120,42 @@ struct DecodeTable {
   }
 };
 
+// One block of the fused loop (kN > 0: a full block of that compile-time size).
+template <bool kAway, int kN>
+inline void nvfp4_block(const float* v, int64_t n_rt, float s_enc, const float (*thr)[7],
+                        const DecodeTable* dec, uint8_t* cb, uint8_t* sc, float* o) {
+  const int64_t n = kN > 0 ? kN : n_rt;
+  uint32_t amax = 0;
+  for (int64_t i = 0; i < n; ++i) amax = std::max(amax, f2u(v[i]) & 0x7fffffffu);
+  if (amax >= kFiniteLimit) {
+    if (sc) *sc = kE4M3Nan;
+    std::fill(cb, cb + n, uint8_t{0});
+    if (o) std::fill(o, o + n, kNan);
+    return;
+  }
+  const float sb_raw = (u2f(amax) * s_enc) / 6.0f;
+  const uint32_t sb_code = detail::fp_mag_code<detail::ElemE4M3, kAway>(f2u(sb_raw));
+  if (sc) *sc = static_cast<uint8_t>(sb_code);
+  if (sb_code == 0) {  // s_b = 0: the block is stored as zeros (file comment)
+    std::fill(cb, cb + n, uint8_t{0});
+  } else {
+    // q = E2M1((x * S_enc) / s_b): |fl(x * S_enc)| = fl(|x| * S_enc) against the thresholds of
+    // s_b; the sign is x's (S_enc, s_b > 0).
+    const float* w = thr[sb_code];
+    for (int64_t i = 0; i < n; ++i) {
+      const uint32_t u = f2u(v[i]);
+      const float a = u2f(u & 0x7fffffffu) * s_enc;
+      cb[i] = static_cast<uint8_t>(((u >> 28) & 8u) | detail::e2m1_count_ge(a, w));
+    }
+  }
+  if (o) {
+    const float* d = dec->v[sb_code];
+    for (int64_t i = 0; i < n; ++i) o[i] = d[cb[i]];
+  }
+}
+
 // The fused block loop of encode() and quantize(), after S_enc is known.
-template <bool kAway>
+template <bool kAway, int kN>
 void nvfp4_run(const float* x, int64_t rows, int64_t cols, int64_t block, float s_enc,
                const float (*thr)[7], uint8_t* elems, uint8_t* scales, float* out) {
   if (rows == 0 || cols == 0) return;
@@ -135,35 +169,12 @@ void nvfp4_run(const float* x, int64_t rows, int64_t cols, int64_t block, float 
     for (int64_t b = 0; b < nb; ++b) {
       const int64_t c0 = b * block;
       const int64_t n = std::min(block, cols - c0);
-      const float* v = xr + c0;
-      uint8_t* cb = codes.data() + c0;
-      uint32_t amax = 0;
-      for (int64_t i = 0; i < n; ++i) amax = std::max(amax, f2u(v[i]) & 0x7fffffffu);
-      if (amax >= kFiniteLimit) {
-        if (scales) scales[r * nb + b] = kE4M3Nan;
-        std::fill(cb, cb + n, uint8_t{0});
-        if (out) std::fill(out + r * cols + c0, out + r * cols + c0 + n, kNan);
-        continue;
-      }
-      const float sb_raw = (u2f(amax) * s_enc) / 6.0f;
-      const uint32_t sb_code = detail::fp_mag_code<detail::ElemE4M3, kAway>(f2u(sb_raw));
-      if (scales) scales[r * nb + b] = static_cast<uint8_t>(sb_code);
-      if (sb_code == 0) {  // s_b = 0: the block is stored as zeros (file comment)
-        std::fill(cb, cb + n, uint8_t{0});
+      uint8_t* sc = scales ? scales + r * nb + b : nullptr;
+      float* o = out ? out + r * cols + c0 : nullptr;
+      if (kN > 0 && n == kN) {
+        nvfp4_block<kAway, kN>(xr + c0, n, s_enc, thr, dec.get(), codes.data() + c0, sc, o);
       } else {
-        // q = E2M1((x * S_enc) / s_b): |fl(x * S_enc)| = fl(|x| * S_enc) against the
-        // thresholds of s_b; the sign is x's (S_enc, s_b > 0).
-        const float* w = thr[sb_code];
-        for (int64_t i = 0; i < n; ++i) {
-          const uint32_t u = f2u(v[i]);
-          const float a = u2f(u & 0x7fffffffu) * s_enc;
-          cb[i] = static_cast<uint8_t>(((u >> 28) & 8u) | detail::e2m1_count_ge(a, w));
-        }
-      }
-      if (out) {
-        float* o = out + r * cols + c0;
-        const float* d = dec->v[sb_code];
-        for (int64_t i = 0; i < n; ++i) o[i] = d[cb[i]];
+        nvfp4_block<kAway, 0>(xr + c0, n, s_enc, thr, dec.get(), codes.data() + c0, sc, o);
       }
     }
     if (elems) detail::pack_row(codes.data(), cols, 4, elems + r * rb);
@@ -261,9 +272,21 @@ class Nvfp4Format final : public Format {
   void run(const float* x, int64_t rows, int64_t cols, float s_enc, uint8_t* elems, uint8_t* scales,
            float* out) const {
     if (rounding_ == Rounding::kNearestAway) {
-      nvfp4_run<true>(x, rows, cols, block_, s_enc, thresholds_away().w, elems, scales, out);
+      run_sized<true>(x, rows, cols, s_enc, thresholds_away().w, elems, scales, out);
     } else {
-      nvfp4_run<false>(x, rows, cols, block_, s_enc, thresholds_even().w, elems, scales, out);
+      run_sized<false>(x, rows, cols, s_enc, thresholds_even().w, elems, scales, out);
+    }
+  }
+
+  template <bool kAway>
+  void run_sized(const float* x, int64_t rows, int64_t cols, float s_enc, const float (*thr)[7],
+                 uint8_t* elems, uint8_t* scales, float* out) const {
+    if (block_ == 16) {
+      nvfp4_run<kAway, 16>(x, rows, cols, block_, s_enc, thr, elems, scales, out);
+    } else if (block_ == 32) {
+      nvfp4_run<kAway, 32>(x, rows, cols, block_, s_enc, thr, elems, scales, out);
+    } else {
+      nvfp4_run<kAway, 0>(x, rows, cols, block_, s_enc, thr, elems, scales, out);
     }
   }
 
