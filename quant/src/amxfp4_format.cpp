@@ -3,8 +3,12 @@
 // of ACL 2025; official code aiha-lab/MX-QLLM): amxfp4, options scale=e5m2|e4m3|pot (default
 // e5m2, the published "AMXFP4-FP8"), block=2..1024 (default 32), round=even|away (default even).
 //
-// Definition (specs/formats.md, pinned down against the authors' CUDA kernel, mx/cpp/mx.cuh of
-// MX-QLLM, quantize_mx_*_kernel branch asym == 1 for FP scales and asym == 2 for "PoT"): a
+// Definition (specs/formats.md), pinned down against code: the official repository
+// aiha-lab/MX-QLLM is not in the code index we could search; a microxcaling copy carrying the
+// asymmetric ("asym") kernels that repository describes is, in alvinshao0313/MXFP4-LLM
+// (microxcaling/mx/cpp/mx.cuh: quantize_mx_cuda_kernel / quantize_mx_innermost_cuda_kernel,
+// branch asym == 1 for FP scales with scale_mode 152 = E5M2 / 143 = E4M3, asym == 2 for
+// power-of-two scales). We follow that kernel ("the authors' code" below) and the paper. A
 // block of E2M1 elements has TWO scales, s+ for its elements > 0 and s- for its elements <= 0
 // (zeros and -0 included):
 //   scale=e5m2 / e4m3:  s+ = Q(max_i x_i / 6), s- = Q(|min_i x_i| / 6), the division in FP32
