@@ -79,6 +79,9 @@ void BM_Llama2Layer(benchmark::State& state, std::string pe, std::string fmt) {
 BENCHMARK_CAPTURE(BM_Llama2Layer, int8, "int8", "int8")->Unit(benchmark::kMillisecond);
 BENCHMARK_CAPTURE(BM_Llama2Layer, olive4, "olive4", "olive4")->Unit(benchmark::kMillisecond);
 BENCHMARK_CAPTURE(BM_Llama2Layer, bfp12, "bfp", "bfp12")->Unit(benchmark::kMillisecond);
+BENCHMARK_CAPTURE(BM_Llama2Layer, mxfp4, "mx", "mxfp4")->Unit(benchmark::kMillisecond);
+BENCHMARK_CAPTURE(BM_Llama2Layer, amxfp4, "amxfp4", "amxfp4")->Unit(benchmark::kMillisecond);
+BENCHMARK_CAPTURE(BM_Llama2Layer, nvfp4, "nvfp4", "nvfp4")->Unit(benchmark::kMillisecond);
 
 void BM_Llama2Full(benchmark::State& state) {
   const ArchConfig a = arch32("int8");
