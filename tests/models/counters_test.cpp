@@ -75,6 +75,13 @@ TEST(Counters, ScaleSegmentsDecoderOpsAndFusedMacs) {
   // Groups of 16 (X) and 24 (W): starts 0, 16, 24, 32, 48.
   j.w_format = "int8:per=group:group=24";
   EXPECT_EQ(simulate(a, {j}).stats.array.segment_closes, 10u * 12u * 5u);
+  // AMXFP4: blocks of 32 (segments at 0 and 32), four sign combinations of the two operands'
+  // scales per segment; with one AMXFP4 operand and one MXFP4, two.
+  a.array.pe = "amxfp4";
+  j.x_format = j.w_format = "amxfp4";
+  EXPECT_EQ(simulate(a, {j}).stats.array.segment_closes, 10u * 12u * 2u * 4u);
+  j.w_format = "mxfp4";
+  EXPECT_EQ(simulate(a, {j}).stats.array.segment_closes, 10u * 12u * 2u * 2u);
   // OVP: one decoder operation per byte = two elements.
   a.array.pe = "olive4";
   a.array.dataflow = Dataflow::kOutputStationary;

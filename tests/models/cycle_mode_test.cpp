@@ -32,6 +32,10 @@ const Variant kVariants[] = {
     {"fused_olive8", 8, 8, "olive8", "olive8", "olive8", 0, 1.0, 8},
     // Blocks of 4 on a 16-row array: four scale segments inside every WS/IS fold.
     {"segments_in_fold", 16, 16, "bfp", "bfp:block=4:p=8", "bfp:block=4:p=8", 0, 1.0, 8},
+    // Sign-split partial sums in blocks of 8 (X) and 4 (W), four sign combinations per segment.
+    {"amxfp4_split_segments", 16, 16, "amxfp4", "amxfp4:block=8", "amxfp4:block=4:scale=e4m3", 0,
+     1.0, 8},
+    {"nvfp4_tensor_scale", 8, 8, "nvfp4", "nvfp4", "nvfp4:block=8", 0, 1.0, 8},
 };
 
 void PrintTo(const Variant& v, std::ostream* os) {
