@@ -54,9 +54,17 @@ std::vector<int64_t> choose(uint64_t seed, int64_t n, int64_t count) {
   return out;
 }
 
-double log_uniform(Xoshiro256pp& g, std::pair<double, double> r) {
-  if (r.first >= r.second) return r.first;
-  return std::exp(std::log(r.first) + g.uniform() * (std::log(r.second) - std::log(r.first)));
+// n values log-evenly spaced over [r.first, r.second] (both ends included), in a seeded order.
+std::vector<double> spread_shuffled(std::pair<double, double> r, size_t n, uint64_t seed) {
+  std::vector<double> v(n, r.first);
+  for (size_t i = 0; n > 1 && i < n; ++i) {
+    v[i] = r.first * std::pow(r.second / r.first, static_cast<double>(i) / (n - 1));
+  }
+  Xoshiro256pp g(seed);
+  for (size_t i = n; i > 1; --i) {
+    std::swap(v[i - 1], v[static_cast<size_t>(g.uniform() * static_cast<double>(i))]);
+  }
+  return v;
 }
 
 uint64_t key_hash(uint64_t seed, const TensorKey& k) {
@@ -145,14 +153,16 @@ GeneratedTensor TensorGenerator::activation(const TensorKey& key, int64_t cols,
       hash_combine(seed_, hash_string(channel_group(key.role))), static_cast<uint64_t>(cols));
   t.outlier_channels =
       p.outlier_channels.empty() ? choose(group_seed, cols, p.outlier_count) : p.outlier_channels;
-  {
-    // Gains vary by layer (and tensor), positions do not.
-    Xoshiro256pp g(hash_combine(kh, 0x9a1));
-    for (int64_t c : t.outlier_channels) {
-      check_index(c, cols, key, "outlier channel");
-      t.outlier_gains.push_back(log_uniform(g, p.outlier_gain));
-    }
+  for (int64_t c : t.outlier_channels) {
+    check_index(c, cols, key, "outlier channel");
+    // An outlier channel's magnitude is its gain alone (no lognormal spread on top), so the
+    // tensor's kurtosis is set by the configured gains, not by chance.
+    t.col_scale[c] = 1.0f;
   }
+  // Gains: log-evenly spaced over outlier_gain, assigned to the channels in a per-layer seeded
+  // order (which channel is the largest varies by layer; the set of magnitudes does not).
+  t.outlier_gains =
+      spread_shuffled(p.outlier_gain, t.outlier_channels.size(), hash_combine(kh, 0x9a1));
   if (p.target_kurtosis > 0 && !t.outlier_channels.empty()) {
     // Rescale all gains by lambda so that profile_kurtosis() hits the target. As a function of
     // lambda the kurtosis first dips then rises monotonically to its supremum (all mass on the
@@ -205,13 +215,13 @@ GeneratedTensor TensorGenerator::activation(const TensorKey& key, int64_t cols,
                              ? choose(hash_combine(group_seed, 0x3a55), cols, p.massive_count)
                              : p.massive_channels;
     std::vector<float> value;
-    Xoshiro256pp g(hash_combine(kh, 0x3a56));
+    const std::vector<double> gains =
+        spread_shuffled(p.massive_gain, t.massive_channels.size(), hash_combine(kh, 0x3a56));
     Xoshiro256pp sign(hash_combine(group_seed, 0x3a57));  // signs fixed across layers
-    for (int64_t c : t.massive_channels) {
-      check_index(c, cols, key, "massive channel");
-      const double gain = log_uniform(g, p.massive_gain);
+    for (size_t i = 0; i < t.massive_channels.size(); ++i) {
+      check_index(t.massive_channels[i], cols, key, "massive channel");
       const double s = (sign.next() >> 63) ? -1.0 : 1.0;
-      value.push_back(static_cast<float>(s * gain * kMedianAbsNormal * p.std));
+      value.push_back(static_cast<float>(s * gains[i] * kMedianAbsNormal * p.std));
     }
     for (int64_t r = 0; r < n_rows; ++r) {
       if (std::find(p.massive_tokens.begin(), p.massive_tokens.end(), rows[r].pos) ==

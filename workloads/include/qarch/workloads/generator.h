@@ -5,8 +5,8 @@
 // Activation element (row r = one token, column c = one channel):
 //   x[r][c] = row_scale[r] * col_scale[c] * m * z,   z ~ N(0, 1)
 //   row_scale[r] = std * exp(token_sigma * n_r)            (per-token spread)
-//   col_scale[c] = exp(channel_sigma * n_c) * gain_c        (gain_c > 1 on the systematic
-//                                                           outlier channels, else 1)
+//   col_scale[c] = exp(channel_sigma * n_c)                 (ordinary channels)
+//   col_scale[c] = gain_c                                   (the systematic outlier channels)
 //   m = tail.scale with probability tail.p, else 1          (Gaussian scale mixture)
 // then the massive activations overwrite single elements: at token positions massive_tokens,
 // channel c gets sign_c * gain * (0.6745 * std), 0.6745 * std being the median |x| of N(0, std^2).
@@ -17,7 +17,7 @@
 // Determinism: everything derives from (seed, tensor key, row): a row's values do not depend on
 // which other rows are generated (see rng.h), the outlier channel positions depend only on the
 // seed, the role group and the width (so they are the same channels in every layer, as
-// LLM.int8() observed), gains and signs on (seed, layer, role, channel).
+// LLM.int8() observed); which channel gets which gain depends on (seed, layer, role).
 #pragma once
 
 #include <cstdint>

@@ -35,8 +35,10 @@ struct ActivationProfile {
   double channel_sigma = 0.0;  ///< lognormal spread of per-channel scales
   double token_sigma = 0.0;    ///< lognormal spread of per-token scales
   TailMixture tail;
-  /// Systematic outlier channels: `outlier_count` channel indices (the same in every layer),
-  /// each scaled by a gain drawn log-uniformly from outlier_gain, or the explicit indices.
+  /// Systematic outlier channels: `outlier_count` channel indices (the same in every layer) or
+  /// the explicit indices; their gains are log-evenly spaced over outlier_gain (min and max
+  /// included) and assigned to the channels in a per-layer seeded order. channel_sigma does not
+  /// apply to them: their scale is the gain alone.
   int64_t outlier_count = 0;
   std::pair<double, double> outlier_gain{1.0, 1.0};
   std::vector<int64_t> outlier_channels;
@@ -45,7 +47,8 @@ struct ActivationProfile {
   double target_kurtosis = 0.0;
   /// Massive activations: at the token positions `massive_tokens` (0 = the first token of each
   /// sequence), `massive_count` fixed channels (or the explicit ones) take the value
-  /// +-gain * median|x| with gain log-uniform in massive_gain; from layer massive_from_layer on.
+  /// +-gain * median|x| (gains log-evenly spaced over massive_gain, seeded order, signs fixed
+  /// across layers), from layer massive_from_layer on.
   std::vector<int64_t> massive_tokens{0};
   int64_t massive_count = 0;
   std::pair<double, double> massive_gain{1.0, 1.0};
