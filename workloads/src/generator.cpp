@@ -357,9 +357,9 @@ ExpectedStats expected_stats(const GeneratedTensor& t, double outlier_sigma) {
       }
     }
     const double p_any = planted_col[c] ? 1.0 : 1.0 - std::exp(log_none);
-    if (p_any > 0.99) {
+    if (p_any > 1.0 - 1e-4) {
       e.outlier_channels.push_back(c);
-    } else if (p_any >= 0.01) {
+    } else if (p_any >= 1e-4) {
       e.uncertain_channels.push_back(c);
     }
   }

@@ -1,6 +1,8 @@
 #include "qarch/workloads/rng.h"
 
+#include <algorithm>
 #include <cmath>
+#include <cstring>
 
 namespace qarch::workloads {
 
@@ -92,28 +94,41 @@ double slow_path(Xoshiro256pp& g, const Ziggurat& z, uint32_t bits) {
   }
 }
 
-inline float sample32(Xoshiro256pp& g, const Ziggurat& z, uint32_t bits) {
-  const uint32_t i = bits & 0xffu;
-  const uint32_t u = bits >> 9;
-  if (u < z.accept[i]) {
-    // Sign from bit 8 applied by multiplying with +-1 (branch-free).
-    const float v = static_cast<float>(u) * z.width[i];
-    return ((bits >> 8) & 1u) ? -v : v;
-  }
-  return static_cast<float>(slow_path(g, z, bits));
-}
-
 }  // namespace
 
 void fill_normal(Xoshiro256pp& g, float* out, int64_t n) {
   const Ziggurat& z = zig();
-  int64_t i = 0;
-  for (; i + 1 < n; i += 2) {
-    const uint64_t r = g.next();
-    out[i] = sample32(g, z, static_cast<uint32_t>(r));
-    out[i + 1] = sample32(g, z, static_cast<uint32_t>(r >> 32));
+  // Fast path for every sample without branches (value = u * x[i] / 2^23 with the sign bit
+  // from bit 8); the ~1% that fail the layer test are remembered and redone by the slow path
+  // afterwards, which draws further numbers from the same stream (still deterministic).
+  uint32_t slow_bits[64];
+  int64_t slow_at[64];
+  for (int64_t base = 0; base < n; base += 512) {
+    const int64_t end = std::min<int64_t>(n, base + 512);
+    int nslow = 0;
+    for (int64_t i = base; i < end; i += 2) {
+      const uint64_t r = g.next();
+      for (int h = 0; h < 2 && i + h < end; ++h) {
+        const uint32_t bits = static_cast<uint32_t>(r >> (32 * h));
+        const uint32_t layer = bits & 0xffu, u = bits >> 9;
+        const float v = static_cast<float>(u) * z.width[layer];
+        uint32_t vb;
+        std::memcpy(&vb, &v, 4);
+        vb |= (bits & 0x100u) << 23;  // bit 8 -> the sign bit
+        std::memcpy(&out[i + h], &vb, 4);
+        if (u >= z.accept[layer]) {
+          if (nslow == 64) {
+            for (int k = 0; k < nslow; ++k) out[slow_at[k]] = float(slow_path(g, z, slow_bits[k]));
+            nslow = 0;
+          }
+          slow_bits[nslow] = bits;
+          slow_at[nslow++] = i + h;
+        }
+      }
+    }
+    for (int k = 0; k < nslow; ++k)
+      out[slow_at[k]] = static_cast<float>(slow_path(g, z, slow_bits[k]));
   }
-  if (i < n) out[i] = sample32(g, z, static_cast<uint32_t>(g.next()));
 }
 
 double normal(Xoshiro256pp& g) {

@@ -447,8 +447,14 @@ GemmResult TraceBuilder::build(const GemmOp& op) const {
   g.w.quant_error = quant::compare(W.data, qw);
   if (options_.stats) {
     g.x.has_stats = g.w.has_stats = true;
-    g.x.stats = quant::tensor_stats(X.data);
-    g.w.stats = quant::tensor_stats(W.data);
+    auto stats_of = [&](const quant::Tensor& t) {
+      const int64_t cols = std::max<int64_t>(1, t.cols());
+      const RowSample rs =
+          sample_rows(t.rows(), std::max<int64_t>(1, options_.stats_elements / cols));
+      return rs.all() ? quant::tensor_stats(t) : quant::tensor_stats(take_rows(t, rs));
+    };
+    g.x.stats = stats_of(X.data);
+    g.w.stats = stats_of(W.data);
   }
 
   // Layer-output error on error_rows x error_cols outputs of the stored operands.

@@ -72,8 +72,9 @@ struct ExpectedStats {
   double stddev = 0;
   double excess_kurtosis = 0;
   double outlier_fraction = 0;  ///< expected fraction with |x - mean| > outlier_sigma * stddev
-  /// Columns whose max |x| exceeds outlier_sigma * stddev with probability > 0.99 (or by a
-  /// planted element); `uncertain_channels` are those with probability in [0.01, 0.99].
+  /// Columns whose max |x| exceeds outlier_sigma * stddev with probability > 1 - 1e-4 (or by a
+  /// planted element); `uncertain_channels` are those with probability in [1e-4, 1 - 1e-4]
+  /// (tight bounds, so that summed over thousands of columns a surprise stays unlikely).
   std::vector<int64_t> outlier_channels;
   std::vector<int64_t> uncertain_channels;
 };

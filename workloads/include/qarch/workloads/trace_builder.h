@@ -75,6 +75,9 @@ struct TraceOptions {
   int64_t error_cols = 256;  ///< columns of Y for the layer-output error
   bool exact_hw = false;     ///< layer-output error with reference_dot (the hardware arithmetic)
   bool stats = true;         ///< compute tensor_stats of every stored operand
+  /// Statistics over evenly spaced stored rows totalling at most this many elements (the
+  /// median behind them costs ~25 ns per element); TensorStats::rows says how many were used.
+  int64_t stats_elements = int64_t{1} << 22;
   int64_t attention_head = 0;
   /// OliVe per-tensor MSE scale search on a row sample of about this many elements (0: search
   /// the whole operand, as the format alone does). The search costs ~88 quantization passes,
