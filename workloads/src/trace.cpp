@@ -6,6 +6,7 @@
 #include <cmath>
 #include <cstdio>
 #include <cstring>
+#include <filesystem>
 #include <fstream>
 #include <limits>
 #include <nlohmann/json.hpp>
@@ -151,6 +152,18 @@ TraceWriter::TraceWriter(std::string dir, TraceHeader header)
   const std::string index = dir_ + "/trace.json";
   if (std::remove(index.c_str()) != 0 && errno != ENOENT) {
     throw Error(index + ": cannot remove the old index (" + std::strerror(errno) + ")");
+  }
+  // Files of an earlier trace in the same directory ("NNNN-<name>.json|.bin") would otherwise
+  // linger unreferenced; nothing else in gemms/ is touched.
+  std::error_code ec;
+  for (const auto& entry : std::filesystem::directory_iterator(dir_ + "/gemms", ec)) {
+    const std::string n = entry.path().filename().string();
+    const bool ours = n.size() > 5 && std::isdigit(static_cast<unsigned char>(n[0])) &&
+                      std::isdigit(static_cast<unsigned char>(n[1])) &&
+                      std::isdigit(static_cast<unsigned char>(n[2])) &&
+                      std::isdigit(static_cast<unsigned char>(n[3])) && n[4] == '-' &&
+                      (entry.path().extension() == ".json" || entry.path().extension() == ".bin");
+    if (ours) std::filesystem::remove(entry.path(), ec);
   }
 }
 
