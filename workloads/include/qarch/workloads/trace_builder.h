@@ -81,7 +81,10 @@ struct TraceOptions {
   int64_t attention_head = 0;
   /// OliVe per-tensor MSE scale search on a row sample of about this many elements (0: search
   /// the whole operand, as the format alone does). The search costs ~88 quantization passes,
-  /// ~11 s for a 4096 x 11008 weight; 2^20 elements keep it near 0.25 s.
+  /// ~11 s for a 4096 x 11008 weight; 2^20 elements keep it near 0.25 s. Measured on LLaMA-2-7B
+  /// layer 1 (seq 512, olive4): 2^20 gives every operand's and output's QSNR within 0.1 dB of
+  /// the full search (7 s instead of 83 s for the layer); 2^18 loses 1.3 dB on the down
+  /// projection's input, 2^16 5 dB.
   int64_t scale_search_elements = int64_t{1} << 20;
   uint64_t seed = 1;
   std::string outlier_profile = "model default";   ///< for the record
