@@ -433,6 +433,26 @@ TEST(Trace, ErrorsAreSmallForFp16AndLargerForFourBits) {
   }
 }
 
+// The layer-output error with the hardware's arithmetic (reference_dot on the decoded operands)
+// agrees with the double GEMM of the dequantized operands up to FP32 accumulation rounding.
+TEST(Trace, ExactHardwareErrorAgreesWithDequantizedGemm) {
+  for (const char* fmt : {"int8", "olive4"}) {
+    TraceOptions a = opts(fmt), h = opts(fmt);
+    a.layers = h.layers = "0";
+    h.exact_hw = true;
+    const TraceBuilder ba(tiny(), prefill(32), a), bh(tiny(), prefill(32), h);
+    for (size_t i : ba.selected()) {
+      const GemmOp& g = ba.workload().gemms[i];
+      const GemmResult ra = ba.build(g), rh = bh.build(g);
+      EXPECT_EQ(ra.meta.error_method, "dequantized-double");
+      EXPECT_EQ(rh.meta.error_method, "hardware-reference-dot");
+      EXPECT_EQ(ra.x.elements, rh.x.elements);
+      EXPECT_NEAR(rh.meta.output_error.qsnr_db, ra.meta.output_error.qsnr_db, 0.01)
+          << fmt << " " << g.name;
+    }
+  }
+}
+
 TEST(Trace, RealTensorsThroughBindings) {
   TempDir tmp;
   // A weight as .safetensors (q/k/v separate, stacked by the binding) and an activation .npy.
