@@ -102,7 +102,7 @@ TEST(Checksum, Fnv1a64TestVectors) {
 
 TEST(Trace, RoundTripBitForBit) {
   TempDir tmp;
-  for (const char* fmt : {"olive4", "int8", "e4m3", "gobo"}) {
+  for (const char* fmt : {"olive4", "int8", "e4m3", "gobo", "mxfp4", "nvfp4", "amxfp4"}) {
     SCOPED_TRACE(fmt);
     TraceOptions o = opts(fmt);
     o.sample_rows = 24;  // of 32 tokens: exercises sampling
