@@ -1,8 +1,8 @@
 // Speed of the SystemC accelerator model.
-//   Models/Llama2Layer/<pe>   one LLaMA-2-7B decoder layer, prefill of 2048 tokens, 32 x 32 array,
-//                             tile mode (target: < 1 s host time)
-//   Models/Llama2Full         all 32 layers + LM head in one simulation (target: < 30 s)
-//   Models/PerCycle16x16/...  the per-cycle array on 16 x 16: PE-cycles per host second
+//   BM_ModelsLlama2Layer/<pe>  one LLaMA-2-7B decoder layer, prefill of 2048 tokens, 32 x 32
+//                              array, tile mode (target: < 1 s host time)
+//   BM_ModelsLlama2Full        all 32 layers + LM head in one simulation (target: < 30 s)
+//   BM_ModelsPerCycle16x16/... the per-cycle array on 16 x 16: PE-cycles per host second
 // Counters: sim_cycles (simulated), sim_cycles_per_s (simulated cycles per host second),
 // pe_cycles_per_s (per-cycle mode).
 #include <benchmark/benchmark.h>
@@ -14,6 +14,8 @@
 
 #include "qarch/models/simulator.h"
 #include "qarch/quant/format.h"
+#include "qarch/workloads/model.h"
+#include "qarch/workloads/workload.h"
 
 namespace {
 
@@ -69,21 +71,21 @@ void report(benchmark::State& state, const Stats& s, double host_seconds) {
   state.counters["dram_GB"] = static_cast<double>(s.dram.read_bytes + s.dram.write_bytes) / 1e9;
 }
 
-void BM_Llama2Layer(benchmark::State& state, std::string pe, std::string fmt) {
+void BM_ModelsLlama2Layer(benchmark::State& state, std::string pe, std::string fmt) {
   const ArchConfig a = arch32(pe);
   const auto jobs = layer_jobs(0, fmt);
   Stats last;
   for (auto _ : state) last = simulate(a, jobs).stats;
   report(state, last, last.host_seconds);
 }
-BENCHMARK_CAPTURE(BM_Llama2Layer, int8, "int8", "int8")->Unit(benchmark::kMillisecond);
-BENCHMARK_CAPTURE(BM_Llama2Layer, olive4, "olive4", "olive4")->Unit(benchmark::kMillisecond);
-BENCHMARK_CAPTURE(BM_Llama2Layer, bfp12, "bfp", "bfp12")->Unit(benchmark::kMillisecond);
-BENCHMARK_CAPTURE(BM_Llama2Layer, mxfp4, "mx", "mxfp4")->Unit(benchmark::kMillisecond);
-BENCHMARK_CAPTURE(BM_Llama2Layer, amxfp4, "amxfp4", "amxfp4")->Unit(benchmark::kMillisecond);
-BENCHMARK_CAPTURE(BM_Llama2Layer, nvfp4, "nvfp4", "nvfp4")->Unit(benchmark::kMillisecond);
+BENCHMARK_CAPTURE(BM_ModelsLlama2Layer, int8, "int8", "int8")->Unit(benchmark::kMillisecond);
+BENCHMARK_CAPTURE(BM_ModelsLlama2Layer, olive4, "olive4", "olive4")->Unit(benchmark::kMillisecond);
+BENCHMARK_CAPTURE(BM_ModelsLlama2Layer, bfp12, "bfp", "bfp12")->Unit(benchmark::kMillisecond);
+BENCHMARK_CAPTURE(BM_ModelsLlama2Layer, mxfp4, "mx", "mxfp4")->Unit(benchmark::kMillisecond);
+BENCHMARK_CAPTURE(BM_ModelsLlama2Layer, amxfp4, "amxfp4", "amxfp4")->Unit(benchmark::kMillisecond);
+BENCHMARK_CAPTURE(BM_ModelsLlama2Layer, nvfp4, "nvfp4", "nvfp4")->Unit(benchmark::kMillisecond);
 
-void BM_Llama2Full(benchmark::State& state) {
+void BM_ModelsLlama2Full(benchmark::State& state) {
   const ArchConfig a = arch32("int8");
   std::vector<GemmJob> jobs;
   for (int l = 0; l < kLayers; ++l) {
@@ -99,10 +101,34 @@ void BM_Llama2Full(benchmark::State& state) {
   for (auto _ : state) last = simulate(a, jobs).stats;
   report(state, last, last.host_seconds);
 }
-BENCHMARK(BM_Llama2Full)->Unit(benchmark::kMillisecond)->Iterations(1);
+BENCHMARK(BM_ModelsLlama2Full)->Unit(benchmark::kMillisecond)->Iterations(1);
+
+// The same forward pass as workloads/ expands it from the model zoo (its GEMM list: fused QKV,
+// per-head attention, gated FFN, LM head over every token), timing only.
+void BM_ModelsLlama2FromZoo(benchmark::State& state) {
+  const ArchConfig a = arch32("int8");
+  qarch::workloads::WorkloadParams p;
+  p.phase = qarch::workloads::Phase::kPrefill;
+  p.seq = kSeq;
+  const qarch::workloads::Workload w =
+      qarch::workloads::expand(qarch::workloads::load_model("llama2-7b"), p);
+  std::vector<GemmJob> jobs;
+  for (const qarch::workloads::GemmOp& op : w.gemms) {
+    GemmJob j;
+    j.name = op.name;
+    j.m = op.m, j.n = op.n, j.k = op.k, j.batch = op.batch;
+    j.x_format = j.w_format = "int8";
+    jobs.push_back(j);
+  }
+  Stats last;
+  for (auto _ : state) last = simulate(a, jobs).stats;
+  report(state, last, last.host_seconds);
+  state.counters["gemms"] = static_cast<double>(jobs.size());
+}
+BENCHMARK(BM_ModelsLlama2FromZoo)->Unit(benchmark::kMillisecond)->Iterations(1);
 
 // Per-cycle mode on 16 x 16: a 256 x 256 x 256 GEMM, timed only or with INT8 operands.
-void BM_PerCycle16x16(benchmark::State& state, bool functional) {
+void BM_ModelsPerCycle16x16(benchmark::State& state, bool functional) {
   ArchConfig a;
   a.array.rows = a.array.cols = 16;
   a.array.dataflow = Dataflow::kWeightStationary;
@@ -129,7 +155,7 @@ void BM_PerCycle16x16(benchmark::State& state, bool functional) {
   report(state, last, last.host_seconds);
   state.counters["pe_cycles_per_s"] = static_cast<double>(last.array.pe_cycles) / last.host_seconds;
 }
-BENCHMARK_CAPTURE(BM_PerCycle16x16, timing, false)->Unit(benchmark::kMillisecond);
-BENCHMARK_CAPTURE(BM_PerCycle16x16, functional, true)->Unit(benchmark::kMillisecond);
+BENCHMARK_CAPTURE(BM_ModelsPerCycle16x16, timing, false)->Unit(benchmark::kMillisecond);
+BENCHMARK_CAPTURE(BM_ModelsPerCycle16x16, functional, true)->Unit(benchmark::kMillisecond);
 
 }  // namespace
