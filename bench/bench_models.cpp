@@ -4,7 +4,7 @@
 //   BM_ModelsLlama2Full        all 32 layers + LM head in one simulation (target: < 30 s)
 //   BM_ModelsPerCycle16x16/... the per-cycle array on 16 x 16: PE-cycles per host second
 // Counters: sim_cycles (simulated), sim_cycles_per_s (simulated cycles per host second),
-// pe_cycles_per_s (per-cycle mode).
+// pe_cycles_per_s (per-cycle mode). Real time: simulate() runs SystemC on a worker thread.
 #include <benchmark/benchmark.h>
 
 #include <memory>
@@ -78,12 +78,24 @@ void BM_ModelsLlama2Layer(benchmark::State& state, std::string pe, std::string f
   for (auto _ : state) last = simulate(a, jobs).stats;
   report(state, last, last.host_seconds);
 }
-BENCHMARK_CAPTURE(BM_ModelsLlama2Layer, int8, "int8", "int8")->Unit(benchmark::kMillisecond);
-BENCHMARK_CAPTURE(BM_ModelsLlama2Layer, olive4, "olive4", "olive4")->Unit(benchmark::kMillisecond);
-BENCHMARK_CAPTURE(BM_ModelsLlama2Layer, bfp12, "bfp", "bfp12")->Unit(benchmark::kMillisecond);
-BENCHMARK_CAPTURE(BM_ModelsLlama2Layer, mxfp4, "mx", "mxfp4")->Unit(benchmark::kMillisecond);
-BENCHMARK_CAPTURE(BM_ModelsLlama2Layer, amxfp4, "amxfp4", "amxfp4")->Unit(benchmark::kMillisecond);
-BENCHMARK_CAPTURE(BM_ModelsLlama2Layer, nvfp4, "nvfp4", "nvfp4")->Unit(benchmark::kMillisecond);
+BENCHMARK_CAPTURE(BM_ModelsLlama2Layer, int8, "int8", "int8")
+    ->Unit(benchmark::kMillisecond)
+    ->UseRealTime();
+BENCHMARK_CAPTURE(BM_ModelsLlama2Layer, olive4, "olive4", "olive4")
+    ->Unit(benchmark::kMillisecond)
+    ->UseRealTime();
+BENCHMARK_CAPTURE(BM_ModelsLlama2Layer, bfp12, "bfp", "bfp12")
+    ->Unit(benchmark::kMillisecond)
+    ->UseRealTime();
+BENCHMARK_CAPTURE(BM_ModelsLlama2Layer, mxfp4, "mx", "mxfp4")
+    ->Unit(benchmark::kMillisecond)
+    ->UseRealTime();
+BENCHMARK_CAPTURE(BM_ModelsLlama2Layer, amxfp4, "amxfp4", "amxfp4")
+    ->Unit(benchmark::kMillisecond)
+    ->UseRealTime();
+BENCHMARK_CAPTURE(BM_ModelsLlama2Layer, nvfp4, "nvfp4", "nvfp4")
+    ->Unit(benchmark::kMillisecond)
+    ->UseRealTime();
 
 void BM_ModelsLlama2Full(benchmark::State& state) {
   const ArchConfig a = arch32("int8");
@@ -101,7 +113,7 @@ void BM_ModelsLlama2Full(benchmark::State& state) {
   for (auto _ : state) last = simulate(a, jobs).stats;
   report(state, last, last.host_seconds);
 }
-BENCHMARK(BM_ModelsLlama2Full)->Unit(benchmark::kMillisecond)->Iterations(1);
+BENCHMARK(BM_ModelsLlama2Full)->Unit(benchmark::kMillisecond)->UseRealTime()->Iterations(1);
 
 // The same forward pass as workloads/ expands it from the model zoo (its GEMM list: fused QKV,
 // per-head attention, gated FFN, LM head over every token), timing only.
@@ -125,7 +137,7 @@ void BM_ModelsLlama2FromZoo(benchmark::State& state) {
   report(state, last, last.host_seconds);
   state.counters["gemms"] = static_cast<double>(jobs.size());
 }
-BENCHMARK(BM_ModelsLlama2FromZoo)->Unit(benchmark::kMillisecond)->Iterations(1);
+BENCHMARK(BM_ModelsLlama2FromZoo)->Unit(benchmark::kMillisecond)->UseRealTime()->Iterations(1);
 
 // Per-cycle mode on 16 x 16: a 256 x 256 x 256 GEMM, timed only or with INT8 operands.
 void BM_ModelsPerCycle16x16(benchmark::State& state, bool functional) {
@@ -155,7 +167,11 @@ void BM_ModelsPerCycle16x16(benchmark::State& state, bool functional) {
   report(state, last, last.host_seconds);
   state.counters["pe_cycles_per_s"] = static_cast<double>(last.array.pe_cycles) / last.host_seconds;
 }
-BENCHMARK_CAPTURE(BM_ModelsPerCycle16x16, timing, false)->Unit(benchmark::kMillisecond);
-BENCHMARK_CAPTURE(BM_ModelsPerCycle16x16, functional, true)->Unit(benchmark::kMillisecond);
+BENCHMARK_CAPTURE(BM_ModelsPerCycle16x16, timing, false)
+    ->Unit(benchmark::kMillisecond)
+    ->UseRealTime();
+BENCHMARK_CAPTURE(BM_ModelsPerCycle16x16, functional, true)
+    ->Unit(benchmark::kMillisecond)
+    ->UseRealTime();
 
 }  // namespace

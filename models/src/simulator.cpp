@@ -5,10 +5,13 @@
 #include <cmath>
 #include <cstdlib>
 #include <deque>
+#include <exception>
 #include <functional>
 #include <map>
 #include <memory>
+#include <mutex>
 #include <systemc>
+#include <thread>
 
 #include "cycle_array.h"
 #include "functional.h"
@@ -548,38 +551,51 @@ SimResult simulate(const ArchConfig& arch, const std::vector<GemmJob>& jobs,
     st.top_decoders.kind = (x_left ? r.jp.w_format : r.jp.x_format)->decoder;
   }
 
-  {
-    static bool quiet = [] {
-      sc_report_handler::set_actions(SC_INFO, SC_DO_NOTHING);
-      sc_report_handler::set_actions(SC_WARNING, SC_DO_NOTHING);
-      return true;
-    }();
-    (void)quiet;
-    ScopedSimContext ctx;
-    g_ticks_per_cycle = static_cast<double>(sc_time(1, SC_NS).value());
-    auto acc = std::make_unique<Accelerator>("accelerator", arch, runs, options.mode, st);
-    sc_start();
-    st.cycles = static_cast<uint64_t>(std::ceil(now_cycles() - 1e-9));
-    const Tally& t = acc->tally();
-    st.input_buffer.read_bytes = to_bytes(t.in_read_bits);
-    st.weight_buffer.read_bytes = to_bytes(t.w_read_bits);
-    st.output_buffer.write_bytes = static_cast<uint64_t>(std::llround(t.out_write_bytes));
-    st.output_buffer.read_bytes = static_cast<uint64_t>(std::llround(t.out_read_bytes));
-    st.left_decoders.elements = static_cast<uint64_t>(std::llround(t.left_elems));
-    st.top_decoders.elements = static_cast<uint64_t>(std::llround(t.top_elems));
-    st.left_decoders.ops = static_cast<uint64_t>(std::llround(t.left_ops));
-    st.top_decoders.ops = static_cast<uint64_t>(std::llround(t.top_ops));
-    st.array.register_read_bytes = to_bytes(t.reg_read_bits);
-    st.array.register_write_bytes = to_bytes(t.reg_write_bits);
-    st.dram.busy_cycles = static_cast<uint64_t>(std::ceil(acc->dram_busy() - 1e-9));
-    st.array.pe_cycles = acc->pe_cycles();
-    if (st.array.folds > 0) {
-      st.array.mapping_efficiency =
-          t.mapped_pe_folds /
-          (static_cast<double>(st.array.folds) * st.array.logical_rows * st.array.logical_cols);
+  // The SystemC part runs on a worker thread of its own, one simulation at a time per process
+  // (SystemC's kernel state is global). The kernel switches between its threads' coroutine
+  // stacks (QuickThreads) where AddressSanitizer cannot follow; confined to a short-lived thread,
+  // that cannot confuse the sanitizer's view of the caller's stack.
+  static std::mutex kernel_mutex;
+  std::lock_guard<std::mutex> kernel_lock(kernel_mutex);
+  std::exception_ptr failure;
+  std::thread kernel([&] {
+    try {
+      static bool quiet = [] {
+        sc_report_handler::set_actions(SC_INFO, SC_DO_NOTHING);
+        sc_report_handler::set_actions(SC_WARNING, SC_DO_NOTHING);
+        return true;
+      }();
+      (void)quiet;
+      ScopedSimContext ctx;
+      g_ticks_per_cycle = static_cast<double>(sc_time(1, SC_NS).value());
+      auto acc = std::make_unique<Accelerator>("accelerator", arch, runs, options.mode, st);
+      sc_start();
+      st.cycles = static_cast<uint64_t>(std::ceil(now_cycles() - 1e-9));
+      const Tally& t = acc->tally();
+      st.input_buffer.read_bytes = to_bytes(t.in_read_bits);
+      st.weight_buffer.read_bytes = to_bytes(t.w_read_bits);
+      st.output_buffer.write_bytes = static_cast<uint64_t>(std::llround(t.out_write_bytes));
+      st.output_buffer.read_bytes = static_cast<uint64_t>(std::llround(t.out_read_bytes));
+      st.left_decoders.elements = static_cast<uint64_t>(std::llround(t.left_elems));
+      st.top_decoders.elements = static_cast<uint64_t>(std::llround(t.top_elems));
+      st.left_decoders.ops = static_cast<uint64_t>(std::llround(t.left_ops));
+      st.top_decoders.ops = static_cast<uint64_t>(std::llround(t.top_ops));
+      st.array.register_read_bytes = to_bytes(t.reg_read_bits);
+      st.array.register_write_bytes = to_bytes(t.reg_write_bits);
+      st.dram.busy_cycles = static_cast<uint64_t>(std::ceil(acc->dram_busy() - 1e-9));
+      st.array.pe_cycles = acc->pe_cycles();
+      if (st.array.folds > 0) {
+        st.array.mapping_efficiency =
+            t.mapped_pe_folds /
+            (static_cast<double>(st.array.folds) * st.array.logical_rows * st.array.logical_cols);
+      }
+      acc.reset();
+    } catch (...) {
+      failure = std::current_exception();
     }
-    acc.reset();
-  }
+  });
+  kernel.join();
+  if (failure) std::rethrow_exception(failure);
   // MACs by kind (per instance when the operands are known: OLAccel counts its outlier MACs
   // from them).
   for (JobRun& r : runs) {
