@@ -38,6 +38,48 @@ namespace {
 
 using i128 = __int128;
 
+// Exact integer sums over k in [k0, k1) of row pointers xm/xs, wm/ws; sum[sx][sw] as IntDot.
+inline void int_dot(const int32_t* xm, const uint8_t* xs, const int32_t* wm, const uint8_t* ws,
+                    int64_t k0, int64_t k1, bool x_split, bool w_split, IntDot& d) {
+  if (!x_split && !w_split) {
+    i128 sum = 0;
+    for (int64_t t = k0; t < k1; ++t) {
+      sum += static_cast<i128>(static_cast<int64_t>(xm[t]) * wm[t]) * (i128{1} << (xs[t] + ws[t]));
+    }
+    d.sum[0][0] += sum;
+    return;
+  }
+  for (int64_t t = k0; t < k1; ++t) {
+    const int sx = x_split && xm[t] < 0;
+    const int sw = w_split && wm[t] < 0;
+    d.sum[sx][sw] +=
+        static_cast<i128>(static_cast<int64_t>(xm[t]) * wm[t]) * (i128{1} << (xs[t] + ws[t]));
+  }
+}
+
+// The FP32 step of one segment (see accumulate_segment in decoded.h).
+inline float accumulate(float acc, const DecodedTensor& x, const DecodedTensor& w, int64_t gx,
+                        int64_t gw, const IntDot& d) {
+  for (int sx = 0; sx < 2; ++sx) {
+    for (int sw = 0; sw < 2; ++sw) {
+      if ((sx && !x.sign_split) || (sw && !w.sign_split)) continue;
+      const int32_t ex = sx ? x.neg_scale_exp[gx] : x.scale_exp[gx];
+      const float mx = sx ? x.neg_scale_mul[gx] : x.scale_mul[gx];
+      const int32_t ew = sw ? w.neg_scale_exp[gw] : w.scale_exp[gw];
+      const float mw = sw ? w.neg_scale_mul[gw] : w.scale_mul[gw];
+      const float p = std::ldexp(static_cast<float>(d.sum[sx][sw]), ex + ew);
+      acc += p * mx * mw;
+    }
+  }
+  return acc;
+}
+
+// End (exclusive) of the segment that starts at k.
+inline int64_t segment_end(const DecodedTensor& x, const DecodedTensor& w, int64_t k) {
+  return std::min(
+      {x.cols, (k / x.group_cols + 1) * x.group_cols, (k / w.group_cols + 1) * w.group_cols});
+}
+
 // Per-output-element dot with segmenting by both operands' scale groups.
 float dot_row(const DecodedTensor& x, int64_t i, const DecodedTensor& w, int64_t j) {
   const int64_t K = x.cols;
@@ -45,45 +87,15 @@ float dot_row(const DecodedTensor& x, int64_t i, const DecodedTensor& w, int64_t
   const uint8_t* xs = x.shift.data() + i * K;
   const int32_t* wm = w.mant.data() + j * K;
   const uint8_t* ws = w.shift.data() + j * K;
-  const bool split = x.sign_split || w.sign_split;
   float acc = 0.0f;
-  int64_t k = 0;
-  while (k < K) {
-    const int64_t end =
-        std::min({K, (k / x.group_cols + 1) * x.group_cols, (k / w.group_cols + 1) * w.group_cols});
-    const int64_t gx = x.group_index(i, k);
-    const int64_t gw = w.group_index(j, k);
-    if (!split) {
-      i128 sum = 0;
-      for (int64_t t = k; t < end; ++t) {
-        sum +=
-            static_cast<i128>(static_cast<int64_t>(xm[t]) * wm[t]) * (i128{1} << (xs[t] + ws[t]));
-      }
-      const float p = std::ldexp(static_cast<float>(sum), x.scale_exp[gx] + w.scale_exp[gw]);
-      acc += p * x.scale_mul[gx] * w.scale_mul[gw];
-    } else {
-      i128 sum[2][2] = {{0, 0}, {0, 0}};
-      for (int64_t t = k; t < end; ++t) {
-        const int sx = x.sign_split && xm[t] < 0;
-        const int sw = w.sign_split && wm[t] < 0;
-        sum[sx][sw] +=
-            static_cast<i128>(static_cast<int64_t>(xm[t]) * wm[t]) * (i128{1} << (xs[t] + ws[t]));
-      }
-      for (int sx = 0; sx < 2; ++sx) {
-        for (int sw = 0; sw < 2; ++sw) {
-          if ((sx && !x.sign_split) || (sw && !w.sign_split)) continue;
-          const int32_t ex = sx ? x.neg_scale_exp[gx] : x.scale_exp[gx];
-          const float mx = sx ? x.neg_scale_mul[gx] : x.scale_mul[gx];
-          const int32_t ew = sw ? w.neg_scale_exp[gw] : w.scale_exp[gw];
-          const float mw = sw ? w.neg_scale_mul[gw] : w.scale_mul[gw];
-          const float p = std::ldexp(static_cast<float>(sum[sx][sw]), ex + ew);
-          acc += p * mx * mw;
-        }
-      }
-    }
+  for (int64_t k = 0; k < K;) {
+    const int64_t end = segment_end(x, w, k);
+    IntDot d;
+    int_dot(xm, xs, wm, ws, k, end, x.sign_split, w.sign_split, d);
+    acc = accumulate(acc, x, w, x.group_index(i, k), w.group_index(j, k), d);
     k = end;
   }
-  return acc / x.tensor_divisor / w.tensor_divisor;
+  return finish_dot(acc, x, w);
 }
 
 // Bits of the widest magnitude mant << shift in rows [r0, r1) of d (0 if all zero).
@@ -116,6 +128,40 @@ void check_operands(const DecodedTensor& x, int64_t xr0, int64_t xr1, const Deco
 }
 
 }  // namespace
+
+IntDot reference_int_dot(const DecodedTensor& x, int64_t i, const DecodedTensor& w, int64_t j,
+                         int64_t k0, int64_t k1) {
+  IntDot d;
+  int_dot(x.mant.data() + i * x.cols, x.shift.data() + i * x.cols, w.mant.data() + j * w.cols,
+          w.shift.data() + j * w.cols, k0, k1, x.sign_split, w.sign_split, d);
+  return d;
+}
+
+std::vector<DotSegment> reference_dot_segments(const DecodedTensor& x, int64_t i,
+                                               const DecodedTensor& w, int64_t j) {
+  if (i < 0 || i >= x.rows || j < 0 || j >= w.rows) {
+    throw Error("reference_dot_segments: row " + std::to_string(i) + " / " + std::to_string(j) +
+                " out of range");
+  }
+  check_operands(x, i, i + 1, w, j, j + 1, "reference_dot_segments");
+  std::vector<DotSegment> out;
+  for (int64_t k = 0; k < x.cols;) {
+    DotSegment s;
+    s.k0 = k;
+    s.k1 = segment_end(x, w, k);
+    s.gx = x.group_index(i, k);
+    s.gw = w.group_index(j, k);
+    s.dot = reference_int_dot(x, i, w, j, s.k0, s.k1);
+    out.push_back(s);
+    k = s.k1;
+  }
+  return out;
+}
+
+float accumulate_segment(float acc, const DecodedTensor& x, const DecodedTensor& w,
+                         const DotSegment& s) {
+  return accumulate(acc, x, w, s.gx, s.gw, s.dot);
+}
 
 float reference_dot(const DecodedTensor& x, int64_t i, const DecodedTensor& w, int64_t j) {
   if (i < 0 || i >= x.rows || j < 0 || j >= w.rows) {

@@ -59,4 +59,44 @@ std::vector<float> reference_matmul(const DecodedTensor& x, const DecodedTensor&
 /// reference_matmul for one output element (row i of X with row j of W).
 float reference_dot(const DecodedTensor& x, int64_t i, const DecodedTensor& w, int64_t j);
 
+// ---- The integer stage of reference_dot, exposed for the RTL checks (rtl/, tests/rtl): a
+// block-MAC PE produces the exact integer sum of a scale segment (per sign pair for AMXFP4) and
+// the combined scale; the harness compares those integers with these, then converts them to
+// FP32 with accumulate_segment / finish_dot, the very code reference_dot runs.
+
+/// Exact integer sums of (mx*mw) << (sx+sw) over a range of k, one per sign combination:
+/// sum[sx][sw], where sx = 1 selects X's elements with mant < 0 if X is sign-split (else all of
+/// X's elements count as sx = 0), likewise sw for W. Not sign-split: only sum[0][0] is used.
+struct IntDot {
+  __int128 sum[2][2] = {{0, 0}, {0, 0}};
+};
+
+/// The IntDot of row i of X and row j of W over k in [k0, k1) (no range or K checks: callers
+/// pass valid indices; reference_dot_segments checks).
+IntDot reference_int_dot(const DecodedTensor& x, int64_t i, const DecodedTensor& w, int64_t j,
+                         int64_t k0, int64_t k1);
+
+/// One scale segment of reference_dot: k in [k0, k1), where neither operand's scale group
+/// changes; gx, gw are the groups; dot is its exact integer sums.
+struct DotSegment {
+  int64_t k0 = 0, k1 = 0;
+  int64_t gx = 0, gw = 0;
+  IntDot dot;
+};
+
+/// The segments of reference_dot(x, i, w, j), in order of k. Same checks as reference_dot.
+std::vector<DotSegment> reference_dot_segments(const DecodedTensor& x, int64_t i,
+                                               const DecodedTensor& w, int64_t j);
+
+/// reference_dot's FP32 step for one segment: each used sum rounded once to FP32, ldexp by the
+/// two scale exponents, times the two multipliers, added to acc (sign pairs in the order
+/// [0][0], [0][1], [1][0], [1][1]). Returns the new acc.
+float accumulate_segment(float acc, const DecodedTensor& x, const DecodedTensor& w,
+                         const DotSegment& s);
+
+/// reference_dot's last step: acc divided by X's, then W's tensor_divisor.
+inline float finish_dot(float acc, const DecodedTensor& x, const DecodedTensor& w) {
+  return acc / x.tensor_divisor / w.tensor_divisor;
+}
+
 }  // namespace qarch::quant
