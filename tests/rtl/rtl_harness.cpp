@@ -1,0 +1,62 @@
+#include "rtl_harness.h"
+
+#include <algorithm>
+
+namespace qarch::rtltest {
+
+std::string to_string(i128 v) {
+  if (v == 0) return "0";
+  const bool neg = v < 0;
+  unsigned __int128 u =
+      neg ? -static_cast<unsigned __int128>(v) : static_cast<unsigned __int128>(v);
+  std::string s;
+  while (u) {
+    s += static_cast<char>('0' + static_cast<int>(u % 10));
+    u /= 10;
+  }
+  if (neg) s += '-';
+  std::reverse(s.begin(), s.end());
+  return s;
+}
+
+std::string vcd_dir() {
+  if (const char* d = std::getenv("QARCH_RTL_VCD_DIR")) return d;
+  return QARCH_RTL_VCD_DEFAULT_DIR;
+}
+
+quant::DecodedTensor decoded_row(const std::vector<int32_t>& mant,
+                                 const std::vector<uint8_t>& shift) {
+  quant::DecodedTensor d;
+  const auto n = static_cast<int64_t>(mant.size());
+  d.resize(1, n, 1, std::max<int64_t>(1, n));
+  d.mant = mant;
+  d.shift = shift;
+  return d;
+}
+
+std::vector<float> outlier_activations(int64_t rows, int64_t cols, uint32_t seed) {
+  std::vector<float> v(static_cast<size_t>(rows * cols));
+  std::mt19937 rng(seed);
+  std::normal_distribution<float> nd(0.0f, 1.0f);
+  for (auto& x : v) x = nd(rng);
+  for (int64_t r = 0; r < rows; ++r) {
+    for (int64_t c = 3; c < cols; c += 97) v[r * cols + c] *= 20.0f + static_cast<float>(c % 41);
+  }
+  return v;
+}
+
+std::vector<float> outlier_weights(int64_t rows, int64_t cols, uint32_t seed) {
+  std::vector<float> v(static_cast<size_t>(rows * cols));
+  std::mt19937 rng(seed);
+  std::normal_distribution<float> nd(0.0f, 0.02f);
+  for (auto& x : v) x = nd(rng);
+  for (size_t i = 11; i < v.size(); i += 389) v[i] *= 10.0f;
+  return v;
+}
+
+int64_t stream_count(int64_t def, int64_t long_count) {
+  const char* e = std::getenv("QARCH_RTL_LONG");
+  return (e && *e && *e != '0') ? long_count : def;
+}
+
+}  // namespace qarch::rtltest
