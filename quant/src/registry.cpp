@@ -9,6 +9,8 @@ const detail::Registry& registry() {
   static const detail::Registry r = [] {
     detail::Registry reg;
     detail::register_fp_formats(reg);
+    detail::register_int_formats(reg);
+    detail::register_bfp_formats(reg);
     detail::register_olive_formats(reg);
     detail::register_gobo_formats(reg);
     detail::register_olaccel_formats(reg);

@@ -24,4 +24,9 @@ void register_olive_formats(Registry& r);    // olive_formats.cpp: OliVe OVP oli
 void register_gobo_formats(Registry& r);     // gobo_format.cpp: GOBO weight dictionary
 void register_olaccel_formats(Registry& r);  // olaccel_format.cpp: OLAccel dense+sparse
 
+// int_formats.cpp: INT2..INT8 (symmetric/asymmetric, tensor/row/col/group scales, MSE clip).
+void register_int_formats(Registry& r);
+// bfp_formats.cpp: block floating point BFP / MSFP and shared microexponents MX4/MX6/MX9.
+void register_bfp_formats(Registry& r);
+
 }  // namespace qarch::quant::detail

@@ -55,8 +55,11 @@ int run(const std::vector<std::string>& args, std::ostream& out, std::ostream& e
       err << "qarch " << c.name << ": error: " << e.what() << "\n";
       return 2;
     } catch (const boost::program_options::error& e) {
-      err << "qarch " << c.name << ": error: " << e.what() << " (see qarch " << c.name
-          << " --help)\n";
+      // Boost's messages do not say which argument; name them all for the user.
+      std::string given;
+      for (size_t i = 2; i < args.size(); ++i) given += " " + args[i];
+      err << "qarch " << c.name << ": error: " << e.what() << " (arguments:" << given
+          << "; see qarch " << c.name << " --help)\n";
       return 2;
     } catch (const std::bad_alloc&) {
       err << "qarch " << c.name << ": error: out of memory\n";

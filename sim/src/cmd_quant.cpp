@@ -11,7 +11,9 @@
 #include "qarch/quant/error.h"
 #include "qarch/quant/format.h"
 #include "qarch/quant/metrics.h"
+#include "qarch/quant/tensor_io.h"
 #include "qarch/quant/transforms.h"
+#include "qarch/sim/command_args.h"
 #include "qarch/sim/commands.h"
 #include "qarch/sim/demo_tensors.h"
 #include "qarch/sim/tensor_source.h"
@@ -122,13 +124,7 @@ int cmd_quant(const std::vector<std::string>& args, std::ostream& out, std::ostr
       "seed", po::value(&seed)->default_value(seed), "seed of the demo tensors")(
       "json", po::bool_switch(&json), "print JSON instead of a table");
   po::variables_map vm;
-  std::vector<std::string> argv(args.begin() + 1, args.end());
-  po::store(po::command_line_parser(argv).options(desc).run(), vm);
-  po::notify(vm);
-  if (vm.count("help")) {
-    out << desc << "\n";
-    return 0;
-  }
+  if (parse_command_args(args, desc, vm, out)) return 0;
   if (sample_rows < 0) throw Error("--sample-rows: must be >= 0");
 
   TensorReadOptions ropt;
@@ -149,10 +145,13 @@ int cmd_quant(const std::vector<std::string>& args, std::ostream& out, std::ostr
       w_name = weight;
     }
   }
-  const int64_t nonfinite = count_nonfinite(x);
-  if (nonfinite) {
-    throw Error(x_name + ": " + std::to_string(nonfinite) +
-                " NaN/Inf values; quantization error against FP32 is undefined for them");
+  for (const auto* t : {&x, &w}) {
+    const quant::NonFiniteCount nf = quant::count_nonfinite(*t);
+    if (nf.total()) {
+      throw Error((t == &x ? x_name : w_name) + ": " + std::to_string(nf.nan) + " NaN and " +
+                  std::to_string(nf.pos_inf + nf.neg_inf) + " Inf values (first at flat index " +
+                  std::to_string(nf.first) + "); the error against FP32 is undefined for them");
+    }
   }
   if (!w.data.empty() && w.cols() != x.cols()) {
     throw Error(w_name + ": weight has K = " + std::to_string(w.cols()) +
@@ -234,13 +233,7 @@ int cmd_formats(const std::vector<std::string>& args, std::ostream& out, std::os
   bool json = false;
   desc.add_options()("help,h", "print this help")("json", po::bool_switch(&json), "print JSON");
   po::variables_map vm;
-  std::vector<std::string> argv(args.begin() + 1, args.end());
-  po::store(po::command_line_parser(argv).options(desc).run(), vm);
-  po::notify(vm);
-  if (vm.count("help")) {
-    out << desc << "\n";
-    return 0;
-  }
+  if (parse_command_args(args, desc, vm, out)) return 0;
   const auto all = quant::list_formats();
   if (json) {
     nlohmann::json j = nlohmann::json::array();

@@ -1,14 +1,25 @@
 #include "qarch/sim/tensor_source.h"
 
-#include <cmath>
-
 #include "qarch/quant/error.h"
+#include "qarch/quant/tensor_io.h"
 
 namespace qarch::sim {
 
 quant::Tensor load_tensor(const std::string& arg, const TensorReadOptions& opts) {
-  (void)opts;
-  throw Error(arg + ": tensor files are not readable yet");
+  if (arg.empty()) throw Error("empty tensor file name");
+  // "file.safetensors:name": the name follows the first ':' after the extension (tensor names
+  // may contain ':' and '.'; paths ending in .safetensors may not be followed by anything else).
+  std::string path = arg, name;
+  const std::string ext = ".safetensors";
+  const auto pos = arg.find(ext + ":");
+  if (pos != std::string::npos) {
+    path = arg.substr(0, pos + ext.size());
+    name = arg.substr(pos + ext.size() + 1);
+    if (name.empty()) throw Error(arg + ": empty tensor name after ':'");
+  }
+  quant::NpyReadOptions npy;
+  npy.int16_as_bf16 = opts.int16_as_bf16;
+  return quant::read_tensor_file(path, name, npy);
 }
 
 quant::Tensor move_axis_last(const quant::Tensor& t, int axis, const std::string& what) {
@@ -35,12 +46,6 @@ quant::Tensor move_axis_last(const quant::Tensor& t, int axis, const std::string
     if (i != a) shape.push_back(t.shape[i]);
   shape.push_back(n);
   return quant::Tensor(std::move(shape), std::move(out));
-}
-
-int64_t count_nonfinite(const quant::Tensor& t) {
-  int64_t n = 0;
-  for (float v : t.data) n += std::isfinite(v) ? 0 : 1;
-  return n;
 }
 
 }  // namespace qarch::sim

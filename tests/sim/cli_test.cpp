@@ -6,6 +6,13 @@
 #include <sstream>
 
 #include "qarch/quant/error.h"
+#include "qarch/quant/format.h"
+#include "qarch/quant/metrics.h"
+#include "qarch/quant/tensor_io.h"
+#include "qarch/sim/demo_tensors.h"
+
+#include <cmath>
+#include <fstream>
 #include "qarch/sim/cli.h"
 #include "qarch/sim/tensor_source.h"
 
@@ -42,6 +49,12 @@ TEST(Cli, UnknownCommandAndOptionAreUsageErrors) {
   const Result o = run_cli({"quant", "--formatz", "int8"});
   EXPECT_EQ(o.code, 2);
   EXPECT_NE(o.err.find("formatz"), std::string::npos) << o.err;
+}
+
+TEST(Cli, StrayPositionalArgumentIsAUsageError) {
+  const Result r = run_cli({"quant", "int8"});
+  EXPECT_EQ(r.code, 2);
+  EXPECT_NE(r.err.find("int8"), std::string::npos) << r.err;
 }
 
 TEST(Cli, BadFormatSpecNamesTheOption) {
@@ -108,6 +121,66 @@ TEST(Cli, FormatsListsTheCatalogue) {
   EXPECT_NE(r.out.find("e2m1"), std::string::npos);
   const auto j = nlohmann::json::parse(run_cli({"formats", "--json"}).out);
   EXPECT_GE(j.size(), 7u);
+}
+
+std::string temp_path(const std::string& name) {
+  return ::testing::TempDir() + "/" + name;
+}
+
+TEST(CliFiles, NpyInputAndWeightGiveTheSameNumbersAsTheLibrary) {
+  const quant::Tensor x = demo_activations(64, 128, 5), w = demo_weights(32, 128, 5);
+  quant::write_npy(temp_path("x.npy"), x);
+  quant::write_npy(temp_path("w.npy"), w);
+  const Result r = run_cli({"quant", "--input", temp_path("x.npy"), "--weight", temp_path("w.npy"),
+                            "--formats", "int8:per=row", "--json"});
+  ASSERT_EQ(r.code, 0) << r.err;
+  const auto j = nlohmann::json::parse(r.out);
+  const auto f = quant::make_format("int8:per=row");
+  const quant::ErrorMetrics m = quant::compare(x, f->quantize(x));
+  EXPECT_DOUBLE_EQ(j["formats"][0]["qsnr_db"].get<double>(), m.qsnr_db);
+  EXPECT_EQ(j["input"]["stats"]["cols"], 128);
+}
+
+TEST(CliFiles, SafetensorsNameSelectsTheTensorAndAxisTransposes) {
+  const quant::Tensor a({2, 3}, {1, 2, 3, 4, 5, 6});
+  const quant::Tensor b({3}, {7, 8, 9});
+  quant::write_safetensors(temp_path("m.safetensors"), {{"layer.0:a", a}, {"b", b}});
+  const std::string path = temp_path("m.safetensors");
+  const Result r = run_cli(
+      {"quant", "--input", path + ":layer.0:a", "--axis", "0", "--formats", "fp16", "--json"});
+  ASSERT_EQ(r.code, 0) << r.err;
+  const auto j = nlohmann::json::parse(r.out);
+  EXPECT_EQ(j["input"]["stats"]["rows"], 3);  // axis 0 became the reduction axis
+  EXPECT_EQ(j["input"]["stats"]["cols"], 2);
+  // Two tensors and no name: the error lists what is there.
+  const Result n = run_cli({"quant", "--input", path, "--formats", "fp16"});
+  EXPECT_EQ(n.code, 2);
+  EXPECT_NE(n.err.find("layer.0:a"), std::string::npos) << n.err;
+  const Result missing = run_cli({"quant", "--input", path + ":nope"});
+  EXPECT_EQ(missing.code, 2);
+  EXPECT_NE(missing.err.find("nope"), std::string::npos) << missing.err;
+}
+
+TEST(CliFiles, MalformedMissingAndNonFiniteFilesAreCleanErrors) {
+  const std::string bad = temp_path("bad.npy");
+  std::ofstream(bad, std::ios::binary) << "\x93NUMPY\x01\x00garbage";
+  const Result r = run_cli({"quant", "--input", bad});
+  EXPECT_EQ(r.code, 2);
+  EXPECT_NE(r.err.find("bad.npy"), std::string::npos) << r.err;
+  const Result m = run_cli({"quant", "--input", temp_path("does-not-exist.npy")});
+  EXPECT_EQ(m.code, 2);
+  EXPECT_NE(m.err.find("does-not-exist.npy"), std::string::npos) << m.err;
+  quant::write_npy(temp_path("nan.npy"), quant::Tensor({2, 2}, {1, NAN, 3, INFINITY}));
+  const Result n = run_cli({"quant", "--input", temp_path("nan.npy")});
+  EXPECT_EQ(n.code, 2);
+  EXPECT_NE(n.err.find("1 NaN and 1 Inf"), std::string::npos) << n.err;
+  // A weight whose K differs from the input's.
+  quant::write_npy(temp_path("k3.npy"), quant::Tensor({2, 3}, {1, 2, 3, 4, 5, 6}));
+  quant::write_npy(temp_path("k2.npy"), quant::Tensor({2, 2}, {1, 2, 3, 4}));
+  const Result k =
+      run_cli({"quant", "--input", temp_path("k3.npy"), "--weight", temp_path("k2.npy")});
+  EXPECT_EQ(k.code, 2);
+  EXPECT_NE(k.err.find("K = 2"), std::string::npos) << k.err;
 }
 
 TEST(TensorSource, MoveAxisLast) {

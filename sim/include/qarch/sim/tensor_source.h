@@ -21,7 +21,4 @@ quant::Tensor load_tensor(const std::string& arg, const TensorReadOptions& opts)
 /// reduction axis of the 2-D view. Throws qarch::Error (naming `what`) if out of range.
 quant::Tensor move_axis_last(const quant::Tensor& t, int axis, const std::string& what);
 
-/// Number of NaN/Inf elements.
-int64_t count_nonfinite(const quant::Tensor& t);
-
 }  // namespace qarch::sim
