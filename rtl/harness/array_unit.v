@@ -1,5 +1,6 @@
-// Harness top (for Verilator) for the systolic cores (tests/rtl/array_test.cpp): the OliVe 4-bit core
-// (border OVP decoders + ovp4_pe array) and the INT8 core, each ROWS x COLS, own clocks.
+// Harness top (for Verilator) for the systolic cores (tests/rtl/array_test.cpp): the OliVe
+// 4-bit core (border OVP decoders + ovp4_pe array) and the INT8 core, each ROWS x COLS, own
+// clocks.
 module array_unit #(
     parameter ROWS = 4,
     parameter COLS = 4

@@ -1,6 +1,7 @@
-// Harness top (for Verilator) for the OliVe blocks (tests/rtl/ovp_test.cpp). Each section has its own
-// clock so a test drives only the logic it checks. Also verilated with QARCH_MUTANT_DROP_SHIFT
-// (the mutant ovp4_pe) under the same port names, so one C++ check runs on both.
+// Harness top (for Verilator) for the OliVe blocks (tests/rtl/ovp_test.cpp). Each section has
+// its own clock so a test drives only the logic it checks. Also verilated with
+// QARCH_MUTANT_DROP_SHIFT (the mutant ovp4_pe) under the same port names, so one C++ check runs
+// on both.
 //
 // ovp4: two OVP pair decoders (A and W bytes) feed one ovp4_pe; ovp4_sel picks the even (0)
 //       or odd (1) element of each pair for the PE. The A decoder's outputs are exposed.

@@ -6,7 +6,8 @@
 // Schedule (what tests/rtl checks cycle by cycle): the tops below register their edge inputs
 // once (border decoder / input register), then skew row i by i cycles and column j by j
 // cycles, so element k of a tile presented before edge t0 + k reaches PE(i, j) for edge
-// t0 + k + 1 + i + j: after edge t, acc[i][j] holds the sum over the tile's k <= t - t0 - 1 - i - j.
+// t0 + k + 1 + i + j: after edge t, acc[i][j] holds the sum over the tile's
+// k <= t - t0 - 1 - i - j.
 // Accumulators are exposed in parallel (acc, PE(i, j) at index i * COLS + j) rather than
 // shifted out, which the co-simulation needs and a real array would replace by a drain chain.
 
