@@ -181,6 +181,8 @@ Tile format_tile(const std::string& fx, const std::string& fw, int64_t K, uint32
   t.xcodes = ex.elements;
   t.wcodes = ew.elements;
   t.ref = quant::reference_matmul(t.x, t.w);
+  t.ex = std::make_shared<const EncodedTensor>(ex);
+  t.ew = std::make_shared<const EncodedTensor>(ew);
   return t;
 }
 

@@ -3,12 +3,14 @@
 // array_test.cpp). Shared by array_test.cpp and the co-simulation with models/.
 #pragma once
 
+#include <memory>
 #include <random>
 #include <string>
 #include <vector>
 
 #include "Varray_unit.h"
 #include "block_check.h"
+#include "qarch/quant/format.h"
 
 namespace qarch::rtltest {
 
@@ -30,6 +32,7 @@ struct Tile {
   quant::DecodedTensor x, w;
   std::vector<uint8_t> xcodes, wcodes;
   std::vector<float> ref;
+  std::shared_ptr<const quant::EncodedTensor> ex, ew;  ///< the encodings (format tiles only)
 };
 
 /// How run_tiles drives one core: elements per edge code (2: OVP bytes, one byte per two
