@@ -11,6 +11,9 @@ const detail::Registry& registry() {
     detail::register_fp_formats(reg);
     detail::register_int_formats(reg);
     detail::register_bfp_formats(reg);
+    detail::register_mx_formats(reg);
+    detail::register_nvfp4_formats(reg);
+    detail::register_amxfp4_formats(reg);
     detail::register_olive_formats(reg);
     detail::register_gobo_formats(reg);
     detail::register_olaccel_formats(reg);

@@ -28,5 +28,9 @@ void register_olaccel_formats(Registry& r);  // olaccel_format.cpp: OLAccel dens
 void register_int_formats(Registry& r);
 // bfp_formats.cpp: block floating point BFP / MSFP and shared microexponents MX4/MX6/MX9.
 void register_bfp_formats(Registry& r);
+// mx_formats.cpp: OCP MX v1.0 MXFP8 (E4M3/E5M2), MXFP6 (E3M2/E2M3), MXFP4, MXINT8.
+void register_mx_formats(Registry& r);
+void register_nvfp4_formats(Registry& r);   // nvfp4_format.cpp: NVIDIA NVFP4
+void register_amxfp4_formats(Registry& r);  // amxfp4_format.cpp: asymmetric MXFP4 (Lee et al.)
 
 }  // namespace qarch::quant::detail

@@ -6,6 +6,7 @@
 #include <cmath>
 #include <iomanip>
 #include <nlohmann/json.hpp>
+#include <set>
 #include <sstream>
 
 #include "qarch/quant/error.h"
@@ -177,7 +178,11 @@ int cmd_quant(const std::vector<std::string>& args, std::ostream& out, std::ostr
   }
   if (specs.empty()) throw Error("--formats: no format given");
   std::vector<std::unique_ptr<quant::Format>> fmts;
-  for (const auto& s : specs) fmts.push_back(quant::make_format(s));  // fail before any work
+  std::set<std::string> seen;  // aliases (bfp12 = bfp:p=4) are measured once
+  for (const auto& s : specs) {
+    auto f = quant::make_format(s);  // all specs are checked before any work starts
+    if (seen.insert(f->name()).second) fmts.push_back(std::move(f));
+  }
 
   const quant::TensorStats xs = quant::tensor_stats(x);
   nlohmann::json result = {{"input", {{"name", x_name}, {"stats", stats_json(xs)}}},
