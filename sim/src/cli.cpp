@@ -19,6 +19,7 @@ struct Command {
 const Command kCommands[] = {
     {"quant", cmd_quant, "quantize a tensor in many formats and print error metrics"},
     {"formats", cmd_formats, "list every number format and its options"},
+    {"trace", cmd_trace, "write a quantized layer trace of a transformer (or list its GEMMs)"},
 };
 
 void usage(std::ostream& os) {
