@@ -2,6 +2,8 @@
 
 #include <algorithm>
 
+#include "qarch/workloads/generator.h"
+
 namespace qarch::rtltest {
 
 std::string to_string(i128 v) {
@@ -35,23 +37,25 @@ quant::DecodedTensor decoded_row(const std::vector<int32_t>& mant,
 }
 
 std::vector<float> outlier_activations(int64_t rows, int64_t cols, uint32_t seed) {
-  std::vector<float> v(static_cast<size_t>(rows * cols));
-  std::mt19937 rng(seed);
-  std::normal_distribution<float> nd(0.0f, 1.0f);
-  for (auto& x : v) x = nd(rng);
-  for (int64_t r = 0; r < rows; ++r) {
-    for (int64_t c = 3; c < cols; c += 97) v[r * cols + c] *= 20.0f + static_cast<float>(c % 41);
-  }
-  return v;
+  // The FFN down-projection input: the role with the strongest outliers (outlier channels,
+  // massive activations at the first tokens, heavy tail) in the default profile.
+  const workloads::TensorGenerator gen(workloads::OutlierParams::defaults(), seed);
+  std::vector<workloads::TokenRef> tokens;
+  for (int64_t r = 0; r < rows; ++r) tokens.push_back({0, r});
+  workloads::TensorKey key;
+  key.layer = seed % 32;
+  key.role = "down_in";
+  return gen.activation(key, cols, tokens).data.data;
 }
 
 std::vector<float> outlier_weights(int64_t rows, int64_t cols, uint32_t seed) {
-  std::vector<float> v(static_cast<size_t>(rows * cols));
-  std::mt19937 rng(seed);
-  std::normal_distribution<float> nd(0.0f, 0.02f);
-  for (auto& x : v) x = nd(rng);
-  for (size_t i = 11; i < v.size(); i += 389) v[i] *= 10.0f;
-  return v;
+  const workloads::TensorGenerator gen(workloads::OutlierParams::defaults(), seed);
+  std::vector<int64_t> which;
+  for (int64_t r = 0; r < rows; ++r) which.push_back(r);
+  workloads::TensorKey key;
+  key.layer = seed % 32;
+  key.role = "down";
+  return gen.weight(key, rows, cols, which).data.data;
 }
 
 int64_t stream_count(int64_t def, int64_t long_count) {

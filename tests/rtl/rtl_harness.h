@@ -212,9 +212,11 @@ MaybeMismatch check_mac_stream(Sim<M>& sim, const MacStream& s) {
 quant::DecodedTensor decoded_row(const std::vector<int32_t>& mant,
                                  const std::vector<uint8_t>& shift);
 
-/// Synthetic layer operands with LLM-like outliers (seeded): activations X [rows, cols] are
-/// N(0, 1) with a few outlier input channels scaled 20-60x (LLM.int8()-style, the same shape
-/// as bench/bench_formats.cpp's data); weights are N(0, 0.02) with a few 10x outliers.
+/// Layer operands from the calibrated outlier generator of workloads/ (seeded; default
+/// profile): activations X [rows, cols] as the FFN down-projection input of a layer (outlier
+/// channels, massive activations, heavy tail), weights W [rows, cols] as its down-projection
+/// weight (with super weights). Synthetic but calibrated to published LLM statistics; no real
+/// checkpoint is read.
 std::vector<float> outlier_activations(int64_t rows, int64_t cols, uint32_t seed);
 std::vector<float> outlier_weights(int64_t rows, int64_t cols, uint32_t seed);
 
