@@ -79,18 +79,6 @@ const char* scale_type_name(ScaleType t) {
   return t == ScaleType::kE5M2 ? "e5m2" : t == ScaleType::kE4M3 ? "e4m3" : "pot";
 }
 
-// E2M1 value of every code, zeros as +0.
-struct E2M1Table {
-  float v[16];
-  E2M1Table() {
-    for (uint32_t c = 0; c < 16; ++c) {
-      const float x = fp_decode(kE2M1, c);
-      v[c] = x == 0.0f ? 0.0f : x;
-    }
-  }
-};
-const E2M1Table kE2M1Values;
-
 // True if an E2M1 code selects s-: sign bit set and magnitude non-zero (mant < 0).
 inline bool uses_neg_scale(uint32_t code) {
   return (code & 8u) != 0 && (code & 7u) != 0;
@@ -137,7 +125,8 @@ inline ScalePair block_scales(float mx, float mn, const float* values) {
 // The fused block loop of encode() and quantize().
 // Per block: the decoded value of each of the 16 element codes, e2m1 * (scale of its sign).
 inline void block_values(float sp, float sn, float* vals) {
-  for (uint32_t c = 0; c < 16; ++c) vals[c] = kE2M1Values.v[c] * (uses_neg_scale(c) ? sn : sp);
+  for (uint32_t c = 0; c < 16; ++c)
+    vals[c] = detail::e2m1_values()[c] * (uses_neg_scale(c) ? sn : sp);
 }
 
 // One block of the fused loop (kN > 0: a full block of that compile-time size). thr[code]

@@ -7,11 +7,27 @@
 #pragma once
 
 #include <algorithm>
+#include <array>
 #include <cstdint>
 
 #include "intbfp_kernels.h"
+#include "qarch/quant/fp_element.h"
 
 namespace qarch::quant::detail {
+
+/// E2M1 value of every code with both zeros as +0: the PE's integer 0 has no sign, and decode()
+/// must equal the decoded operand bit for bit. Shared by nvfp4 and amxfp4.
+inline const std::array<float, 16>& e2m1_values() {
+  static const std::array<float, 16> v = [] {
+    std::array<float, 16> t{};
+    for (uint32_t c = 0; c < 16; ++c) {
+      const float x = fp_decode(kE2M1, c);
+      t[c] = x == 0.0f ? 0.0f : x;
+    }
+    return t;
+  }();
+  return v;
+}
 
 /// A sign-magnitude FP element type at compile time (same meaning as FpElementSpec).
 template <int kEbits, int kMbitsT, int kBias, uint32_t kMaxCodeT>

@@ -60,18 +60,6 @@ constexpr uint32_t kFiniteLimit = 0x7f800000u;
 constexpr uint8_t kE4M3Nan = 0x7f;
 const float kNan = std::numeric_limits<float>::quiet_NaN();
 
-// E2M1 value of every code, zeros as +0 (the PE's integer 0 has no sign).
-struct E2M1Table {
-  float v[16];
-  E2M1Table() {
-    for (uint32_t c = 0; c < 16; ++c) {
-      const float x = fp_decode(kE2M1, c);
-      v[c] = x == 0.0f ? 0.0f : x;
-    }
-  }
-};
-const E2M1Table kE2M1Values;
-
 // E4M3 value of every byte (NaN codes as NaN).
 struct E4M3Table {
   float v[256];
@@ -115,7 +103,8 @@ struct DecodeTable {
   float v[256][16];
   explicit DecodeTable(float s_enc) {
     for (int sc = 0; sc < 256; ++sc) {
-      for (int c = 0; c < 16; ++c) v[sc][c] = (kE2M1Values.v[c] * kE4M3Values.v[sc]) / s_enc;
+      for (int c = 0; c < 16; ++c)
+        v[sc][c] = (detail::e2m1_values()[c] * kE4M3Values.v[sc]) / s_enc;
     }
   }
 };
