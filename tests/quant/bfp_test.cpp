@@ -19,23 +19,9 @@ namespace {
 
 using testing::bits_of;
 using testing::error_of;
+using testing::Result;
+using testing::run;
 using testing::same_bits;
-
-struct Result {
-  EncodedTensor e;
-  std::vector<float> dec;
-  DecodedTensor d;
-};
-
-Result run(const std::string& spec, const std::vector<float>& x, int64_t rows, int64_t cols) {
-  const auto f = make_format(spec);
-  Result out;
-  out.e = f->encode(x.data(), rows, cols);
-  out.dec.resize(x.size());
-  f->decode(out.e, out.dec.data());
-  out.d = f->decode_operand(out.e);
-  return out;
-}
 
 // p-bit sign-magnitude code of a signed integer m.
 uint32_t sm(int m, int p) {

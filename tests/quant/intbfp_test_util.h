@@ -23,6 +23,24 @@
 
 namespace qarch::quant::testing {
 
+/// One format applied to x: the encoding, its decode and its decoded operand.
+struct Result {
+  EncodedTensor e;
+  std::vector<float> dec;
+  DecodedTensor d;
+};
+
+inline Result run(const std::string& spec, const std::vector<float>& x, int64_t rows,
+                  int64_t cols) {
+  const auto f = make_format(spec);
+  Result out;
+  out.e = f->encode(x.data(), rows, cols);
+  out.dec.resize(x.size());
+  f->decode(out.e, out.dec.data());
+  out.d = f->decode_operand(out.e);
+  return out;
+}
+
 inline uint32_t bits_of(float f) {
   uint32_t u;
   std::memcpy(&u, &f, 4);
