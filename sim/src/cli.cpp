@@ -17,6 +17,11 @@ struct Command {
 };
 
 const Command kCommands[] = {
+    {"demo", cmd_demo, "the built-in comparison of seven accelerators (writes reports/demo/)"},
+    {"run", cmd_run, "one accelerator on one workload: latency, energy, area, accuracy"},
+    {"compare", cmd_compare, "several accelerators on the same workload, one table and report"},
+    {"sweep", cmd_sweep, "architecture parameters x workloads, shardable (--shard i/N)"},
+    {"report", cmd_report, "merge sweep shards and reports; Pareto front; HTML page"},
     {"quant", cmd_quant, "quantize a tensor in many formats and print error metrics"},
     {"formats", cmd_formats, "list every number format and its options"},
     {"trace", cmd_trace, "write a quantized layer trace of a transformer (or list its GEMMs)"},
