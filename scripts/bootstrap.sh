@@ -49,7 +49,7 @@ case "$mode" in
   deps) ;;
   run)
     build build
-    ./build/bin/qarch quant
+    ./build/bin/qarch demo
     ;;
   test)
     build build
