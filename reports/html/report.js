@@ -12,7 +12,9 @@
   var PALETTE = ['#332288', '#88CCEE', '#44AA99', '#117733', '#999933', '#DDCC77', '#CC6677',
                  '#882255', '#AA4499'];
   var DASHES = ['', '6 3', '2 2', '8 3 2 3'];  // distinguish series once the colours repeat
-  var W = 640, H = 390;  // viewBox of a chart; the layer chart is twice as wide
+  // viewBoxes: roofline and Pareto W x H, the three breakdowns SW x SH (three to a row), the
+  // per-layer chart full width. Text is 11 user units, about 11 px at a 1400 px window.
+  var W = 640, H = 390, SW = 460, SH = 400, LW = 1300;
   var errors = 0;
 
   function showError(where, e) {
@@ -71,6 +73,15 @@
     return Number(v.toPrecision(4)).toLocaleString('en-US', {maximumFractionDigits: 6});
   }
   function fmtInt(v) { return Math.round(v).toLocaleString('en-US'); }
+  // Counts on an axis: 150M rather than 1.50e8.
+  function fmtSI(v) {
+    var a = Math.abs(v);
+    var units = [[1e12, 'T'], [1e9, 'G'], [1e6, 'M'], [1e3, 'k']];
+    for (var i = 0; i < units.length; ++i) {
+      if (a >= units[i][0]) return fmt(v / units[i][0]) + units[i][1];
+    }
+    return fmt(v);
+  }
   // Picks the largest unit that keeps the biggest value >= 1: [[factor, label], ...] ascending.
   function pickUnit(maxv, units) {
     var u = units[0];
@@ -193,12 +204,16 @@
   function shorten(s, n) { return s.length > n ? s.slice(0, n - 1) + '\u2026' : s; }
 
   // Category labels: horizontal when few and short, else rotated; thinned to about 40.
-  function catLayout(labels) {
+  var LABEL_MAX = 24;
+  function catLayout(labels, plotWidth) {
     var maxLen = 0;
-    labels.forEach(function (l) { maxLen = Math.max(maxLen, Math.min(l.length, 18)); });
-    var rotate = labels.length > 8 || maxLen * labels.length > 70;
-    var bottom = rotate ? 26 + maxLen * 6.2 * 0.72 + 10 : 44;
-    return {rotate: rotate, bottom: Math.max(44, bottom), every: Math.ceil(labels.length / 40)};
+    labels.forEach(function (l) { maxLen = Math.max(maxLen, Math.min(l.length, LABEL_MAX)); });
+    var rotate = maxLen * 6.4 > 0.95 * plotWidth / labels.length;
+    var bottom = rotate ? 26 + maxLen * 6.2 * 0.72 : 26;
+    // Rotated labels need about 17 units between neighbours to stay apart: thin them out.
+    var slot = plotWidth / labels.length;
+    var every = rotate ? Math.max(1, Math.ceil(17 / slot)) : 1;
+    return {rotate: rotate, bottom: bottom, every: every};
   }
   function xAxisCats(svg, box, labels, layout, label) {
     var g = el(svg, 'g', {'class': 'axis'});
@@ -208,9 +223,9 @@
       if (i % layout.every !== 0) return;
       var x = r1(box.x0 + (i + 0.5) * bw), y = box.y1 + 14;
       var t = layout.rotate
-          ? txt(g, x, y, shorten(l, 18), {'class': 'tick', 'text-anchor': 'end',
-                                          transform: 'rotate(-45 ' + x + ' ' + y + ')'})
-          : txt(g, x, y, shorten(l, 18), {'class': 'tick', 'text-anchor': 'middle'});
+          ? txt(g, x, y, shorten(l, LABEL_MAX), {'class': 'tick', 'text-anchor': 'end',
+                                                 transform: 'rotate(-45 ' + x + ' ' + y + ')'})
+          : txt(g, x, y, shorten(l, LABEL_MAX), {'class': 'tick', 'text-anchor': 'middle'});
       tip(t, l);
     });
     if (label) {
@@ -241,8 +256,8 @@
     });
     var legendItems = series.filter(function (s, k) { return used[k]; });
     var labels = cats.map(function (c) { return c.label; });
-    var layout = catLayout(labels);
-    var box = frame(svg, W, H + (layout.rotate ? 40 : 0), legendItems, layout.bottom + 18);
+    var layout = catLayout(labels, SW - 88);
+    var box = frame(svg, SW, SH + (layout.rotate ? 40 : 0), legendItems, layout.bottom);
     var maxv = 0;
     cats.forEach(function (c) {
       var s = 0;
@@ -276,6 +291,28 @@
     return marks;
   }
 
+  // Places point labels without overlaps: tries a few spots around the marker, skips the label
+  // (the tooltip remains) when all are taken.
+  function labelPlacer(svg, box) {
+    var placed = [];
+    return function (cx, cy, str) {
+      var w = str.length * 6.3 + 2, h = 11;
+      var spots = [[8, 4], [8, -8], [-8 - w, 4], [-8 - w, -8], [8, 16], [8, -20], [-8 - w, 16],
+                   [-8 - w, -20], [8, 28], [8, -32]];
+      for (var i = 0; i < spots.length; ++i) {
+        var x = cx + spots[i][0], y = cy + spots[i][1];  // top-left of the label's box
+        if (x < box.x0 || x + w > box.x1 || y < box.y0 || y + h > box.y1) continue;
+        var free = placed.every(function (b) {
+          return x + w < b[0] || b[0] + b[2] < x || y + h < b[1] || b[1] + b[3] < y;
+        });
+        if (!free) continue;
+        placed.push([x, y, w, h]);
+        txt(svg, r1(x), r1(y + 9), str, {'class': 'point-label'});
+        return true;
+      }
+      return false;
+    };
+  }
   function pointLabels(points) {
     return points.map(function (p, i) { return p.id || ('#' + i); });
   }
@@ -345,7 +382,7 @@
     });
     if (!names.length) return emptyMessage(svg, 'No per-GEMM rows in this report.');
     var labels = pointLabels(pts);
-    var width = 2 * W + 20;
+    var width = LW;
     var bars = pts.length * names.length <= 160 && pts.length <= 9;
     var maxLegend = 12;
     var items = pts.slice(0, maxLegend).map(function (p, i) {
@@ -356,12 +393,12 @@
       items.push({name: '\u2026 ' + (pts.length - maxLegend) + ' more (hover a line)',
                   color: '#fff'});
     }
-    var layout = catLayout(names);
-    var box = frame(svg, width, H + (layout.rotate ? 50 : 0), items, layout.bottom + 18);
+    var layout = catLayout(names, width - 88);
+    var box = frame(svg, width, H + (layout.rotate ? 50 : 0), items, layout.bottom);
     var maxc = 0;
     pts.forEach(function (p) { p.gemms.forEach(function (g) { maxc = Math.max(maxc, g.cycles); }); });
     var y = linear(0, maxc, box.y1, box.y0);
-    y.label = function (v) { return fmt(v); };
+    y.label = fmtSI;
     yAxis(svg, box, y, 'cycles per GEMM');
     var g = el(svg, 'g', {'class': 'marks'});
     var bw = (box.x1 - box.x0) / names.length, marks = 0;
@@ -432,7 +469,7 @@
     peakList.forEach(function (pk) { ys.push(pk); if (bw > 0) xs.push(pk / bw); });
     var xlo = Math.min.apply(null, xs) / 2, xhi = Math.max.apply(null, xs) * 2;
     var ylo = Math.min.apply(null, ys) / 2, yhi = Math.max.apply(null, ys) * 2;
-    var items = [{name: 'point', color: PALETTE[0], shape: 'circle'},
+    var items = [{name: 'points', color: PALETTE[0], shape: 'circle'},
                  {name: 'peak compute', color: '#6b7384', shape: 'line', dash: '6 3'}];
     if (bw > 0) items.push({name: 'DRAM bandwidth (highest attained)', color: PALETTE[6],
                             shape: 'line'});
@@ -471,6 +508,7 @@
           {'class': 'roof-label', 'text-anchor': 'end'});
       marks += 1;
     });
+    var place = labelPlacer(svg, box);
     shown.forEach(function (i, k) {
       var p = pts[i], cx = r1(x(p.op_intensity)), cy = r1(y(p.attained_gops));
       tip(el(g, 'circle', {'class': 'mark', cx: cx, cy: cy, r: 5, fill: PALETTE[k % PALETTE.length],
@@ -478,9 +516,7 @@
           labels[i] + '\n' + fmt(p.op_intensity) + ' OP/byte, ' + fmt(p.attained_gops) +
               ' GOP/s of ' + fmt(p.peak_gops) + ' peak\nDRAM ' + fmt(p.dram_gbps) + ' GB/s');
       marks += 1;
-      if (shown.length <= 10) {
-        txt(svg, cx + 7, cy + 12, shorten(labels[i], 22), {'class': 'point-label'});
-      }
+      if (shown.length <= 12) place(cx, cy, shorten(labels[i], 22));
     });
     return marks;
   }
@@ -547,7 +583,7 @@
                      'stroke-width': 2});
       marks += 1;
     }
-    var labelled = 0;
+    var labelled = 0, place = labelPlacer(svg, box);
     shown.forEach(function (i, k) {
       var p = pts[i], front = !!onFront[i];
       var cx = r1(x(e[k] / u.f)), cy = r1(y(q[k]));
@@ -557,8 +593,7 @@
           labels[i] + (front ? ' (Pareto front)' : '') + '\nmean QSNR ' + fmt(p.mean_qsnr_db) +
               ' dB (min ' + fmt(p.min_qsnr_db) + ')\nenergy ' + fmt(e[k] / u.f) + ' ' + u.name);
       marks += 1;
-      if ((front || shown.length <= 8) && labelled < 15) {
-        txt(svg, cx + 8, cy - 7, shorten(labels[i], 22), {'class': 'point-label'});
+      if ((front || shown.length <= 8) && labelled < 15 && place(cx, cy, shorten(labels[i], 22))) {
         labelled += 1;
       }
     });

@@ -6,6 +6,7 @@
 #include <charconv>
 #include <cmath>
 #include <cstdio>
+#include <functional>
 #include <nlohmann/json.hpp>
 #include <set>
 
@@ -92,58 +93,144 @@ std::string num(double v) {
   return s;
 }
 
-std::string num(uint64_t v) {
-  return num(static_cast<double>(v));
+std::string grouped(uint64_t v) {
+  std::string s = std::to_string(v);
+  for (size_t i = s.size(); i > 3; i -= 3) s.insert(i - 3, ",");
+  return s;
 }
 
-// A table cell whose sort key (data-v) is the exact number.
-std::string cell(double v, const std::string& shown) {
-  return "<td class=\"n\" data-v=\"" + detail::shortest(v) + "\">" + shown + "</td>";
-}
-std::string cell(double v) {
-  return cell(v, num(v));
+/// A display unit: value in base units / factor.
+struct Unit {
+  double factor;
+  const char* name;
+};
+
+// The largest unit that keeps the biggest value >= 1 (as report.js picks them for the charts).
+Unit pick_unit(double max_value, std::initializer_list<Unit> units) {
+  Unit u = *units.begin();
+  for (const Unit& c : units)
+    if (max_value >= c.factor) u = c;
+  return u;
 }
 
-std::string summary_table(const Report& r) {
-  std::string h =
-      "<table id=\"summary\" class=\"summary\">\n<thead><tr>"
-      "<th>#</th><th>point</th><th>arch</th><th>PE</th><th>formats (act / weight)</th>"
-      "<th>dataflow</th><th>array</th><th>workload</th><th class=\"n\">cycles</th>"
-      "<th class=\"n\">latency (ms)</th><th class=\"n\">stall (%)</th>"
-      "<th class=\"n\">util. (%)</th><th class=\"n\">energy (&micro;J)</th>"
-      "<th class=\"n\">area (mm&sup2;)</th><th class=\"n\">mean QSNR (dB)</th>"
-      "<th class=\"n\">min QSNR (dB)</th><th class=\"n\">attained (GOP/s)</th>"
-      "<th class=\"n\">intensity (OP/B)</th></tr></thead>\n<tbody>\n";
-  for (size_t i = 0; i < r.points.size(); ++i) {
-    const PointResult& p = r.points[i];
-    const bool front = std::find(r.pareto.begin(), r.pareto.end(), i) != r.pareto.end();
-    h += front ? "<tr class=\"front\">" : "<tr>";
-    h += cell(static_cast<double>(i), std::to_string(i));
-    h += "<td data-v=\"" + esc(p.id) + "\">" + esc(p.id) +
-         (front ? " <span class=\"star\" title=\"on the Pareto front\">&#9733;</span>" : "") +
-         "</td>";
-    h += "<td>" + esc(p.arch) + "</td><td>" + esc(p.pe) + "</td>";
-    h += "<td>" + esc(p.act_format) + " / " + esc(p.weight_format) + "</td>";
-    h += "<td>" + esc(p.dataflow) + "</td>";
-    h += "<td data-v=\"" + std::to_string(static_cast<int64_t>(p.rows) * p.cols) + "\">" +
-         std::to_string(p.rows) + "&times;" + std::to_string(p.cols) + "</td>";
-    h += "<td>" + esc(p.workload.name) + "</td>";
-    h += cell(static_cast<double>(p.cycles), num(p.cycles));
-    h += cell(p.seconds * 1e3);
-    h += cell(p.cycles > 0
-                  ? 100.0 * static_cast<double>(p.stall_cycles) / static_cast<double>(p.cycles)
-                  : 0.0);
-    h += cell(100.0 * p.utilization);
-    h += cell(p.energy_total_pj() * 1e-6);
-    h += cell(p.area_total_mm2());
-    if (p.has_accuracy) {
-      h += cell(p.mean_qsnr_db) + cell(p.min_qsnr_db);
-    } else {
-      // Sorts below every measured value.
-      h += "<td class=\"n na\" data-v=\"-1e308\">&ndash;</td>";
-      h += "<td class=\"n na\" data-v=\"-1e308\">&ndash;</td>";
+/// One column of the summary table: header, whether numeric, and per point the sort key
+/// (data-v) and the shown HTML.
+struct Column {
+  std::string header;
+  bool numeric;
+  std::function<std::pair<std::string, std::string>(const PointResult&, size_t)> value;
+};
+
+Column text_col(const std::string& header, std::function<std::string(const PointResult&)> f) {
+  return {header, false, [f](const PointResult& p, size_t) {
+            const std::string v = esc(f(p));
+            return std::make_pair(v, v);
+          }};
+}
+
+Column num_col(const std::string& header, std::function<double(const PointResult&)> f) {
+  return {header, true, [f](const PointResult& p, size_t) {
+            const double v = f(p);
+            return std::make_pair(detail::shortest(v), num(v));
+          }};
+}
+
+std::string summary_table(const Report& r, std::string& common) {
+  double max_s = 0, max_pj = 0;
+  for (const PointResult& p : r.points) {
+    max_s = std::max(max_s, p.seconds);
+    max_pj = std::max(max_pj, p.energy_total_pj());
+  }
+  const Unit t = pick_unit(max_s, {{1e-9, "ns"}, {1e-6, "&micro;s"}, {1e-3, "ms"}, {1, "s"}});
+  const Unit e =
+      pick_unit(max_pj, {{1, "pJ"}, {1e3, "nJ"}, {1e6, "&micro;J"}, {1e9, "mJ"}, {1e12, "J"}});
+  auto on_front = [&r](size_t i) {
+    return std::find(r.pareto.begin(), r.pareto.end(), i) != r.pareto.end();
+  };
+  std::vector<Column> text = {
+      text_col("arch", [](const PointResult& p) { return p.arch; }),
+      text_col("PE", [](const PointResult& p) { return p.pe; }),
+      text_col("formats (act / weight)",
+               [](const PointResult& p) {
+                 return p.act_format == p.weight_format ? p.act_format
+                                                        : p.act_format + " / " + p.weight_format;
+               }),
+      text_col("dataflow", [](const PointResult& p) { return p.dataflow; }),
+      text_col("array",
+               [](const PointResult& p) {
+                 return std::to_string(p.rows) + "\xC3\x97" + std::to_string(p.cols);
+               }),
+      text_col("clock (GHz)", [](const PointResult& p) { return detail::shortest(p.clock_ghz); }),
+      text_col("node", [](const PointResult& p) { return p.tech_node; }),
+      text_col("workload", [](const PointResult& p) { return p.workload.name; }),
+  };
+  // A text column with one value for every point says nothing per row: it goes into the line
+  // above the table instead (so the table fits the page). The arch column is dropped when it
+  // repeats the point id (compare runs).
+  std::vector<Column> cols;
+  cols.push_back({"#", true, [](const PointResult&, size_t i) {
+                    return std::make_pair(std::to_string(i), std::to_string(i));
+                  }});
+  cols.push_back({"point", false, [on_front](const PointResult& p, size_t i) {
+                    const std::string star =
+                        on_front(i)
+                            ? " <span class=\"star\" title=\"on the Pareto front\">&#9733;</span>"
+                            : "";
+                    return std::make_pair(esc(p.id), esc(p.id) + star);
+                  }});
+  for (const Column& c : text) {
+    bool same = true, same_as_id = true;
+    const std::string first = c.value(r.points[0], 0).first;
+    for (size_t i = 0; i < r.points.size(); ++i) {
+      const std::string v = c.value(r.points[i], i).first;
+      same = same && v == first;
+      same_as_id = same_as_id && v == esc(r.points[i].id);
     }
-    h += cell(p.attained_gops) + cell(p.op_intensity);
+    if (c.header == "arch" && same_as_id) continue;
+    if (same && r.points.size() > 1) {
+      if (!first.empty()) common += (common.empty() ? "" : " &middot; ") + c.header + ": " + first;
+      continue;
+    }
+    cols.push_back(c);
+  }
+  cols.push_back({"cycles", true, [](const PointResult& p, size_t) {
+                    return std::make_pair(std::to_string(p.cycles), grouped(p.cycles));
+                  }});
+  cols.push_back(num_col("latency (" + std::string(t.name) + ")",
+                         [t](const PointResult& p) { return p.seconds / t.factor; }));
+  cols.push_back(num_col("stall (%)", [](const PointResult& p) {
+    return p.cycles > 0
+               ? 100.0 * static_cast<double>(p.stall_cycles) / static_cast<double>(p.cycles)
+               : 0.0;
+  }));
+  cols.push_back(num_col("util. (%)", [](const PointResult& p) { return 100.0 * p.utilization; }));
+  cols.push_back(num_col("energy (" + std::string(e.name) + ")",
+                         [e](const PointResult& p) { return p.energy_total_pj() / e.factor; }));
+  cols.push_back(
+      num_col("area (mm&sup2;)", [](const PointResult& p) { return p.area_total_mm2(); }));
+  // No accuracy: a dash that sorts below every measured value.
+  for (int worst = 0; worst < 2; ++worst) {
+    cols.push_back(
+        {worst ? "min QSNR (dB)" : "mean QSNR (dB)", true, [worst](const PointResult& p, size_t) {
+           if (!p.has_accuracy)
+             return std::make_pair(std::string("-1e308"), std::string("&ndash;"));
+           const double v = worst ? p.min_qsnr_db : p.mean_qsnr_db;
+           return std::make_pair(detail::shortest(v), num(v));
+         }});
+  }
+  cols.push_back(num_col("attained (GOP/s)", [](const PointResult& p) { return p.attained_gops; }));
+  cols.push_back(num_col("intensity (OP/B)", [](const PointResult& p) { return p.op_intensity; }));
+
+  std::string h = "<table id=\"summary\" class=\"summary\">\n<thead><tr>";
+  for (const Column& c : cols) h += (c.numeric ? "<th class=\"n\">" : "<th>") + c.header + "</th>";
+  h += "</tr></thead>\n<tbody>\n";
+  for (size_t i = 0; i < r.points.size(); ++i) {
+    h += on_front(i) ? "<tr class=\"front\">" : "<tr>";
+    for (const Column& c : cols) {
+      const auto [key, shown] = c.value(r.points[i], i);
+      h += std::string(c.numeric ? "<td class=\"n\"" : "<td") + " data-v=\"" + key + "\">" + shown +
+           "</td>";
+    }
     h += "</tr>\n";
   }
   return h + "</tbody>\n</table>\n";
@@ -162,6 +249,7 @@ const ChartSpec kCharts[] = {
      "memory, converted to time with the point's clock. Hover a bar for cycle counts."},
     {"energy", "Energy breakdown",
      "Total energy of each point by component (event counts &times; technology table)."},
+    {"area", "Area breakdown", "Area of each point by component."},
     {"layers", "Per-layer latency",
      "Cycles of every simulated GEMM, one series per point, in execution order."},
     {"roofline", "Roofline",
@@ -171,7 +259,6 @@ const ChartSpec kCharts[] = {
      "Mean output QSNR (higher is better) vs total energy (lower is better). Highlighted: the "
      "report's Pareto front over accuracy, energy and area; the line joins the points no other "
      "point beats in both accuracy and energy."},
-    {"area", "Area breakdown", "Area of each point by component."},
 };
 
 }  // namespace
@@ -208,8 +295,11 @@ std::string render_html(const Report& r) {
     h += "<section class=\"card empty\">\n<h2>No results</h2>\n<p>This report has no points: "
          "nothing was simulated, or every point of the sweep is still missing.</p>\n</section>\n";
   } else {
-    h += "<section class=\"card\">\n<h2>Summary</h2>\n<div class=\"table-wrap\">\n";
-    h += summary_table(r);
+    std::string common;
+    const std::string table = summary_table(r, common);
+    h += "<section class=\"card\">\n<h2>Summary</h2>\n";
+    if (!common.empty()) h += "<p class=\"common\">All points: " + common + "</p>\n";
+    h += "<div class=\"table-wrap\">\n" + table;
     h += "</div>\n<p class=\"hint\">&#9733; marks points on the Pareto front (accuracy, energy, "
          "area). Click a column header to sort. Every number is in summary.csv and, per GEMM, in "
          "gemms.csv.</p>\n</section>\n";

@@ -82,7 +82,7 @@ inline PointResult sample_point(const std::string& id, const std::string& pe, in
     g.energy_pj["sram_weight"] = static_cast<double>(s.n * s.k) * 6.0 * bits / 8;
     g.energy_pj["sram_output"] = static_cast<double>(s.m * s.n) * 9.0;
     g.energy_pj["dram"] = static_cast<double>(g.dram_read_bytes + g.dram_write_bytes) * 20.0;
-    g.energy_pj["static"] = static_cast<double>(g.cycles) * 0.8 * area_scale;
+    g.energy_pj["static"] = static_cast<double>(g.cycles) * 8.0 * area_scale;
     if (qsnr >= 0) {
       g.has_error = true;
       g.output_qsnr_db = qsnr + 0.5 * (idx % 3) - 0.4;
