@@ -132,7 +132,7 @@ TEST(Html, ZeroPointsSaysSo) {
 // Headless Chromium
 
 std::string find_chromium() {
-  if (const char* env = std::getenv("QARCH_CHROMIUM")) return env;
+  if (const char* env = std::getenv("QARCH_CHROMIUM")) return access(env, X_OK) == 0 ? env : "";
   for (const char* p : {"/usr/bin/chromium", "/usr/bin/chromium-browser"})
     if (access(p, X_OK) == 0) return p;
   return "";
