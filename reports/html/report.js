@@ -267,7 +267,9 @@
     var y = linear(0, maxv, box.y1, box.y0);
     yAxis(svg, box, y, yLabel);
     var g = el(svg, 'g', {'class': 'marks'});
-    var n = cats.length, bw = (box.x1 - box.x0) / n, pad = Math.min(bw * 0.2, 12), marks = 0;
+    var n = cats.length, bw = (box.x1 - box.x0) / n, marks = 0;
+    // Bars at most 70 units wide, so one or two points do not fill the chart with colour.
+    var pad = Math.max(Math.min(bw * 0.2, 12), bw - 70);
     cats.forEach(function (c, i) {
       var acc = 0, x = box.x0 + i * bw + pad / 2;
       series.forEach(function (s, k) {
@@ -412,8 +414,8 @@
                 fmtInt(gm.stall_cycles) + ' stall, utilization ' +
                 (100 * gm.utilization).toFixed(1) + ' %';
         if (bars) {
-          var inner = bw * 0.8, w = inner / pts.length;
-          var x = box.x0 + j * bw + bw * 0.1 + i * w, yv = y(gm.cycles);
+          var w = Math.min(bw * 0.8 / pts.length, 40);  // a group centred in its slot
+          var x = box.x0 + j * bw + (bw - w * pts.length) / 2 + i * w, yv = y(gm.cycles);
           tip(el(g, 'rect', {'class': 'mark', x: r1(x), y: r1(yv), width: Math.max(0.5, r1(w)),
                              height: Math.max(0.5, r1(box.y1 - yv)), fill: color}), t);
           marks += 1;

@@ -307,6 +307,43 @@ TEST(HtmlChromium, EmptyAndFiftyPointReportsRenderWithoutErrors) {
   EXPECT_EQ(charts.at("latency").first, 50 * 2);
 }
 
+TEST(HtmlChromium, OnePointAndAllZeroPointsRenderWithoutErrors) {
+  // Zeros must not reach a log axis or an SVG attribute as NaN (Chromium logs that to the
+  // console): a point with nothing simulated next to a normal one, and a single point alone.
+  REQUIRE_CHROMIUM(chrome);
+  TempDir tmp;
+  Report zero;
+  PointResult z;
+  z.id = "zero";
+  z.finish_totals(0);
+  zero.points = {z, testing::sample_point("int8", "int8", 8, 33, 0.1, 1)};
+  zero.pareto = pareto_front(zero.points);
+  BrowserRun run = run_chromium(chrome, write_page(zero, tmp.path / "zero"), "--dump-dom", tmp);
+  ASSERT_EQ(run.status, 0);
+  EXPECT_TRUE(run.console.empty()) << join(run.console);
+  EXPECT_EQ(run.out.find("data-errors=\""), std::string::npos);
+  EXPECT_EQ(run.out.find("NaN"), std::string::npos);
+  auto charts = charts_in(run.out);
+  ASSERT_EQ(charts.size(), 6u);
+  EXPECT_EQ(charts.at("latency").first, 1 + 2);  // a hairline for the zero point
+  EXPECT_EQ(charts.at("roofline").first, 1 + 1 + 1);
+  EXPECT_NE(run.out.find("1 point(s) not shown (no DRAM traffic or zero time"), std::string::npos);
+
+  Report one;
+  one.points = {testing::sample_point("olive", "olive", 4, 24, 0.05, 0.7)};
+  one.pareto = {0};
+  run = run_chromium(chrome, write_page(one, tmp.path / "one"), "--dump-dom", tmp);
+  ASSERT_EQ(run.status, 0);
+  EXPECT_TRUE(run.console.empty()) << join(run.console);
+  EXPECT_EQ(run.out.find("NaN"), std::string::npos);
+  charts = charts_in(run.out);
+  ASSERT_EQ(charts.size(), 6u);
+  for (const auto& [kind, c] : charts) {
+    EXPECT_GT(c.first, 0) << kind;
+    EXPECT_EQ(c.first, c.second) << kind;
+  }
+}
+
 TEST(HtmlChromium, AScriptErrorIsShownOnThePageAndCaught) {
   // Proves the checks above can fail: data without the fields the charts read.
   REQUIRE_CHROMIUM(chrome);
