@@ -16,5 +16,6 @@ using CommandFn = int (*)(const std::vector<std::string>& args, std::ostream& ou
 int cmd_quant(const std::vector<std::string>& args, std::ostream& out, std::ostream& err);
 int cmd_formats(const std::vector<std::string>& args, std::ostream& out, std::ostream& err);
 int cmd_trace(const std::vector<std::string>& args, std::ostream& out, std::ostream& err);
+int cmd_import_scalesim(const std::vector<std::string>& args, std::ostream& out, std::ostream& err);
 
 }  // namespace qarch::sim
