@@ -289,9 +289,8 @@ ScaleSimConfig parse_scalesim_config(const std::string& text, const std::string&
                   " value(s) for " + std::to_string(c.memory_banks) +
                   " memory bank(s); USER mode needs one bandwidth per bank");
     }
-  } else {
-    ini.find(arch, {"Bandwidth"});  // CALC: SCALE-Sim computes it; the value is not used
   }
+  // CALC mode: SCALE-Sim computes the bandwidth it needs; a Bandwidth key is listed as ignored.
   c.ignored = ini.unused();
   return c;
 }
