@@ -458,11 +458,15 @@
                        (skipped.length > 8 ? ', \u2026' : ''));
     }
     if (!shown.length) return emptyMessage(svg, 'No point has both DRAM traffic and run time.');
-    // The report has no configured DRAM bandwidth: the slope is the highest bandwidth any
-    // point attained, a lower bound of the real roof.
-    var bw = 0, peaks = {};
+    // The slope is the highest configured DRAM bandwidth (dram_peak_gbps); reports without it
+    // (idealized memory, older files) fall back to the highest bandwidth any point attained, a
+    // lower bound of the real roof.
+    var bw = 0, peaks = {}, configured = false;
     shown.forEach(function (i) {
-      bw = Math.max(bw, pts[i].dram_gbps);
+      if (pts[i].dram_peak_gbps > 0) configured = true;
+    });
+    shown.forEach(function (i) {
+      bw = Math.max(bw, configured ? (pts[i].dram_peak_gbps || 0) : pts[i].dram_gbps);
       if (pts[i].peak_gops > 0) peaks[pts[i].peak_gops] = true;
     });
     var peakList = Object.keys(peaks).map(Number).sort(function (a, b) { return a - b; });
@@ -473,7 +477,9 @@
     var ylo = Math.min.apply(null, ys) / 2, yhi = Math.max.apply(null, ys) * 2;
     var items = [{name: 'points', color: PALETTE[0], shape: 'circle'},
                  {name: 'peak compute', color: '#6b7384', shape: 'line', dash: '6 3'}];
-    if (bw > 0) items.push({name: 'DRAM bandwidth (highest attained)', color: PALETTE[6],
+    if (bw > 0) items.push({name: configured ? 'DRAM bandwidth (configured)' :
+                                               'DRAM bandwidth (highest attained)',
+                            color: PALETTE[6],
                             shape: 'line'});
     var box = frame(svg, W, H, items, 44);
     var x = logScale(xlo, xhi, box.x0, box.x1), y = logScale(ylo, yhi, box.y1, box.y0);
@@ -490,7 +496,7 @@
       tip(el(g, 'path', {'class': 'mark', d: 'M' + r1(x(x.lo)) + ' ' + r1(y(bw * x.lo)) + 'L' +
                                                  r1(x(xr)) + ' ' + r1(y(pmax)),
                          stroke: PALETTE[6], 'stroke-width': 2, fill: 'none'}),
-          'DRAM ' + fmt(bw) + ' GB/s (highest attained by any point)');
+          'DRAM ' + fmt(bw) + ' GB/s (' + (configured ? 'configured' : 'highest attained by any point') + ')');
       marks += 1;
       // Label the visible part of the slope in its middle, rotated along it.
       var xa0 = Math.max(x.lo, y.lo / bw), xm = Math.sqrt(xa0 * xr);
@@ -569,22 +575,29 @@
     xAxisNumeric(svg, box, x, 'energy (' + u.name + ')');
     var g = el(svg, 'g', {'class': 'marks'});
     var marks = 0;
-    // 2-D front: sorted by energy, keep each point more accurate than every cheaper one.
+    // 2-D front per workload (alternatives for the same job; a decode point does not compete
+    // with a prefill point): sorted by energy, keep each point more accurate than every cheaper
+    // one of its workload.
     var order = shown.map(function (i, k) { return k; }).sort(function (a, b) {
       return e[a] - e[b] || q[b] - q[a];
     });
-    var best = -Infinity, d = '';
+    var wlName = function (k) { var w = pts[shown[k]].workload; return w ? w.name : ''; };
+    var best = {}, paths = {}, wlOrder = [];
     order.forEach(function (k) {
-      if (q[k] > best) {
-        best = q[k];
-        d += (d ? 'L' : 'M') + r1(x(e[k] / u.f)) + ' ' + r1(y(q[k]));
+      var w = wlName(k);
+      if (!(w in best)) { best[w] = -Infinity; paths[w] = ''; wlOrder.push(w); }
+      if (q[k] > best[w]) {
+        best[w] = q[k];
+        paths[w] += (paths[w] ? 'L' : 'M') + r1(x(e[k] / u.f)) + ' ' + r1(y(q[k]));
       }
     });
-    if (d) {
-      el(g, 'path', {'class': 'mark front-line', d: d, fill: 'none', stroke: PALETTE[7],
-                     'stroke-width': 2});
+    wlOrder.forEach(function (w) {
+      if (!paths[w]) return;
+      tip(el(g, 'path', {'class': 'mark front-line', d: paths[w], fill: 'none',
+                         stroke: PALETTE[7], 'stroke-width': 2}),
+          'accuracy\u2013energy front' + (w ? ': ' + w : ''));
       marks += 1;
-    }
+    });
     var labelled = 0, place = labelPlacer(svg, box);
     shown.forEach(function (i, k) {
       var p = pts[i], front = !!onFront[i];

@@ -183,6 +183,7 @@ void to_json(nlohmann::json& j, const PointResult& p) {
                      {"attained_gops", p.attained_gops},
                      {"op_intensity", p.op_intensity},
                      {"dram_gbps", p.dram_gbps},
+                     {"dram_peak_gbps", p.dram_peak_gbps},
                      {"gemms", p.gemms}};
 }
 
@@ -217,6 +218,7 @@ void from_json(const nlohmann::json& j, PointResult& p) {
   get(j, "attained_gops", p.attained_gops);
   get(j, "op_intensity", p.op_intensity);
   get(j, "dram_gbps", p.dram_gbps);
+  get(j, "dram_peak_gbps", p.dram_peak_gbps);
   get(j, "gemms", p.gemms);
 }
 

@@ -271,7 +271,7 @@ std::string summary_csv(const Report& r) {
   for (const std::string& c : area) h.s("area_" + c + "_mm2");
   h.s("area_total_mm2");
   for (const char* c : {"mean_qsnr_db", "min_qsnr_db", "peak_gops", "attained_gops", "op_intensity",
-                        "dram_gbps", "pareto"})
+                        "dram_gbps", "dram_peak_gbps", "pareto"})
     h.s(c);
   std::string out = h.str();
 
@@ -297,7 +297,7 @@ std::string summary_csv(const Report& r) {
       row.d(p.mean_qsnr_db).d(p.min_qsnr_db);
     else
       row.blank().blank();
-    row.d(p.peak_gops).d(p.attained_gops).d(p.op_intensity).d(p.dram_gbps);
+    row.d(p.peak_gops).d(p.attained_gops).d(p.op_intensity).d(p.dram_gbps).d(p.dram_peak_gbps);
     const bool on_front = std::find(r.pareto.begin(), r.pareto.end(), i) != r.pareto.end();
     row.i(on_front ? 1 : 0);
     out += row.str();

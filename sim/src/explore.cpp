@@ -236,6 +236,8 @@ reports::PointResult run_point(const std::string& id, const ArchSpec& arch,
   p.cols = arch.arch.array.cols;
   p.clock_ghz = arch.arch.clock_ghz;
   p.tech_node = tech->node;
+  p.dram_peak_gbps =
+      arch.arch.dram.ideal ? 0 : arch.arch.dram.bandwidth_bytes_per_cycle * arch.arch.clock_ghz;
   p.workload.name = workload.describe();
   p.workload.layers = workload.layers;
   p.area_mm2 = reports::area_breakdown(arch.arch, arch.act_format, arch.weight_format, *tech);

@@ -95,6 +95,8 @@ struct PointResult {
   /// Roofline: peak = 2 x logical PEs x clock; attained = 2 x MACs / seconds;
   /// intensity = 2 x MACs / DRAM bytes.
   double peak_gops = 0, attained_gops = 0, op_intensity = 0, dram_gbps = 0;
+  /// The architecture's DRAM bandwidth in GB/s (the roofline's slope); 0 when idealized.
+  double dram_peak_gbps = 0;
 
   std::vector<GemmRow> gemms;
 
