@@ -21,6 +21,7 @@ packages=(cmake g++ make pkg-config libgtest-dev libgmock-dev libbenchmark-dev
           nlohmann-json3-dev libboost-program-options-dev libyaml-cpp-dev libsystemc-dev)
 if [ "$mode" = fuzz ]; then packages+=(clang libclang-rt-14-dev); fi
 packages+=(verilator yosys)  # rtl/: Verilator models and tests, Yosys area flow
+packages+=(chromium zlib1g-dev)  # reports/: headless check of the HTML page, PNG decoding
 
 install_missing() {
   local missing=() p
@@ -49,7 +50,7 @@ case "$mode" in
   deps) ;;
   run)
     build build
-    ./build/bin/qarch quant
+    ./build/bin/qarch demo
     ;;
   test)
     build build

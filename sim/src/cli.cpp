@@ -17,16 +17,23 @@ struct Command {
 };
 
 const Command kCommands[] = {
+    {"demo", cmd_demo, "the built-in comparison of seven accelerators (writes reports/demo/)"},
+    {"run", cmd_run, "one accelerator on one workload: latency, energy, area, accuracy"},
+    {"compare", cmd_compare, "several accelerators on the same workload, one table and report"},
+    {"sweep", cmd_sweep, "architecture parameters x workloads, shardable (--shard i/N)"},
+    {"report", cmd_report, "merge sweep shards and reports; Pareto front; HTML page"},
     {"quant", cmd_quant, "quantize a tensor in many formats and print error metrics"},
     {"formats", cmd_formats, "list every number format and its options"},
     {"trace", cmd_trace, "write a quantized layer trace of a transformer (or list its GEMMs)"},
+    {"import-scalesim", cmd_import_scalesim,
+     "turn a SCALE-Sim .cfg + topology .csv into an arch.yaml and a workload.yaml"},
 };
 
 void usage(std::ostream& os) {
   os << "qarch: co-design bench for accelerators running quantized LLMs\n\n"
         "usage: qarch <command> [options]      qarch <command> --help\n\ncommands:\n";
   for (const auto& c : kCommands)
-    os << "  " << std::left << std::setw(10) << c.name << c.summary << "\n";
+    os << "  " << std::left << std::setw(17) << c.name << c.summary << "\n";
   os << "\nqarch --version prints the version.\n";
 }
 

@@ -7,7 +7,7 @@
 
 #include "qarch/quant/error.h"
 #include "qarch/quant/tensor_io.h"
-#include "yaml_reader.h"
+#include "qarch/workloads/yaml_reader.h"
 
 namespace qarch::workloads {
 

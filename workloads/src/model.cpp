@@ -8,7 +8,7 @@
 #include "embedded.h"
 #include "outlier_yaml.h"
 #include "qarch/quant/error.h"
-#include "yaml_reader.h"
+#include "qarch/workloads/yaml_reader.h"
 
 namespace qarch::workloads {
 

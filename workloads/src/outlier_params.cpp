@@ -5,7 +5,7 @@
 #include "outlier_yaml.h"
 #include "qarch/quant/error.h"
 #include "qarch/workloads/outlier_params.h"
-#include "yaml_reader.h"
+#include "qarch/workloads/yaml_reader.h"
 
 namespace qarch::workloads {
 

@@ -1,4 +1,4 @@
-#include "yaml_reader.h"
+#include "qarch/workloads/yaml_reader.h"
 
 #include <cmath>
 #include <fstream>

@@ -16,5 +16,11 @@ using CommandFn = int (*)(const std::vector<std::string>& args, std::ostream& ou
 int cmd_quant(const std::vector<std::string>& args, std::ostream& out, std::ostream& err);
 int cmd_formats(const std::vector<std::string>& args, std::ostream& out, std::ostream& err);
 int cmd_trace(const std::vector<std::string>& args, std::ostream& out, std::ostream& err);
+int cmd_run(const std::vector<std::string>& args, std::ostream& out, std::ostream& err);
+int cmd_compare(const std::vector<std::string>& args, std::ostream& out, std::ostream& err);
+int cmd_sweep(const std::vector<std::string>& args, std::ostream& out, std::ostream& err);
+int cmd_report(const std::vector<std::string>& args, std::ostream& out, std::ostream& err);
+int cmd_demo(const std::vector<std::string>& args, std::ostream& out, std::ostream& err);
+int cmd_import_scalesim(const std::vector<std::string>& args, std::ostream& out, std::ostream& err);
 
 }  // namespace qarch::sim

@@ -1,5 +1,5 @@
-// Internal: strict reading of YAML mappings for the model zoo, the outlier profiles and the
-// tensor bindings. Every problem is a qarch::Error that names the file, the line and column
+// Strict reading of YAML mappings: the model zoo, the outlier profiles, the tensor bindings and
+// sim/'s sweep files. Every problem is a qarch::Error that names the file, the line and column
 // (yaml-cpp's Mark, printed 1-based) and the key path: "llama2-7b.yaml:7:14: key
 // 'num_heads': expected an integer, got 'thirty-two'". Unknown keys are errors (typos must not
 // be silently ignored), listing the keys that are known.

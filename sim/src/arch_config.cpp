@@ -1,0 +1,697 @@
+// Architecture YAML files (arch_config.h): a strict reader over yaml-cpp and the canonical writer.
+//
+// Reading happens in three steps, so that every problem can name the place it comes from:
+//   1. parse the text (syntax errors carry yaml-cpp's mark);
+//   2. apply the overrides to the YAML tree (each one checked against the schema first; a value
+//      node that came from an override is reported as "override 'k=v'" instead of a line);
+//   3. convert the tree key by key (types, ranges, unknown and duplicate keys), resolve the
+//      formats and the PE type, then let models::ArchConfig::validate() have the last word.
+// Any yaml-cpp exception that escapes the steps above is converted to qarch::Error: callers
+// (and the fuzz target) only ever see qarch::Error.
+#include "qarch/sim/arch_config.h"
+
+#include <yaml-cpp/yaml.h>
+
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
+#include <fstream>
+#include <limits>
+#include <map>
+#include <set>
+#include <sstream>
+
+#include "qarch/models/operand_format.h"
+#include "qarch/models/pe.h"
+#include "qarch/quant/error.h"
+#include "qarch/quant/format.h"
+#include "qarch/workloads/trace_builder.h"
+
+namespace qarch::sim {
+namespace {
+
+// ---------------------------------------------------------------------------------------------
+// The schema: every leaf key path and its kind. Overrides are checked against it, and the
+// unknown-key messages suggest from it.
+
+enum class Kind { kString, kInt, kDouble, kBool };
+
+struct Leaf {
+  const char* path;
+  Kind kind;
+};
+
+const Leaf kSchema[] = {
+    {"name", Kind::kString},
+    {"clock_ghz", Kind::kDouble},
+    {"technology.table", Kind::kString},
+    {"technology.node", Kind::kString},
+    {"formats.act", Kind::kString},
+    {"formats.weight", Kind::kString},
+    {"array.rows", Kind::kInt},
+    {"array.cols", Kind::kInt},
+    {"array.dataflow", Kind::kString},
+    {"array.pe", Kind::kString},
+    {"decoder.latency_cycles", Kind::kInt},
+    {"decoder.elements_per_cycle", Kind::kDouble},
+    {"dram.bandwidth_gb_per_s", Kind::kDouble},
+    {"dram.bandwidth_bytes_per_cycle", Kind::kDouble},
+    {"dram.latency_cycles", Kind::kInt},
+    {"dram.burst_bytes", Kind::kInt},
+    {"dram.energy_pj_per_byte", Kind::kDouble},
+    {"dram.ideal", Kind::kBool},
+    {"buffers.input.size_kib", Kind::kDouble},
+    {"buffers.input.banks", Kind::kInt},
+    {"buffers.input.ports", Kind::kInt},
+    {"buffers.input.bank_width_bytes", Kind::kInt},
+    {"buffers.input.double_buffered", Kind::kBool},
+    {"buffers.input.ideal", Kind::kBool},
+    {"buffers.weight.size_kib", Kind::kDouble},
+    {"buffers.weight.banks", Kind::kInt},
+    {"buffers.weight.ports", Kind::kInt},
+    {"buffers.weight.bank_width_bytes", Kind::kInt},
+    {"buffers.weight.double_buffered", Kind::kBool},
+    {"buffers.weight.ideal", Kind::kBool},
+    {"buffers.output.size_kib", Kind::kDouble},
+    {"buffers.output.banks", Kind::kInt},
+    {"buffers.output.ports", Kind::kInt},
+    {"buffers.output.bank_width_bytes", Kind::kInt},
+    {"buffers.output.double_buffered", Kind::kBool},
+    {"buffers.output.ideal", Kind::kBool},
+    {"accumulator_bytes", Kind::kInt},
+    {"output_bytes", Kind::kInt},
+};
+
+bool is_leaf(const std::string& path) {
+  for (const auto& l : kSchema)
+    if (path == l.path) return true;
+  return false;
+}
+
+bool is_section(const std::string& path) {
+  for (const auto& l : kSchema) {
+    const std::string p = l.path;
+    if (p.size() > path.size() && p.compare(0, path.size(), path) == 0 && p[path.size()] == '.')
+      return true;
+  }
+  return false;
+}
+
+// Edit distance with transpositions (optimal string alignment; keys are short).
+size_t edit_distance(const std::string& a, const std::string& b) {
+  std::vector<size_t> prev2(b.size() + 1), prev(b.size() + 1), cur(b.size() + 1);
+  for (size_t j = 0; j <= b.size(); ++j) prev[j] = j;
+  for (size_t i = 1; i <= a.size(); ++i) {
+    cur[0] = i;
+    for (size_t j = 1; j <= b.size(); ++j) {
+      const size_t sub = prev[j - 1] + (a[i - 1] == b[j - 1] ? 0 : 1);
+      cur[j] = std::min({prev[j] + 1, cur[j - 1] + 1, sub});
+      // A swap of two neighbours ("rwos") is one typo, not two.
+      if (i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1])
+        cur[j] = std::min(cur[j], prev2[j - 2] + 1);
+    }
+    prev2 = prev;
+    std::swap(prev, cur);
+  }
+  return prev[b.size()];
+}
+
+// The closest of `known` to `key` if it is a plausible misspelling ("" otherwise).
+std::string suggestion(const std::string& key, const std::vector<std::string>& known) {
+  std::string best;
+  size_t best_d = std::numeric_limits<size_t>::max();
+  for (const auto& k : known) {
+    const size_t d = edit_distance(key, k);
+    if (d < best_d) best_d = d, best = k;
+  }
+  const size_t limit = std::max<size_t>(1, std::min(key.size(), best.size()) / 3);
+  return best_d <= limit ? best : "";
+}
+
+// Every key path of the schema (leaves and sections) under `prefix` ("" or "array."), one level.
+std::vector<std::string> keys_under(const std::string& prefix) {
+  std::vector<std::string> out;
+  for (const auto& l : kSchema) {
+    const std::string p = l.path;
+    if (p.compare(0, prefix.size(), prefix) != 0) continue;
+    const std::string rest = p.substr(prefix.size());
+    const std::string first = rest.substr(0, rest.find('.'));
+    if (std::find(out.begin(), out.end(), first) == out.end()) out.push_back(first);
+  }
+  return out;
+}
+
+std::vector<std::string> all_paths() {
+  std::vector<std::string> out;
+  for (const auto& l : kSchema) out.push_back(l.path);
+  return out;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Locations and value descriptions.
+
+struct OverrideNode {
+  YAML::Node node;
+  std::string text;  // "array.rows=32"
+};
+
+struct Context {
+  std::string file;
+  std::vector<OverrideNode> overrides;
+
+  // "FILE:LINE:COL" of a node from the file (1-based), or "FILE: override 'k=v'".
+  std::string where(const YAML::Node& n) const {
+    if (n.IsDefined()) {
+      for (const auto& o : overrides)
+        if (o.node.IsDefined() && o.node.is(n)) return file + ": override '" + o.text + "'";
+      const YAML::Mark m = n.Mark();
+      if (!m.is_null())
+        return file + ":" + std::to_string(m.line + 1) + ":" + std::to_string(m.column + 1);
+    }
+    return file;
+  }
+  [[noreturn]] void fail(const YAML::Node& at, const std::string& key,
+                         const std::string& problem) const {
+    throw Error(where(at) + ": " + key + ": " + problem);
+  }
+};
+
+std::string describe(const YAML::Node& n) {
+  if (!n.IsDefined() || n.IsNull()) return "nothing";
+  if (n.IsScalar()) {
+    std::string s = n.Scalar();
+    if (s.size() > 40) s = s.substr(0, 37) + "...";
+    return "'" + s + "'";
+  }
+  if (n.IsSequence()) return "a list";
+  return "a mapping";
+}
+
+std::string num(double v) {
+  // Shortest text that reads back as the same double (canonical output and messages).
+  char buf[64];
+  for (int prec = 1; prec <= 17; ++prec) {
+    std::snprintf(buf, sizeof buf, "%.*g", prec, v);
+    if (std::strtod(buf, nullptr) == v) break;
+  }
+  return buf;
+}
+
+// ---------------------------------------------------------------------------------------------
+// A mapping read key by key. Remembers the keys it was asked for; finish() rejects the rest.
+
+class Map {
+ public:
+  Map(const Context& ctx, YAML::Node node, std::string path)
+      : ctx_(ctx), node_(std::move(node)), path_(std::move(path)) {
+    if (!node_.IsDefined() || node_.IsNull()) {
+      node_ = YAML::Node(YAML::NodeType::Map);
+      return;
+    }
+    if (!node_.IsMap()) {
+      ctx_.fail(node_, path_.empty() ? "(document)" : path_,
+                "expected a mapping (key: value lines), got " + describe(node_));
+    }
+    // yaml-cpp keeps both entries of a repeated key and looks up the first: reject repeats.
+    std::set<std::string> seen;
+    for (const auto& kv : node_) {
+      if (!kv.first.IsScalar()) {
+        ctx_.fail(kv.first, path_.empty() ? "(document)" : path_,
+                  "keys must be plain names, got " + describe(kv.first));
+      }
+      if (!seen.insert(kv.first.Scalar()).second) {
+        ctx_.fail(kv.first, key_path(kv.first.Scalar()),
+                  "duplicate key (given twice in this mapping)");
+      }
+    }
+  }
+
+  std::string key_path(const std::string& key) const {
+    return path_.empty() ? key : path_ + "." + key;
+  }
+
+  /// The value node of `key` (marks it known); undefined if absent.
+  YAML::Node get(const std::string& key) {
+    used_.insert(key);
+    for (const auto& kv : node_)
+      if (kv.first.Scalar() == key) return kv.second;
+    return YAML::Node(YAML::NodeType::Undefined);
+  }
+  bool has(const std::string& key) const {
+    for (const auto& kv : node_)
+      if (kv.first.Scalar() == key) return true;
+    return false;
+  }
+
+  Map sub(const std::string& key) { return Map(ctx_, get(key), key_path(key)); }
+
+  // Scalars. A key given with no value ("rows:") is an error, not the default.
+  std::string str(const std::string& key, const std::string& def, bool required = false) {
+    const YAML::Node n = get(key);
+    if (!n.IsDefined()) {
+      if (required) ctx_.fail(node_, key_path(key), "missing (this key is required)");
+      return def;
+    }
+    if (!n.IsScalar() || n.IsNull())
+      ctx_.fail(n, key_path(key), "expected a string, got " + describe(n));
+    if (n.Scalar().empty()) ctx_.fail(n, key_path(key), "must not be empty");
+    return n.Scalar();
+  }
+
+  int64_t integer(const std::string& key, int64_t def, int64_t lo, int64_t hi) {
+    const YAML::Node n = get(key);
+    if (!n.IsDefined()) return def;
+    int64_t v = 0;
+    bool ok = n.IsScalar();
+    if (ok) {
+      try {
+        v = n.as<int64_t>();
+      } catch (const YAML::Exception&) {
+        ok = false;
+      }
+    }
+    if (!ok) ctx_.fail(n, key_path(key), "expected an integer, got " + describe(n));
+    range(n, key, static_cast<double>(v), static_cast<double>(lo), static_cast<double>(hi),
+          std::to_string(v), std::to_string(lo), std::to_string(hi));
+    return v;
+  }
+
+  double real(const std::string& key, double def, double lo, double hi, bool lo_open) {
+    const YAML::Node n = get(key);
+    if (!n.IsDefined()) return def;
+    return real_node(n, key, lo, hi, lo_open);
+  }
+
+  double real_node(const YAML::Node& n, const std::string& key, double lo, double hi,
+                   bool lo_open) const {
+    double v = 0;
+    bool ok = n.IsScalar();
+    if (ok) {
+      try {
+        v = n.as<double>();
+        ok = std::isfinite(v);
+      } catch (const YAML::Exception&) {
+        ok = false;
+      }
+    }
+    if (!ok) ctx_.fail(n, key_path(key), "expected a finite number, got " + describe(n));
+    if (lo_open && !(v > lo))
+      ctx_.fail(n, key_path(key), "must be > " + num(lo) + ", got " + num(v));
+    range(n, key, v, lo, hi, num(v), num(lo), num(hi));
+    return v;
+  }
+
+  bool boolean(const std::string& key, bool def) {
+    const YAML::Node n = get(key);
+    if (!n.IsDefined()) return def;
+    bool ok = n.IsScalar(), v = false;
+    if (ok) {
+      try {
+        v = n.as<bool>();
+      } catch (const YAML::Exception&) {
+        ok = false;
+      }
+    }
+    if (!ok) ctx_.fail(n, key_path(key), "expected true or false, got " + describe(n));
+    return v;
+  }
+
+  /// Rejects keys nobody asked for, suggesting the closest known key.
+  void finish() const {
+    const std::vector<std::string> known = keys_under(path_.empty() ? "" : path_ + ".");
+    for (const auto& kv : node_) {
+      const std::string k = kv.first.Scalar();
+      if (used_.count(k)) continue;
+      std::string list;
+      for (const auto& u : known) list += (list.empty() ? "" : ", ") + u;
+      const std::string s = suggestion(k, known);
+      ctx_.fail(kv.first, key_path(k),
+                "unknown key" + (s.empty() ? std::string() : " (did you mean '" + s + "'?)") +
+                    "; known keys here: " + list);
+    }
+  }
+
+  const YAML::Node& node() const { return node_; }
+
+ private:
+  void range(const YAML::Node& n, const std::string& key, double v, double lo, double hi,
+             const std::string& vs, const std::string& los, const std::string& his) const {
+    if (v < lo) {
+      ctx_.fail(n, key_path(key),
+                "must be " + std::string(lo == 1 ? "> 0" : ">= " + los) + ", got " + vs);
+    }
+    if (v > hi) ctx_.fail(n, key_path(key), "must be <= " + his + ", got " + vs);
+  }
+
+  const Context& ctx_;
+  YAML::Node node_;
+  std::string path_;
+  std::set<std::string> used_;
+};
+
+constexpr int64_t kIntMax = std::numeric_limits<int>::max();
+// Capacities up to 1 PiB: far beyond any SRAM, and products with it stay inside int64.
+constexpr double kMaxBytes = 1125899906842624.0;
+
+// ---------------------------------------------------------------------------------------------
+// Overrides.
+
+YAML::Node parse_text(const std::string& text, const std::string& file) {
+  try {
+    return YAML::Load(text);
+  } catch (const YAML::Exception& e) {
+    std::string where = file;
+    if (!e.mark.is_null())
+      where += ":" + std::to_string(e.mark.line + 1) + ":" + std::to_string(e.mark.column + 1);
+    throw Error(where + ": YAML syntax error: " + e.msg);
+  }
+}
+
+void apply_override(YAML::Node& root, const Override& o, Context& ctx) {
+  const std::string text = o.first + "=" + o.second;
+  const std::string& path = o.first;
+  if (!is_leaf(path)) {
+    if (is_section(path)) {
+      throw Error(ctx.file + ": override '" + text + "': '" + path +
+                  "' is a section; override one of its keys (" + path + "." +
+                  keys_under(path + ".").front() + ", ...)");
+    }
+    const std::string s = suggestion(path, all_paths());
+    throw Error(ctx.file + ": override '" + text + "': unknown key '" + path + "'" +
+                (s.empty() ? std::string() : " (did you mean '" + s + "'?)"));
+  }
+  YAML::Node value;
+  try {
+    value = YAML::Load(o.second);
+  } catch (const YAML::Exception& e) {
+    throw Error(ctx.file + ": override '" + text + "': the value is not valid YAML: " + e.msg);
+  }
+  // Walk the sections, creating missing ones; a section present in the file must be a mapping.
+  std::vector<std::string> parts;
+  for (size_t s = 0, e; s <= path.size(); s = e + 1) {
+    e = path.find('.', s);
+    if (e == std::string::npos) e = path.size();
+    parts.push_back(path.substr(s, e - s));
+  }
+  YAML::Node cur = root;
+  std::string so_far;
+  for (size_t i = 0; i + 1 < parts.size(); ++i) {
+    so_far += (so_far.empty() ? "" : ".") + parts[i];
+    YAML::Node next = cur[parts[i]];
+    if (!next.IsDefined() || next.IsNull()) {
+      cur[parts[i]] = YAML::Node(YAML::NodeType::Map);
+      next = cur[parts[i]];
+    } else if (!next.IsMap()) {
+      ctx.fail(next, so_far,
+               "expected a mapping (needed by override '" + text + "'), got " + describe(next));
+    }
+    cur.reset(next);
+  }
+  const std::string& leaf = parts.back();
+  cur[leaf] = value;
+  ctx.overrides.push_back({cur[leaf], text});
+  // The two DRAM bandwidth keys are alternatives: setting one removes the other.
+  if (path == "dram.bandwidth_gb_per_s") cur.remove("bandwidth_bytes_per_cycle");
+  if (path == "dram.bandwidth_bytes_per_cycle") cur.remove("bandwidth_gb_per_s");
+}
+
+// ---------------------------------------------------------------------------------------------
+// Conversion.
+
+// The canonical spec of a format key, checked against the PE type later.
+std::string read_format(Map& m, const std::string& key, const Context& ctx, bool is_act) {
+  const std::string spec = m.str(key, "", true);
+  const YAML::Node n = m.get(key);
+  bool weight_only = false;
+  try {
+    weight_only = workloads::is_weight_only_format(spec);
+  } catch (const Error&) {
+    // a malformed spec: make_format below reports it with the location
+  }
+  if (is_act && weight_only) {
+    ctx.fail(
+        n, m.key_path(key),
+        "'" + spec + "' quantizes weights only (GOBO keeps activations in FP16): use act: fp16");
+  }
+  try {
+    return quant::make_format(spec)->name();
+  } catch (const Error& e) {
+    ctx.fail(n, m.key_path(key), e.what());
+  }
+}
+
+ArchSpec convert(const YAML::Node& root, const Context& ctx) {
+  if (!root.IsDefined() || root.IsNull()) {
+    throw Error(ctx.file +
+                ":1:1: (document): the file is empty; an architecture needs at least "
+                "'name' and 'formats: {act: ..., weight: ...}'");
+  }
+  Map top(ctx, root, "");
+  ArchSpec a;
+  models::ArchConfig& c = a.arch;
+  c.name = top.str("name", "", true);
+  c.clock_ghz = top.real("clock_ghz", c.clock_ghz, 0, 1e6, true);
+
+  {
+    Map t = top.sub("technology");
+    a.tech_table = t.str("table", a.tech_table);
+    a.tech_node = t.str("node", a.tech_node);
+    t.finish();
+  }
+  YAML::Node act_node, weight_node;
+  {
+    if (!top.has("formats")) {
+      ctx.fail(root, "formats",
+               "missing (this key is required): formats: {act: SPEC, weight: SPEC}");
+    }
+    Map f = top.sub("formats");
+    a.act_format = read_format(f, "act", ctx, true);
+    a.weight_format = read_format(f, "weight", ctx, false);
+    act_node = f.get("act");
+    weight_node = f.get("weight");
+    f.finish();
+  }
+  YAML::Node pe_node, rows_node;
+  {
+    Map m = top.sub("array");
+    c.array.rows = static_cast<int>(m.integer("rows", c.array.rows, 1, kIntMax));
+    c.array.cols = static_cast<int>(m.integer("cols", c.array.cols, 1, kIntMax));
+    const YAML::Node df = m.get("dataflow");
+    const std::string dfs = m.str("dataflow", models::dataflow_name(c.array.dataflow));
+    try {
+      c.array.dataflow = models::parse_dataflow(dfs, "array.dataflow");
+    } catch (const Error&) {
+      ctx.fail(df, "array.dataflow", "unknown dataflow '" + dfs + "' (known: os, ws, is)");
+    }
+    c.array.pe = m.str("pe", c.array.pe);
+    pe_node = m.get("pe");
+    rows_node = m.get("rows");
+    m.finish();
+  }
+  // The PE type must exist and multiply both operand formats.
+  {
+    const models::PeType* pe = nullptr;
+    try {
+      pe = &models::pe_type(c.array.pe, "array.pe");
+    } catch (const Error& e) {
+      std::string msg = e.what();
+      const std::string prefix = "array.pe: ";
+      if (msg.rfind(prefix, 0) == 0) msg = msg.substr(prefix.size());
+      ctx.fail(pe_node.IsDefined() ? pe_node : root, "array.pe", msg);
+    }
+    for (const bool is_x : {true, false}) {
+      const std::string& spec = is_x ? a.act_format : a.weight_format;
+      const std::string key = is_x ? "formats.act" : "formats.weight";
+      const models::OperandFormat* f = nullptr;
+      try {
+        f = &models::operand_format(spec, key);
+      } catch (const Error& e) {
+        std::string msg = e.what();
+        if (msg.rfind(key + ": ", 0) == 0) msg = msg.substr(key.size() + 2);
+        ctx.fail(is_x ? act_node : weight_node, key, msg);
+      }
+      if (!pe->accepts(*f, is_x)) {
+        ctx.fail(pe_node.IsDefined() ? pe_node : (is_x ? act_node : weight_node), "array.pe",
+                 "PE type '" + pe->name() + "' cannot multiply " +
+                     (is_x ? "activations" : "weights") + " in '" + spec + "' (" + key +
+                     "); it accepts " + pe->accepted(is_x));
+      }
+    }
+  }
+  {
+    Map m = top.sub("decoder");
+    c.decoder.latency_cycles =
+        static_cast<int>(m.integer("latency_cycles", c.decoder.latency_cycles, 0, kIntMax));
+    c.decoder.elements_per_cycle =
+        m.real("elements_per_cycle", c.decoder.elements_per_cycle, 0, 1e9, true);
+    m.finish();
+  }
+  {
+    Map m = top.sub("dram");
+    const YAML::Node gb = m.get("bandwidth_gb_per_s");
+    const YAML::Node bpc = m.get("bandwidth_bytes_per_cycle");
+    if (gb.IsDefined() && bpc.IsDefined()) {
+      ctx.fail(bpc, "dram.bandwidth_bytes_per_cycle",
+               "give either bandwidth_gb_per_s or bandwidth_bytes_per_cycle, not both");
+    }
+    if (gb.IsDefined()) {
+      const double v = m.real_node(gb, "bandwidth_gb_per_s", 0, 1e9, true);
+      // GB/s = 1e9 bytes/s and clock_ghz * 1e9 cycles/s: bytes per cycle = GB/s / GHz.
+      c.dram.bandwidth_bytes_per_cycle = v / c.clock_ghz;
+    } else if (bpc.IsDefined()) {
+      c.dram.bandwidth_bytes_per_cycle =
+          m.real_node(bpc, "bandwidth_bytes_per_cycle", 0, 1e12, true);
+    }
+    c.dram.latency_cycles = m.integer("latency_cycles", c.dram.latency_cycles, 0,
+                                      std::numeric_limits<int64_t>::max() / 4);
+    c.dram.burst_bytes =
+        m.integer("burst_bytes", c.dram.burst_bytes, 1, static_cast<int64_t>(kMaxBytes));
+    c.dram.energy_pj_per_byte =
+        m.real("energy_pj_per_byte", c.dram.energy_pj_per_byte, 0, 1e12, false);
+    c.dram.ideal = m.boolean("ideal", c.dram.ideal);
+    m.finish();
+  }
+  {
+    Map m = top.sub("buffers");
+    struct B {
+      const char* key;
+      models::BufferConfig* b;
+    };
+    for (const B& x : {B{"input", &c.input_buffer}, B{"weight", &c.weight_buffer},
+                       B{"output", &c.output_buffer}}) {
+      Map bm = m.sub(x.key);
+      const YAML::Node size = bm.get("size_kib");
+      if (size.IsDefined()) {
+        const double kib = bm.real_node(size, "size_kib", 0, kMaxBytes / 1024, true);
+        const double bytes = kib * 1024;
+        if (bytes != std::floor(bytes)) {
+          ctx.fail(size, bm.key_path("size_kib"),
+                   num(kib) + " KiB is not a whole number of bytes (" + num(bytes) + ")");
+        }
+        x.b->size_bytes = static_cast<int64_t>(bytes);
+      }
+      x.b->banks = static_cast<int>(bm.integer("banks", x.b->banks, 1, kIntMax));
+      x.b->ports = static_cast<int>(bm.integer("ports", x.b->ports, 1, kIntMax));
+      x.b->bank_width_bytes =
+          static_cast<int>(bm.integer("bank_width_bytes", x.b->bank_width_bytes, 1, kIntMax));
+      x.b->double_buffered = bm.boolean("double_buffered", x.b->double_buffered);
+      x.b->ideal = bm.boolean("ideal", x.b->ideal);
+      bm.finish();
+    }
+    m.finish();
+  }
+  c.accumulator_bytes =
+      static_cast<int>(top.integer("accumulator_bytes", c.accumulator_bytes, 1, 64));
+  c.output_bytes = static_cast<int>(top.integer("output_bytes", c.output_bytes, 1, 64));
+  top.finish();
+
+  // Checks that span fields (PE fusion vs array size) come from models: keep its message, add
+  // the file and the array's place.
+  try {
+    c.validate();
+  } catch (const Error& e) {
+    std::string msg = e.what();
+    if (msg.rfind("arch.", 0) == 0) msg = msg.substr(5);
+    throw Error(ctx.where(rows_node.IsDefined() ? rows_node : root) + ": " + msg);
+  }
+  a.file = ctx.file;
+  return a;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Writing.
+
+std::string quoted(const std::string& s) {
+  // YAML double-quoted scalar: escapes for '"', '\' and every control byte, so any string
+  // (including what a fuzzer writes into `name`) reads back unchanged.
+  std::string out = "\"";
+  for (const char ch : s) {
+    const unsigned char u = static_cast<unsigned char>(ch);
+    if (ch == '"' || ch == '\\') {
+      out += '\\';
+      out += ch;
+    } else if (u < 0x20 || u == 0x7f) {
+      char buf[8];
+      std::snprintf(buf, sizeof buf, "\\x%02x", u);
+      out += buf;
+    } else {
+      out += ch;
+    }
+  }
+  return out + "\"";
+}
+
+const char* yes(bool b) {
+  return b ? "true" : "false";
+}
+
+}  // namespace
+
+ArchSpec parse_arch(const std::string& yaml, const std::string& file,
+                    const std::vector<Override>& overrides) {
+  Context ctx;
+  ctx.file = file;
+  try {
+    YAML::Node root = parse_text(yaml, file);
+    if (!overrides.empty()) {
+      if (!root.IsDefined() || root.IsNull()) root = YAML::Node(YAML::NodeType::Map);
+      if (!root.IsMap()) {
+        ctx.fail(root, "(document)",
+                 "expected a mapping (key: value lines), got " + describe(root));
+      }
+      // Repeated keys first: an override must not silently pick one of two entries.
+      for (const auto& o : overrides) apply_override(root, o, ctx);
+    }
+    return convert(root, ctx);
+  } catch (const YAML::Exception& e) {
+    // Not expected (every access above is checked), but the contract is qarch::Error only.
+    throw Error(file + ": YAML error: " + e.what());
+  }
+}
+
+ArchSpec load_arch(const std::string& file, const std::vector<Override>& overrides) {
+  std::ifstream in(file, std::ios::binary);
+  if (!in) throw Error(file + ": cannot open the architecture file for reading");
+  std::ostringstream ss;
+  ss << in.rdbuf();
+  if (in.bad()) throw Error(file + ": read error");
+  return parse_arch(ss.str(), file, overrides);
+}
+
+std::string arch_yaml(const ArchSpec& a) {
+  const models::ArchConfig& c = a.arch;
+  std::ostringstream os;
+  auto buffer = [&](const char* key, const models::BufferConfig& b) {
+    os << "  " << key << ": {size_kib: " << num(static_cast<double>(b.size_bytes) / 1024)
+       << ", banks: " << b.banks << ", ports: " << b.ports
+       << ", bank_width_bytes: " << b.bank_width_bytes
+       << ", double_buffered: " << yes(b.double_buffered) << ", ideal: " << yes(b.ideal) << "}\n";
+  };
+  os << "name: " << quoted(c.name) << "\n"
+     << "clock_ghz: " << num(c.clock_ghz) << "\n"
+     << "technology: {table: " << quoted(a.tech_table) << ", node: " << quoted(a.tech_node) << "}\n"
+     << "formats: {act: " << quoted(a.act_format) << ", weight: " << quoted(a.weight_format)
+     << "}\n"
+     << "array: {rows: " << c.array.rows << ", cols: " << c.array.cols
+     << ", dataflow: " << models::dataflow_name(c.array.dataflow) << ", pe: " << quoted(c.array.pe)
+     << "}\n"
+     << "decoder: {latency_cycles: " << c.decoder.latency_cycles
+     << ", elements_per_cycle: " << num(c.decoder.elements_per_cycle) << "}\n"
+     << "dram:\n"
+     << "  bandwidth_bytes_per_cycle: " << num(c.dram.bandwidth_bytes_per_cycle) << "  # "
+     << num(c.dram.bandwidth_bytes_per_cycle * c.clock_ghz) << " GB/s at " << num(c.clock_ghz)
+     << " GHz\n"
+     << "  latency_cycles: " << c.dram.latency_cycles << "\n"
+     << "  burst_bytes: " << c.dram.burst_bytes << "\n"
+     << "  energy_pj_per_byte: " << num(c.dram.energy_pj_per_byte) << "\n"
+     << "  ideal: " << yes(c.dram.ideal) << "\n"
+     << "buffers:\n";
+  buffer("input", c.input_buffer);
+  buffer("weight", c.weight_buffer);
+  buffer("output", c.output_buffer);
+  os << "accumulator_bytes: " << c.accumulator_bytes << "\n"
+     << "output_bytes: " << c.output_bytes << "\n";
+  return os.str();
+}
+
+}  // namespace qarch::sim

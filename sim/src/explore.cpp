@@ -1,0 +1,411 @@
+#include "qarch/sim/explore.h"
+
+#include <sys/stat.h>
+#include <algorithm>
+#include <condition_variable>
+#include <map>
+#include <set>
+#include <sstream>
+
+#include "qarch/models/simulator.h"
+#include "qarch/quant/error.h"
+#include "qarch/reports/tech.h"
+#include "qarch/workloads/bindings.h"
+#include "qarch/workloads/model.h"
+#include "qarch/workloads/trace_builder.h"
+
+namespace qarch::sim {
+namespace detail {
+// Generated from configs/*.yaml (sim/CMakeLists.txt): {"configs/int8.yaml", "<text>"}, ...
+const std::vector<std::pair<std::string, std::string>>& embedded_yaml();
+}  // namespace detail
+
+namespace {
+
+// SystemC keeps global state per process: simulations run one at a time even when points are
+// computed on several threads (sweep --jobs). They are fast (milliseconds per GEMM shape); the
+// expensive part, accuracy, runs concurrently.
+std::mutex g_simulate_mutex;
+
+struct TimingOutcome {
+  models::Stats stats;
+  reports::Breakdown energy;
+};
+
+struct AccuracyOutcome {
+  bool has_error = false;
+  double qsnr_db = 0, rel_fro = 0;
+};
+
+bool file_exists(const std::string& path) {
+  struct stat st {};
+  return ::stat(path.c_str(), &st) == 0 && S_ISREG(st.st_mode);
+}
+
+std::string builtin_name(const std::string& key) {
+  // "configs/olive.yaml" -> "olive"
+  std::string n = key.substr(key.find('/') + 1);
+  return n.substr(0, n.size() - 5);
+}
+
+}  // namespace
+
+struct ExploreCache::Impl {
+  std::mutex mutex;
+  std::map<std::string, TimingOutcome> timing;
+  std::map<std::string, AccuracyOutcome> accuracy;
+  std::map<std::string, std::shared_ptr<const reports::Technology>> tech;
+  /// Keys being computed by some thread: another thread wanting the same key waits instead of
+  /// computing it twice.
+  std::set<std::string> pending;
+  std::condition_variable done;
+
+  std::shared_ptr<const reports::Technology> technology(const std::string& table,
+                                                        const std::string& node) {
+    std::lock_guard<std::mutex> lock(mutex);
+    auto& t = tech[table + "@" + node];
+    if (!t) t = std::make_shared<reports::Technology>(reports::load_technology(table, node));
+    return t;
+  }
+};
+
+ExploreCache::ExploreCache() : impl_(std::make_unique<Impl>()) {}
+ExploreCache::~ExploreCache() = default;
+
+std::string WorkloadSpec::describe() const {
+  std::ostringstream os;
+  if (!gemm_list.empty()) {
+    os << "GEMM list " << gemm_list;
+    return os.str();
+  }
+  os << model << " " << workloads::phase_name(params.phase);
+  if (params.phase == workloads::Phase::kPrefill)
+    os << " " << params.seq;
+  else
+    os << " ctx " << params.context;
+  if (params.batch != 1) os << " batch " << params.batch;
+  if (layers != "all") os << " layers " << layers;
+  return os.str();
+}
+
+WorkloadSpec model_workload(const std::string& model, const std::string& phase, int64_t seq,
+                            int64_t context, int64_t batch, const std::string& layers) {
+  const workloads::ModelConfig m = workloads::load_model(model);
+  WorkloadSpec w;
+  w.model = model;
+  w.layers = layers;
+  w.params.phase = workloads::parse_phase(phase);
+  w.params.batch = batch;
+  const int64_t default_len = std::min<int64_t>(2048, m.max_positions);
+  if (w.params.phase == workloads::Phase::kPrefill) {
+    if (context >= 0) throw Error("context is for the decode phase; prefill takes seq");
+    w.params.seq = seq >= 0 ? seq : default_len;
+  } else {
+    if (seq >= 0) throw Error("seq is for the prefill phase; decode takes context");
+    w.params.context = context >= 0 ? context : default_len - 1;
+  }
+  workloads::parse_layers(layers, m.layers);  // reject a bad selection now
+  return w;
+}
+
+std::vector<std::string> builtin_arch_names() {
+  std::vector<std::string> names;
+  for (const auto& [key, text] : detail::embedded_yaml()) names.push_back(builtin_name(key));
+  std::sort(names.begin(), names.end());
+  return names;
+}
+
+std::string builtin_arch_yaml(const std::string& name) {
+  for (const auto& [key, text] : detail::embedded_yaml())
+    if (builtin_name(key) == name) return text;
+  return "";
+}
+
+ArchSpec resolve_arch(const std::string& arg, const std::vector<Override>& overrides) {
+  if (file_exists(arg)) return load_arch(arg, overrides);
+  const std::string text = builtin_arch_yaml(arg);
+  if (!text.empty()) {
+    ArchSpec a = parse_arch(text, "configs/" + arg + ".yaml (built in)", overrides);
+    return a;
+  }
+  std::string names;
+  for (const auto& n : builtin_arch_names()) names += (names.empty() ? "" : ", ") + n;
+  throw Error("architecture '" + arg + "': no such file, and not a built-in configuration (" +
+              names + ")");
+}
+
+std::vector<std::string> pipeline_notes() {
+  return {
+      "Timing: SystemC model in tile mode (SCALE-Sim fold equations per tile; DMA, buffers and "
+      "DRAM contend as threads). Each GEMM is simulated alone; element-wise operations and "
+      "KV-cache writes are not timed.",
+      "Accuracy: QSNR of each measured GEMM's output Y = Q(X) Q(W)^T against the FP32 product, "
+      "computed with the hardware's integer arithmetic on generated operands with calibrated "
+      "outliers (a row sample of each operand; see AccuracyOptions).",
+      "Energy: event counts x the technology table (reports/tech/); area: PE and decoder areas "
+      "from the Yosys flow of rtl/, SRAM per KiB."};
+}
+
+namespace {
+
+// Timing of one GEMM shape on one architecture, cached.
+TimingOutcome time_gemm(const ArchSpec& arch, const reports::Technology& tech,
+                        const models::GemmJob& job, ExploreCache::Impl& cache,
+                        const std::string& arch_key) {
+  std::ostringstream key;
+  key << arch_key << "|" << job.m << "x" << job.n << "x" << job.k << "x" << job.batch << "|"
+      << job.x_format << "|" << job.w_format;
+  {
+    std::unique_lock<std::mutex> lock(cache.mutex);
+    cache.done.wait(lock, [&] { return cache.pending.count(key.str()) == 0; });
+    auto it = cache.timing.find(key.str());
+    if (it != cache.timing.end()) return it->second;
+    cache.pending.insert(key.str());
+  }
+  TimingOutcome t;
+  try {
+    models::SimOptions o;
+    o.mode = models::SimMode::kTile;
+    o.functional = false;
+    {
+      std::lock_guard<std::mutex> sim_lock(g_simulate_mutex);
+      t.stats = models::simulate(arch.arch, {job}, o).stats;
+    }
+    t.stats.host_seconds = 0;  // results must not depend on the host
+    t.energy = reports::energy_breakdown(t.stats, arch.arch, job.x_format, job.w_format, tech);
+  } catch (...) {
+    std::lock_guard<std::mutex> lock(cache.mutex);
+    cache.pending.erase(key.str());
+    cache.done.notify_all();
+    throw;
+  }
+  std::lock_guard<std::mutex> lock(cache.mutex);
+  cache.pending.erase(key.str());
+  cache.timing[key.str()] = t;
+  cache.done.notify_all();
+  return t;
+}
+
+// The layers whose GEMMs get an accuracy measurement, as a workloads::parse_layers text.
+std::string accuracy_layer_text(const AccuracyOptions& a, const workloads::LayerSelection& sel,
+                                int64_t num_layers) {
+  std::vector<int64_t> selected;
+  for (int64_t l = 0; l < num_layers; ++l)
+    if (sel.contains(l)) selected.push_back(l);
+  std::vector<int64_t> chosen;
+  bool head = sel.head;
+  if (a.layers == "all") {
+    chosen = selected;
+  } else if (a.layers == "auto") {
+    if (!selected.empty()) {
+      chosen = {selected.front(), selected[selected.size() / 2], selected.back()};
+      std::sort(chosen.begin(), chosen.end());
+      chosen.erase(std::unique(chosen.begin(), chosen.end()), chosen.end());
+    }
+  } else {
+    const workloads::LayerSelection want = workloads::parse_layers(a.layers, num_layers);
+    for (int64_t l : selected)
+      if (want.contains(l)) chosen.push_back(l);
+    head = head && want.head;
+  }
+  std::string text;
+  for (int64_t l : chosen) text += (text.empty() ? "" : ",") + std::to_string(l);
+  if (head) text += std::string(text.empty() ? "" : ",") + "head";
+  return text;
+}
+
+}  // namespace
+
+reports::PointResult run_point(const std::string& id, const ArchSpec& arch,
+                               const WorkloadSpec& workload, const AccuracyOptions& accuracy,
+                               ExploreCache& cache_handle) {
+  ExploreCache::Impl& cache = cache_handle.impl();
+  arch.arch.validate();
+  const auto tech = cache.technology(arch.tech_table, arch.tech_node);
+  const std::string arch_key = arch_yaml(arch);
+
+  reports::PointResult p;
+  p.id = id;
+  p.arch = arch.arch.name;
+  p.arch_file = arch.file;
+  p.pe = arch.arch.array.pe;
+  p.act_format = arch.act_format;
+  p.weight_format = arch.weight_format;
+  p.dataflow = models::dataflow_name(arch.arch.array.dataflow);
+  p.rows = arch.arch.array.rows;
+  p.cols = arch.arch.array.cols;
+  p.clock_ghz = arch.arch.clock_ghz;
+  p.tech_node = tech->node;
+  p.workload.name = workload.describe();
+  p.workload.layers = workload.layers;
+  p.area_mm2 = reports::area_breakdown(arch.arch, arch.act_format, arch.weight_format, *tech);
+
+  struct Item {
+    reports::GemmRow row;
+    models::GemmJob job;
+    const workloads::GemmOp* op = nullptr;
+  };
+  std::vector<Item> items;
+  workloads::Workload expanded;
+  workloads::ModelConfig model;
+
+  if (!workload.gemm_list.empty()) {
+    const workloads::GemmList list = workloads::load_gemm_list(workload.gemm_list);
+    p.workload.name = list.name.empty() ? workload.describe() : list.name;
+    p.workload.layers = "";
+    for (const auto& g : list.gemms) {
+      Item it;
+      it.row.gemm = g.name;
+      it.row.kind = "gemm";
+      it.row.m = g.m;
+      it.row.n = g.n;
+      it.row.k = g.k;
+      it.row.batch = g.batch;
+      items.push_back(it);
+    }
+  } else {
+    if (workload.model.empty()) throw Error("workload: a model or a GEMM list is required");
+    model = workloads::load_model(workload.model);
+    if (!workload.outliers.empty())
+      model.outliers = workloads::load_outlier_profile(workload.outliers, model.outliers);
+    expanded = workloads::expand(model, workload.params);
+    const workloads::LayerSelection sel = workloads::parse_layers(workload.layers, model.layers);
+    p.workload.model = model.name;
+    p.workload.phase = workloads::phase_name(workload.params.phase);
+    p.workload.batch = workload.params.batch;
+    p.workload.seq = workload.params.phase == workloads::Phase::kPrefill ? workload.params.seq : 0;
+    p.workload.context = workload.params.context;
+    p.workload.tokens = expanded.tokens;
+    for (const auto& op : expanded.gemms) {
+      if (!sel.contains(op.layer)) continue;
+      Item it;
+      it.op = &op;
+      it.row.layer = op.layer < 0 ? "head" : std::to_string(op.layer);
+      it.row.gemm = op.name;
+      it.row.kind = op.kind;
+      it.row.m = op.m;
+      it.row.n = op.n;
+      it.row.k = op.k;
+      it.row.batch = op.batch;
+      items.push_back(it);
+    }
+    if (items.empty())
+      throw Error("workload " + workload.describe() + ": the layer selection '" + workload.layers +
+                  "' selects no GEMM");
+  }
+
+  // Timing.
+  for (Item& it : items) {
+    models::GemmJob& job = it.job;
+    job.name = it.row.gemm;
+    job.m = it.row.m;
+    job.n = it.row.n;
+    job.k = it.row.k;
+    job.batch = it.row.batch;
+    // Attention GEMMs multiply two activations: both operands in the activation format (the
+    // convention of workloads/trace_builder.h).
+    const bool attention = it.op != nullptr && it.op->is_attention();
+    job.x_format = arch.act_format;
+    job.w_format = attention ? arch.act_format : arch.weight_format;
+    const TimingOutcome t = time_gemm(arch, *tech, job, cache, arch_key);
+    it.row.cycles = t.stats.cycles;
+    it.row.compute_cycles = t.stats.array.compute_cycles;
+    it.row.stall_cycles =
+        t.stats.cycles > t.stats.array.busy_cycles ? t.stats.cycles - t.stats.array.busy_cycles : 0;
+    it.row.utilization = t.stats.array.utilization;
+    it.row.macs = t.stats.array.macs;
+    it.row.dram_read_bytes = t.stats.dram.read_bytes;
+    it.row.dram_write_bytes = t.stats.dram.write_bytes;
+    it.row.energy_pj = t.energy;
+  }
+
+  // Accuracy: quantize the operands of the measured layers' GEMMs (independent of the array).
+  if (accuracy.enabled && workload.gemm_list.empty()) {
+    const workloads::LayerSelection sel = workloads::parse_layers(workload.layers, model.layers);
+    const std::string layers = accuracy_layer_text(accuracy, sel, model.layers);
+    if (!layers.empty()) {
+      workloads::TraceOptions o;
+      o.act_format = arch.act_format;
+      o.weight_format = arch.weight_format;
+      o.layers = layers;
+      o.sample_rows = accuracy.sample_rows;
+      o.weight_rows = accuracy.weight_rows;
+      o.error_rows = accuracy.error_rows;
+      o.error_cols = accuracy.error_cols;
+      o.exact_hw = true;
+      o.stats = false;
+      o.seed = accuracy.seed;
+      if (!workload.tensors.empty())
+        o.bindings = std::make_shared<workloads::TensorBindings>(
+            workloads::TensorBindings::load(workload.tensors));
+      const workloads::TraceBuilder builder(model, workload.params, o);
+      std::ostringstream prefix;
+      prefix << model.name << "|" << workload.outliers << "|" << workload.tensors << "|"
+             << workloads::phase_name(workload.params.phase) << "|" << workload.params.batch << "|"
+             << workload.params.seq << "|" << workload.params.context << "|" << arch.act_format
+             << "|" << arch.weight_format << "|" << accuracy.sample_rows << "|"
+             << accuracy.weight_rows << "|" << accuracy.error_rows << "|" << accuracy.error_cols
+             << "|" << accuracy.seed << "|";
+      std::map<std::string, AccuracyOutcome> measured;
+      for (size_t i : builder.selected()) {
+        const workloads::GemmOp& op = builder.workload().gemms[i];
+        const std::string key = prefix.str() + op.name;
+        AccuracyOutcome a;
+        bool have = false;
+        {
+          std::unique_lock<std::mutex> lock(cache.mutex);
+          cache.done.wait(lock, [&] { return cache.pending.count(key) == 0; });
+          auto f = cache.accuracy.find(key);
+          if (f != cache.accuracy.end()) {
+            a = f->second;
+            have = true;
+          } else {
+            cache.pending.insert(key);
+          }
+        }
+        if (!have) {
+          try {
+            const workloads::GemmResult r = builder.build(op);
+            a.has_error = r.meta.has_output_error;
+            a.qsnr_db = r.meta.output_error.qsnr_db;
+            a.rel_fro = r.meta.output_error.rel_fro;
+          } catch (...) {
+            std::lock_guard<std::mutex> lock(cache.mutex);
+            cache.pending.erase(key);
+            cache.done.notify_all();
+            throw;
+          }
+          std::lock_guard<std::mutex> lock(cache.mutex);
+          cache.pending.erase(key);
+          cache.accuracy[key] = a;
+          cache.done.notify_all();
+        }
+        measured[op.name] = a;
+      }
+      for (Item& it : items) {
+        auto f = measured.find(it.row.gemm);
+        if (f == measured.end() || !f->second.has_error) continue;
+        it.row.has_error = true;
+        it.row.output_qsnr_db = f->second.qsnr_db;
+        it.row.output_rel_fro = f->second.rel_fro;
+      }
+    }
+  }
+
+  int64_t logical_pes = static_cast<int64_t>(arch.arch.array.rows) * arch.arch.array.cols;
+  {
+    // Logical MAC units (OliVe's 8-bit mode fuses four 4-bit PEs) from any simulation.
+    std::lock_guard<std::mutex> lock(cache.mutex);
+    for (const auto& [k, t] : cache.timing) {
+      if (k.compare(0, arch_key.size(), arch_key) == 0 && t.stats.array.logical_rows > 0) {
+        logical_pes = static_cast<int64_t>(t.stats.array.logical_rows) * t.stats.array.logical_cols;
+        break;
+      }
+    }
+  }
+  for (Item& it : items) p.gemms.push_back(std::move(it.row));
+  p.finish_totals(logical_pes);
+  return p;
+}
+
+}  // namespace qarch::sim

@@ -1,0 +1,111 @@
+#include "run_common.h"
+
+#include <cmath>
+#include <iomanip>
+#include <sstream>
+
+#include "qarch/quant/error.h"
+
+namespace po = boost::program_options;
+
+namespace qarch::sim {
+
+void RunArgs::add_options(po::options_description& desc) {
+  desc.add_options()("model,m", po::value(&model)->default_value(model),
+                     "zoo model (qarch trace --list-models) or a model YAML file")(
+      "phase,p", po::value(&phase)->default_value(phase), "prefill or decode")(
+      "seq,s", po::value(&seq), "prefill: tokens per sequence (default 2048)")(
+      "ctx", po::value(&ctx), "decode: tokens already in the KV cache (default 2047)")(
+      "batch,b", po::value(&batch)->default_value(batch), "sequences")(
+      "layers,l", po::value(&layers)->default_value(layers),
+      "layers: all, or a list like 0,2-5,head (head = LM head)")(
+      "workload,w", po::value(&gemms),
+      "a GEMM-list YAML instead of --model (e.g. from qarch import-scalesim)")(
+      "outliers", po::value(&outliers), "outlier profile (built-in name or YAML file)")(
+      "tensors", po::value(&tensors), "YAML binding GEMM operands to .npy/.safetensors files")(
+      "no-accuracy", po::bool_switch(&no_accuracy), "timing, energy and area only")(
+      "accuracy-layers", po::value(&accuracy.layers)->default_value(accuracy.layers),
+      "layers whose GEMMs are quantized and measured: auto (first, middle, last selected "
+      "layer and the LM head), all, or a list")(
+      "sample", po::value(&accuracy.sample_rows)->default_value(accuracy.sample_rows),
+      "activation rows quantized per operand for accuracy (0 = all)")(
+      "weight-rows", po::value(&accuracy.weight_rows)->default_value(accuracy.weight_rows),
+      "weight rows quantized per weight for accuracy (0 = all)")(
+      "seed", po::value(&accuracy.seed)->default_value(accuracy.seed), "seed of generated tensors")(
+      "tech", po::value(&tech), "technology table YAML (default: the architecture's)")(
+      "node", po::value(&node), "process node, e.g. 45nm, 22nm (default: the architecture's)");
+}
+
+WorkloadSpec RunArgs::workload() const {
+  WorkloadSpec w;
+  if (!gemms.empty()) {
+    w.gemm_list = gemms;
+  } else {
+    w = model_workload(model, phase, seq, ctx, batch, layers);
+    w.outliers = outliers;
+    w.tensors = tensors;
+  }
+  return w;
+}
+
+void RunArgs::apply_tech(ArchSpec& arch) const {
+  if (!tech.empty()) arch.tech_table = tech;
+  if (!node.empty()) arch.tech_node = node;
+}
+
+std::string fixed(double v, int prec) {
+  if (std::isinf(v)) return v > 0 ? "inf" : "-inf";
+  if (std::isnan(v)) return "nan";
+  std::ostringstream os;
+  os << std::fixed << std::setprecision(prec) << v;
+  return os.str();
+}
+
+std::string human_seconds(double s) {
+  if (s >= 1) return fixed(s, 3) + " s";
+  if (s >= 1e-3) return fixed(s * 1e3, 3) + " ms";
+  return fixed(s * 1e6, 3) + " us";
+}
+
+void print_points(std::ostream& out, const std::vector<reports::PointResult>& points,
+                  const std::vector<size_t>& pareto) {
+  size_t id_w = 4, fmt_w = 8, wl_w = 8;
+  for (const auto& p : points) {
+    id_w = std::max(id_w, p.id.size());
+    fmt_w = std::max(fmt_w, (p.act_format + "/" + p.weight_format).size());
+    wl_w = std::max(wl_w, p.workload.name.size());
+  }
+  out << std::left << std::setw(static_cast<int>(id_w) + 2) << "point"
+      << std::setw(static_cast<int>(fmt_w) + 2) << "act/weight"
+      << std::setw(static_cast<int>(wl_w) + 2) << "workload" << std::right << std::setw(8)
+      << "array" << std::setw(14) << "cycles" << std::setw(12) << "latency" << std::setw(7)
+      << "util" << std::setw(12) << "energy uJ" << std::setw(10) << "area mm2" << std::setw(10)
+      << "QSNR dB"
+      << "  pareto\n";
+  for (size_t i = 0; i < points.size(); ++i) {
+    const auto& p = points[i];
+    const bool front = std::find(pareto.begin(), pareto.end(), i) != pareto.end();
+    out << std::left << std::setw(static_cast<int>(id_w) + 2) << p.id
+        << std::setw(static_cast<int>(fmt_w) + 2) << (p.act_format + "/" + p.weight_format)
+        << std::setw(static_cast<int>(wl_w) + 2) << p.workload.name << std::right << std::setw(8)
+        << (std::to_string(p.rows) + "x" + std::to_string(p.cols)) << std::setw(14) << p.cycles
+        << std::setw(12) << human_seconds(p.seconds) << std::setw(7) << fixed(p.utilization, 3)
+        << std::setw(12) << fixed(p.energy_total_pj() * 1e-6, 2) << std::setw(10)
+        << fixed(p.area_total_mm2(), 3) << std::setw(10)
+        << (p.has_accuracy ? fixed(p.mean_qsnr_db, 2) : "-") << (front ? "  *" : "") << "\n";
+  }
+}
+
+reports::Report make_report(const std::string& title, std::vector<reports::PointResult> points,
+                            std::vector<std::string> extra_notes) {
+  reports::Report r;
+  r.title = title;
+  r.generator = std::string("qarch ") + QARCH_VERSION;
+  r.points = std::move(points);
+  r.pareto = reports::pareto_front(r.points);
+  r.notes = std::move(extra_notes);
+  for (auto& n : pipeline_notes()) r.notes.push_back(n);
+  return r;
+}
+
+}  // namespace qarch::sim

@@ -1,0 +1,42 @@
+// Internal: what `qarch run`, `compare`, `sweep`, `report` and `demo` share: the workload and
+// accuracy options, the technology override, the terminal table, and writing a report.
+#pragma once
+
+#include <boost/program_options.hpp>
+#include <ostream>
+#include <string>
+#include <vector>
+
+#include "qarch/reports/result.h"
+#include "qarch/sim/explore.h"
+
+namespace qarch::sim {
+
+/// Workload + accuracy + technology options of run and compare.
+struct RunArgs {
+  std::string model = "llama2-7b", phase = "prefill", layers = "all", gemms, outliers, tensors;
+  int64_t seq = -1, ctx = -1, batch = 1;
+  bool no_accuracy = false;
+  AccuracyOptions accuracy;
+  std::string tech, node;
+
+  void add_options(boost::program_options::options_description& desc);
+  WorkloadSpec workload() const;
+  /// Applies --tech / --node to an architecture.
+  void apply_tech(ArchSpec& arch) const;
+};
+
+/// The points as a terminal table (one row each).
+void print_points(std::ostream& out, const std::vector<reports::PointResult>& points,
+                  const std::vector<size_t>& pareto);
+
+/// A report of `points` with the Pareto front and the pipeline notes, written to `dir`
+/// (report.json, summary.csv, gemms.csv, index.html). Returns it.
+reports::Report make_report(const std::string& title, std::vector<reports::PointResult> points,
+                            std::vector<std::string> extra_notes = {});
+
+/// "1.23 ms", "4.56 s"...
+std::string human_seconds(double s);
+std::string fixed(double v, int prec);
+
+}  // namespace qarch::sim

@@ -1,0 +1,302 @@
+// The exploration pipeline (explore.h) and the sweep machinery (sweep.h, `qarch sweep`,
+// `qarch report`): totals, caches, accuracy independent of the array, sharding equal to an
+// unsharded run, resume after interruption, and configuration errors with file:line:key.
+#include <gtest/gtest.h>
+
+#include <sys/stat.h>
+#include <unistd.h>
+#include <cstdio>
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <sstream>
+
+#include "qarch/quant/error.h"
+#include "qarch/sim/cli.h"
+#include "qarch/sim/explore.h"
+#include "qarch/sim/sweep.h"
+#include "qarch/workloads/model.h"
+#include "qarch/workloads/workload.h"
+
+namespace qarch::sim {
+namespace {
+
+struct Result {
+  int code;
+  std::string out, err;
+};
+
+Result run_cli(std::vector<std::string> args) {
+  args.insert(args.begin(), "qarch");
+  std::ostringstream out, err;
+  const int code = run(args, out, err);
+  return {code, out.str(), err.str()};
+}
+
+std::string temp_dir(const std::string& name) {
+  const std::string d =
+      ::testing::TempDir() + "qarch_explore_" + name + "_" + std::to_string(::getpid());
+  std::system(("rm -rf '" + d + "' && mkdir -p '" + d + "'").c_str());
+  return d;
+}
+
+std::string slurp(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::ostringstream os;
+  os << in.rdbuf();
+  return os.str();
+}
+
+void write(const std::string& path, const std::string& text) {
+  std::ofstream(path, std::ios::binary) << text;
+}
+
+bool exists(const std::string& path) {
+  struct stat st {};
+  return ::stat(path.c_str(), &st) == 0;
+}
+
+// Small and fast: one GPT-2 layer, 64 tokens, a small accuracy sample.
+WorkloadSpec small_workload(const std::string& layers = "0") {
+  return model_workload("gpt2", "prefill", 64, -1, 1, layers);
+}
+AccuracyOptions small_accuracy() {
+  AccuracyOptions a;
+  a.sample_rows = 32;
+  a.weight_rows = 128;
+  a.error_rows = 16;
+  a.error_cols = 64;
+  return a;
+}
+
+TEST(Explore, PointTotalsAreSumsOfTheGemmsAndMacsMatchTheWorkload) {
+  ExploreCache cache;
+  const ArchSpec arch = resolve_arch("int8");
+  const WorkloadSpec w = small_workload();
+  const reports::PointResult p = run_point("int8", arch, w, small_accuracy(), cache);
+
+  const workloads::Workload expanded = workloads::expand(workloads::load_model("gpt2"), w.params);
+  uint64_t macs = 0;
+  size_t gemms = 0;
+  for (const auto& g : expanded.gemms)
+    if (g.layer == 0) macs += static_cast<uint64_t>(g.macs()), ++gemms;
+  ASSERT_EQ(p.gemms.size(), gemms);
+  EXPECT_EQ(p.macs, macs);
+
+  uint64_t cycles = 0;
+  double energy = 0;
+  for (const auto& g : p.gemms) {
+    cycles += g.cycles;
+    energy += g.energy_total_pj();
+    EXPECT_GE(g.cycles, g.compute_cycles) << g.gemm;
+    EXPECT_GT(g.energy_pj.at("mac"), 0) << g.gemm;
+    EXPECT_GT(g.energy_pj.at("dram"), 0) << g.gemm;
+  }
+  EXPECT_EQ(p.cycles, cycles);
+  EXPECT_NEAR(p.energy_total_pj(), energy, 1e-9 * energy);
+  EXPECT_GT(p.area_total_mm2(), 0);
+  EXPECT_GT(p.area_mm2.at("pe_array"), 0);
+  EXPECT_DOUBLE_EQ(p.seconds, static_cast<double>(p.cycles) / (arch.arch.clock_ghz * 1e9));
+  // INT8 per-tensor activations on outlier-heavy GPT-2 tensors lose accuracy but stay usable.
+  ASSERT_TRUE(p.has_accuracy);
+  EXPECT_GT(p.mean_qsnr_db, 5);
+  EXPECT_LT(p.mean_qsnr_db, 60);
+  EXPECT_LE(p.min_qsnr_db, p.mean_qsnr_db);
+}
+
+TEST(Explore, IdenticalLayersShareTimingAndAccuracyDependsOnlyOnFormats) {
+  ExploreCache cache;
+  const AccuracyOptions acc = small_accuracy();
+  const ArchSpec big = resolve_arch("olive");
+  const ArchSpec small = resolve_arch("olive", {{"array.rows", "8"}, {"array.cols", "8"}});
+  const reports::PointResult a = run_point("a", big, small_workload("0,1"), acc, cache);
+  const reports::PointResult b = run_point("b", small, small_workload("0,1"), acc, cache);
+  // Layers 0 and 1 have the same shapes: same cycles for the same GEMM kind.
+  const size_t per_layer = a.gemms.size() / 2;
+  for (size_t i = 0; i < per_layer; ++i) {
+    EXPECT_EQ(a.gemms[i].cycles, a.gemms[i + per_layer].cycles) << a.gemms[i].gemm;
+    EXPECT_EQ(a.gemms[i].kind, a.gemms[i + per_layer].kind);
+  }
+  // A smaller array is slower; accuracy (same formats, same data) is identical.
+  EXPECT_GT(b.cycles, a.cycles);
+  ASSERT_EQ(a.gemms.size(), b.gemms.size());
+  for (size_t i = 0; i < a.gemms.size(); ++i) {
+    EXPECT_EQ(a.gemms[i].has_error, b.gemms[i].has_error);
+    EXPECT_EQ(a.gemms[i].output_qsnr_db, b.gemms[i].output_qsnr_db) << a.gemms[i].gemm;
+  }
+}
+
+TEST(Explore, BadRequestsNameTheProblem) {
+  ExploreCache cache;
+  try {
+    resolve_arch("no-such-arch");
+    FAIL();
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("olive"), std::string::npos) << e.what();
+  }
+  EXPECT_THROW(model_workload("gpt2", "prefill", 64, 10, 1, "0"), Error);
+  EXPECT_THROW(model_workload("gpt2", "decode", 64, -1, 1, "0"), Error);
+  EXPECT_THROW(model_workload("gpt2", "prefill", 64, -1, 1, "99"), Error);
+}
+
+const char* kSweepYaml = R"(name: test sweep
+archs: [int8, olive]
+parameters:
+  array.rows: [8, 16]
+  dram.bandwidth_gb_per_s: [16, 64]
+workloads:
+  - {model: gpt2, phase: prefill, seq: 32, layers: "0"}
+  - {model: gpt2, phase: decode, context: 31, layers: "0"}
+accuracy: {layers: auto, sample_rows: 16, weight_rows: 64, error_rows: 8, error_cols: 32}
+)";
+
+TEST(Sweep, PointsAreTheCrossProductInOrder) {
+  const Sweep s = parse_sweep(kSweepYaml, "test.yaml");
+  ASSERT_EQ(s.points.size(), 2u * 2 * 2 * 2);
+  EXPECT_EQ(s.points[0].id, "p0000");
+  EXPECT_EQ(s.points[15].id, "p0015");
+  // The last axis varies fastest, workloads innermost.
+  EXPECT_EQ(s.points[0].params.at("array.rows"), "8");
+  EXPECT_EQ(s.points[0].params.at("dram.bandwidth_gb_per_s"), "16");
+  EXPECT_EQ(s.points[2].params.at("dram.bandwidth_gb_per_s"), "64");
+  EXPECT_EQ(s.points[4].params.at("array.rows"), "16");
+  EXPECT_EQ(s.points[8].arch.arch.array.pe, "olive4");
+  EXPECT_EQ(s.points[4].arch.arch.array.rows, 16);
+  EXPECT_EQ(s.points[1].workload.params.phase, workloads::Phase::kDecode);
+  // Keys differ between points and are stable.
+  EXPECT_NE(s.points[0].key, s.points[1].key);
+  EXPECT_EQ(parse_sweep(kSweepYaml, "test.yaml").points[3].key, s.points[3].key);
+  // Shards partition the points.
+  for (const auto& p : s.points) {
+    int owners = 0;
+    for (int i = 1; i <= 3; ++i) owners += in_shard(p.index, i, 3);
+    EXPECT_EQ(owners, 1);
+  }
+}
+
+TEST(Sweep, ThreeShardsMergeToTheUnshardedReportAndRerunsResume) {
+  const std::string d = temp_dir("shards");
+  write(d + "/sweep.yaml", kSweepYaml);
+  const Result whole = run_cli({"sweep", d + "/sweep.yaml", "--out", d + "/whole"});
+  ASSERT_EQ(whole.code, 0) << whole.err;
+  for (int i = 1; i <= 3; ++i) {
+    const Result r = run_cli({"sweep", d + "/sweep.yaml", "--out", d + "/sharded", "--shard",
+                              std::to_string(i) + "/3", "--jobs", "2"});
+    ASSERT_EQ(r.code, 0) << r.err;
+    EXPECT_EQ(exists(d + "/sharded/report.json"), false) << "a shard must not write the report";
+  }
+  const Result merged = run_cli({"report", d + "/sharded"});
+  ASSERT_EQ(merged.code, 0) << merged.err;
+  for (const char* f : {"report.json", "summary.csv", "gemms.csv", "index.html"}) {
+    const std::string a = slurp(d + "/whole/" + f), b = slurp(d + "/sharded/" + f);
+    EXPECT_FALSE(a.empty()) << f;
+    EXPECT_EQ(a, b) << f << " differs between the unsharded and the merged 3-shard sweep";
+  }
+  const nlohmann::json rep = nlohmann::json::parse(slurp(d + "/whole/report.json"));
+  EXPECT_EQ(rep["points"].size(), 16u);
+  EXPECT_FALSE(rep["pareto"].empty());
+
+  // A rerun skips every finished point; a lost point is recomputed, identically.
+  const std::string lost = d + "/sharded/points/p0005.json";
+  const std::string before = slurp(lost);
+  std::remove(lost.c_str());
+  const Result rerun = run_cli({"sweep", d + "/sweep.yaml", "--out", d + "/sharded"});
+  ASSERT_EQ(rerun.code, 0) << rerun.err;
+  EXPECT_NE(rerun.out.find("15 already done, 1 to run"), std::string::npos) << rerun.out;
+  EXPECT_EQ(slurp(lost), before);
+  EXPECT_EQ(slurp(d + "/sharded/report.json"), slurp(d + "/whole/report.json"));
+
+  // A partial merge says so.
+  std::remove(lost.c_str());
+  const Result partial = run_cli({"report", d + "/sharded", "--out", d + "/partial"});
+  ASSERT_EQ(partial.code, 0) << partial.err;
+  EXPECT_NE(partial.err.find("only 15 of 16"), std::string::npos) << partial.err;
+  EXPECT_NE(slurp(d + "/partial/report.json").find("partial: 15 of 16"), std::string::npos);
+}
+
+TEST(Sweep, ChangedDefinitionsAreRecomputedAndConflictsRefused) {
+  const std::string d = temp_dir("resume");
+  const std::string one = R"(name: one
+archs: [int8]
+workloads: [{model: gpt2, phase: decode, context: 15, layers: "0"}]
+accuracy: {enabled: false}
+)";
+  write(d + "/s.yaml", one);
+  ASSERT_EQ(run_cli({"sweep", d + "/s.yaml", "--out", d + "/out"}).code, 0);
+  const std::string first = slurp(d + "/out/points/p0000.json");
+  // Same point id, different architecture: the stale result must not be reused.
+  std::string changed = one;
+  changed.replace(changed.find("[int8]"), 6, "[olive]");
+  write(d + "/s.yaml", changed);
+  const Result r = run_cli({"sweep", d + "/s.yaml", "--out", d + "/out"});
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_NE(r.err.find("different definition"), std::string::npos) << r.err;
+  EXPECT_NE(slurp(d + "/out/points/p0000.json"), first);
+  // Merging the two results of the same id is a conflict naming both files.
+  write(d + "/old.json", first);
+  const Result c = run_cli({"report", d + "/out", d + "/old.json", "--out", d + "/m"});
+  EXPECT_EQ(c.code, 2);
+}
+
+TEST(Sweep, ConfigurationErrorsNameFileLineAndKey) {
+  auto error_of = [](const std::string& yaml) -> std::string {
+    try {
+      parse_sweep(yaml, "bad.yaml");
+    } catch (const Error& e) {
+      return e.what();
+    }
+    return "(no error)";
+  };
+  std::string e = error_of("name: x\narchs: [int8]\nworkloads: [{model: gpt2}]\nparamters: {}\n");
+  EXPECT_NE(e.find("bad.yaml:4"), std::string::npos) << e;
+  EXPECT_NE(e.find("paramters"), std::string::npos) << e;
+  e = error_of("archs: [int8]\nworkloads: [{model: gpt2, seq: -3}]\n");
+  EXPECT_NE(e.find("bad.yaml:2"), std::string::npos) << e;
+  EXPECT_NE(e.find("seq"), std::string::npos) << e;
+  e = error_of("archs: [int8]\nparameters: {array.rowz: [1, 2]}\nworkloads: [{model: gpt2}]\n");
+  EXPECT_NE(e.find("array.rowz"), std::string::npos) << e;
+  e = error_of("archs: [int8]\nparameters: {array.rows: [0]}\nworkloads: [{model: gpt2}]\n");
+  EXPECT_NE(e.find("array.rows"), std::string::npos) << e;
+  e = error_of("archs: [missing.yaml]\nworkloads: [{model: gpt2}]\n");
+  EXPECT_NE(e.find("missing.yaml"), std::string::npos) << e;
+  e = error_of("workloads: [{model: gpt2}]\n");
+  EXPECT_NE(e.find("archs"), std::string::npos) << e;
+  e = error_of("archs: [int8]\nworkloads: [{model: no-such-model}]\n");
+  EXPECT_NE(e.find("no-such-model"), std::string::npos) << e;
+  e = error_of("archs: [int8]\nworkloads: [{model: gpt2\n");
+  EXPECT_NE(e.find("bad.yaml:"), std::string::npos) << e;
+
+  EXPECT_THROW(parse_shard("0/3"), Error);
+  EXPECT_THROW(parse_shard("4/3"), Error);
+  EXPECT_THROW(parse_shard("1/0"), Error);
+  EXPECT_THROW(parse_shard("a/b"), Error);
+  EXPECT_THROW(parse_shard("1/3x"), Error);
+  EXPECT_EQ(parse_shard("2/3"), (std::pair<int, int>{2, 3}));
+  EXPECT_EQ(run_cli({"sweep", "/nonexistent/sweep.yaml"}).code, 2);
+  EXPECT_EQ(run_cli({"report", "/nonexistent/dir"}).code, 2);
+}
+
+TEST(RunCommands, RunAndCompareWriteTheReportFiles) {
+  const std::string d = temp_dir("run");
+  const Result r = run_cli({"run", "--arch", "olive", "--model", "gpt2", "--seq", "32", "--layers",
+                            "0", "--sample", "16", "--weight-rows", "64", "--out", d + "/run"});
+  ASSERT_EQ(r.code, 0) << r.err;
+  for (const char* f : {"report.json", "summary.csv", "gemms.csv", "index.html"})
+    EXPECT_TRUE(exists(d + "/run/" + f)) << f;
+  const std::string csv = slurp(d + "/run/gemms.csv");
+  EXPECT_NE(csv.find("layers.0.attn.qkv"), std::string::npos);
+
+  const Result c =
+      run_cli({"compare", "--archs", "int8,olive,mxfp4", "--model", "gpt2", "--phase", "decode",
+               "--ctx", "31", "--layers", "0", "--no-accuracy", "--out", d + "/cmp"});
+  ASSERT_EQ(c.code, 0) << c.err;
+  const nlohmann::json rep = nlohmann::json::parse(slurp(d + "/cmp/report.json"));
+  ASSERT_EQ(rep["points"].size(), 3u);
+  EXPECT_EQ(rep["points"][1]["pe"], "olive4");
+
+  EXPECT_EQ(run_cli({"run", "--model", "gpt2"}).code, 2);  // no --arch
+  EXPECT_EQ(run_cli({"compare", "--archs", "int8,nope", "--model", "gpt2"}).code, 2);
+  EXPECT_EQ(run_cli({"run", "--arch", "int8", "--model", "gpt2", "--ctx", "5"}).code, 2);
+}
+
+}  // namespace
+}  // namespace qarch::sim
