@@ -3,12 +3,12 @@
 #   results/        report.json, summary.csv, gemms.csv, index.html (6 accelerators x 6 workloads)
 #                   ratios.csv, ratios.md (OliVe vs each baseline, per workload and geomean)
 #   results/literal report of the literal-array-size sensitivity check, and its ratios
-# Usage: reports/olive/run.sh [path/to/qarch]   (default: build/sim/qarch of this checkout)
+# Usage: reports/olive/run.sh [path/to/qarch]   (default: build/bin/qarch of this checkout)
 # Environment: JOBS (points computed concurrently, default 2).
 set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 root="$(cd "$here/../.." && pwd)"
-qarch="${1:-$root/build/sim/qarch}"
+qarch="${1:-$root/build/bin/qarch}"
 jobs="${JOBS:-2}"
 [ -x "$qarch" ] || { echo "run.sh: no qarch executable at $qarch (build it: make -C build qarch)" >&2; exit 2; }
 
