@@ -79,6 +79,9 @@ std::vector<size_t> pareto_front(const std::vector<PointResult>& points) {
     for (size_t j = 0; j < points.size() && !dominated; ++j) {
       if (j == i) continue;
       const PointResult& b = points[j];
+      // Only alternatives for the same job compete: a decode point is not "better" than a
+      // prefill point because it is cheaper.
+      if (b.workload.name != a.workload.name) continue;
       const bool no_worse = acc(b) >= acc(a) && b.energy_total_pj() <= a.energy_total_pj() &&
                             b.area_total_mm2() <= a.area_total_mm2();
       const bool better = acc(b) > acc(a) || b.energy_total_pj() < a.energy_total_pj() ||

@@ -67,16 +67,25 @@ std::string human_seconds(double s) {
   return fixed(s * 1e6, 3) + " us";
 }
 
+namespace {
+// "olive4:per=tensor:victim=larger" -> "olive4"; "fp16/gobo"; one name when both are equal.
+std::string short_formats(const reports::PointResult& p) {
+  const std::string a = p.act_format.substr(0, p.act_format.find(':'));
+  const std::string w = p.weight_format.substr(0, p.weight_format.find(':'));
+  return a == w ? a : a + "/" + w;
+}
+}  // namespace
+
 void print_points(std::ostream& out, const std::vector<reports::PointResult>& points,
                   const std::vector<size_t>& pareto) {
   size_t id_w = 4, fmt_w = 8, wl_w = 8;
   for (const auto& p : points) {
     id_w = std::max(id_w, p.id.size());
-    fmt_w = std::max(fmt_w, (p.act_format + "/" + p.weight_format).size());
+    fmt_w = std::max(fmt_w, short_formats(p).size());
     wl_w = std::max(wl_w, p.workload.name.size());
   }
   out << std::left << std::setw(static_cast<int>(id_w) + 2) << "point"
-      << std::setw(static_cast<int>(fmt_w) + 2) << "act/weight"
+      << std::setw(static_cast<int>(fmt_w) + 2) << "formats"
       << std::setw(static_cast<int>(wl_w) + 2) << "workload" << std::right << std::setw(8)
       << "array" << std::setw(14) << "cycles" << std::setw(12) << "latency" << std::setw(7)
       << "util" << std::setw(12) << "energy uJ" << std::setw(10) << "area mm2" << std::setw(10)
@@ -86,7 +95,7 @@ void print_points(std::ostream& out, const std::vector<reports::PointResult>& po
     const auto& p = points[i];
     const bool front = std::find(pareto.begin(), pareto.end(), i) != pareto.end();
     out << std::left << std::setw(static_cast<int>(id_w) + 2) << p.id
-        << std::setw(static_cast<int>(fmt_w) + 2) << (p.act_format + "/" + p.weight_format)
+        << std::setw(static_cast<int>(fmt_w) + 2) << short_formats(p)
         << std::setw(static_cast<int>(wl_w) + 2) << p.workload.name << std::right << std::setw(8)
         << (std::to_string(p.rows) + "x" + std::to_string(p.cols)) << std::setw(14) << p.cycles
         << std::setw(12) << human_seconds(p.seconds) << std::setw(7) << fixed(p.utilization, 3)

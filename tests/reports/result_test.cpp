@@ -59,5 +59,14 @@ TEST(Result, ParetoFrontKeepsOnlyUndominatedPoints) {
   EXPECT_EQ(pareto_front(pts), (std::vector<size_t>{1, 2}));
 }
 
+TEST(Result, ParetoFrontComparesOnlyPointsOfTheSameWorkload) {
+  std::vector<PointResult> pts = {point("prefill-a", 20, 10, 1), point("decode-a", 25, 1, 1),
+                                  point("prefill-b", 10, 20, 1)};
+  pts[0].workload.name = pts[2].workload.name = "prefill";
+  pts[1].workload.name = "decode";
+  // decode-a beats prefill-a everywhere but runs another job: both are on their fronts.
+  EXPECT_EQ(pareto_front(pts), (std::vector<size_t>{0, 1}));
+}
+
 }  // namespace
 }  // namespace qarch::reports

@@ -9,7 +9,7 @@
 #include <sstream>
 
 #include "qarch/quant/error.h"
-#include "yaml_reader.h"
+#include "qarch/workloads/yaml_reader.h"
 
 namespace qarch::workloads {
 namespace {

@@ -116,8 +116,10 @@ struct Report {
   std::vector<std::string> notes;  ///< free text shown on the page (configuration, caveats)
 };
 
-/// Points not dominated in (higher mean QSNR, lower energy, lower area), ascending index.
-/// Points without accuracy compete on energy and area only among themselves... see pareto.cpp.
+/// Points not dominated in (higher mean QSNR, lower energy, lower area) by a point of the same
+/// workload (WorkloadDesc::name), ascending index. A point without accuracy counts as the least
+/// accurate, so it stays on the front only if nothing of its workload is as cheap in both energy
+/// and area.
 std::vector<size_t> pareto_front(const std::vector<PointResult>& points);
 
 void to_json(nlohmann::json& j, const GemmRow& r);
