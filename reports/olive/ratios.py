@@ -7,6 +7,10 @@ workloads (the paper's four models) it adds the geometric mean and, because ANT'
 simulator script (ant_simulator/run_ant.py) labels an arithmetic mean of normalized values
 "Geomean", the arithmetic mean of the ratios too.
 
+A third table (analysis only, not qarch's energy model) prices qarch's cycle counts with the
+per-cycle core and static energy of ANT's public simulator, to show how much of the paper's
+energy ratios follows from run time and array size alone (README.md, "Why they differ").
+
 Writes ratios.csv (one row per workload x baseline) and ratios.md (the tables README.md quotes).
 Standard library only; deterministic output.
 """
@@ -28,6 +32,20 @@ PAPER = {
 }
 MODEL_ORDER = ["bert-base", "bert-large", "gpt2-xl", "opt-6.7b"]
 
+# For the "why they differ" analysis only (not qarch's energy model): the per-cycle energy terms of
+# ANT's public simulator (clevercool/ANT-Quantization, ant_simulator), applied to qarch's cycles.
+# - core: every design uses one synthesized 8/4-bit PE (results/systolic_array_synth.csv:
+#   279960 nW dynamic, 64314 nW leakage at 500 MHz) times its a x c PEs; dynamic energy on
+#   non-stall cycles, leakage on all cycles (stats.py get_energy_breakdown);
+# - static: 484.615 / 500 nJ per cycle for every design (stats.py, "dram_leak_energy").
+# SRAM and DRAM bit energies are left out (they need the simulator's own tiling).
+ANT_SIM_CORE_DYN_PJ = 279960e-9 / 500e6 * 1e12   # per PE per non-stall cycle
+ANT_SIM_CORE_LEAK_PJ = 64314e-9 / 500e6 * 1e12   # per PE per cycle
+ANT_SIM_STATIC_PJ = 484.615 / 500 * 1e3          # per cycle
+# a x c of each design in ANT-simulator units (conf_*.ini); GOBO is not in that simulator.
+ANT_SIM_PES = {"olive": 32 * 32, "ant-8bit": 32 * 32, "ant-4bit": 32 * 32, "olaccel": 16 * 18,
+               "adafloat": 32 * 28}
+
 
 def base_name(arch):
     return arch[: -len("-literal")] if arch.endswith("-literal") else arch
@@ -35,6 +53,16 @@ def base_name(arch):
 
 def energy(p):
     return sum(p["energy_pj"].values())
+
+
+def ant_sim_energy(p):
+    """qarch cycles x ANT's simulator per-cycle core and static energy (pJ), or None."""
+    pes = ANT_SIM_PES.get(p["arch"])
+    if pes is None:
+        return None
+    busy = p["cycles"] - p["stall_cycles"]
+    return (pes * (busy * ANT_SIM_CORE_DYN_PJ + p["cycles"] * ANT_SIM_CORE_LEAK_PJ) +
+            p["cycles"] * ANT_SIM_STATIC_PJ)
 
 
 def fmt(x):
@@ -69,12 +97,14 @@ def main():
             if b not in pts:
                 continue
             p = pts[b]
+            eo, eb = ant_sim_energy(o), ant_sim_energy(p)
             rows.append({
                 "model": key[0],
                 "phase": key[1],
                 "baseline": b,
                 "speedup": p["seconds"] / o["seconds"],
                 "energy_efficiency": energy(p) / energy(o),
+                "ant_sim_energy_efficiency": eb / eo if eo and eb else float("nan"),
                 "olive_seconds": o["seconds"],
                 "baseline_seconds": p["seconds"],
                 "olive_energy_uj": energy(o) * 1e-6,
@@ -93,8 +123,12 @@ def main():
 
     present = [b for b in BASELINES if any(r["baseline"] == b for r in rows)]
     lines = []
-    for metric, title, idx in (("speedup", "Speedup of OliVe", 0),
-                               ("energy_efficiency", "Energy efficiency of OliVe", 1)):
+    tables = [("speedup", "Speedup of OliVe", 0),
+              ("energy_efficiency", "Energy efficiency of OliVe", 1)]
+    if not any(p["arch"].endswith("-literal") for p in report["points"]):
+        tables.append(("ant_sim_energy_efficiency", "Analysis only: energy efficiency of OliVe "
+                       "with ANT's simulator's per-cycle core + static energy on qarch's cycles", 1))
+    for metric, title, idx in tables:
         lines.append("%s (baseline / OliVe)\n" % title)
         lines.append("| workload | " + " | ".join(present) + " |")
         lines.append("|---|" + "---:|" * len(present))
@@ -102,7 +136,8 @@ def main():
         for key in sorted(by_wl, key=wl_sort):
             cells = []
             for b in present:
-                r = [x for x in rows if (x["model"], x["phase"]) == key and x["baseline"] == b]
+                r = [x for x in rows if (x["model"], x["phase"]) == key and x["baseline"] == b
+                     and not math.isnan(x[metric])]
                 cells.append(fmt(r[0][metric]) if r else "-")
                 if r and key[1] == "prefill":
                     prefill.setdefault(b, []).append(r[0][metric])
