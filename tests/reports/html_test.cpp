@@ -15,7 +15,6 @@
 #include <fstream>
 #include <map>
 #include <nlohmann/json.hpp>
-#include <regex>
 #include <sstream>
 
 #include "qarch/reports/writers.h"
@@ -215,21 +214,22 @@ fs::path write_page(const Report& r, const fs::path& dir) {
 }
 
 /// The <svg data-chart=...> elements of a dumped DOM: kind -> (data-rendered, marks drawn).
-std::map<std::string, std::pair<int, int>> charts_in(const std::string& dom) {
+/// (Plain string search: std::regex trips GCC 12's -Wmaybe-uninitialized under the sanitizers.)
+std::map<std::string, std::pair<int, int>> charts_in(const std::string& page) {
   std::map<std::string, std::pair<int, int>> out;
-  static const std::regex svg_re("<svg data-chart=\"([a-z]+)\"([^>]*)>");
-  for (auto it = std::sregex_iterator(dom.begin(), dom.end(), svg_re); it != std::sregex_iterator();
-       ++it) {
-    const std::string attrs = (*it)[2];
-    std::smatch m;
-    int rendered = -1;
-    if (std::regex_search(attrs, m, std::regex("data-rendered=\"([0-9]+)\"")))
-      rendered = std::stoi(m[1]);
-    const size_t start = static_cast<size_t>(it->position()), end = dom.find("</svg>", start);
-    const std::string inner = dom.substr(start, end - start);
+  const std::string dom = markup(page);
+  const std::string open = "<svg data-chart=\"";
+  for (size_t at = dom.find(open); at != std::string::npos; at = dom.find(open, at + 1)) {
+    const size_t name_end = dom.find('"', at + open.size());
+    const std::string kind = dom.substr(at + open.size(), name_end - at - open.size());
+    const std::string tag = dom.substr(at, dom.find('>', at) - at);
+    const std::string attr = "data-rendered=\"";
+    const size_t r = tag.find(attr);
+    const int rendered = r == std::string::npos ? -1 : std::atoi(tag.c_str() + r + attr.size());
+    const std::string inner = dom.substr(at, dom.find("</svg>", at) - at);
     const int marks =
         static_cast<int>(count(inner, "class=\"mark\"") + count(inner, "class=\"mark "));
-    out[(*it)[1]] = {rendered, marks};
+    out[kind] = {rendered, marks};
   }
   return out;
 }

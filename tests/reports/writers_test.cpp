@@ -85,6 +85,9 @@ TEST(Csv, QuotesCommasQuotesAndNewlinesAndEveryRowHasTheHeadersColumns) {
   Report r = sample_report();
   r.points[0].id = "a,\"b\"\nc";
   r.points[1].workload.name = "plain";
+  r.points[2].workload.name = "two\nlines";  // each special character alone forces quotes
+  r.points[3].workload.name = "say \"hi\"";
+  r.points[4].workload.name = "cr\r";
   r.points[1].params["array.rows"] = "32,64";
   for (const std::string& text : {summary_csv(r), gemms_csv(r)}) {
     const auto rows = parse_csv(text);
@@ -96,6 +99,9 @@ TEST(Csv, QuotesCommasQuotesAndNewlinesAndEveryRowHasTheHeadersColumns) {
   const std::string s = summary_csv(r);
   EXPECT_NE(s.find("\"a,\"\"b\"\"\nc\","), std::string::npos);  // the raw RFC 4180 form
   EXPECT_NE(s.find(",plain,"), std::string::npos);              // unquoted when not needed
+  EXPECT_NE(s.find(",\"two\nlines\","), std::string::npos);
+  EXPECT_NE(s.find(",\"say \"\"hi\"\"\","), std::string::npos);
+  EXPECT_NE(s.find(",\"cr\r\","), std::string::npos);
   const auto rows = parse_csv(s);
   EXPECT_EQ(rows[2][column(rows[0], "param:array.rows")], "32,64");
   EXPECT_EQ(rows[1][column(rows[0], "param:array.rows")], "");  // not swept for this point

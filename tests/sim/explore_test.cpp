@@ -8,6 +8,7 @@
 #include <cstdio>
 #include <fstream>
 #include <nlohmann/json.hpp>
+#include <set>
 #include <sstream>
 
 #include "qarch/quant/error.h"
@@ -296,6 +297,25 @@ TEST(RunCommands, RunAndCompareWriteTheReportFiles) {
   EXPECT_EQ(run_cli({"run", "--model", "gpt2"}).code, 2);  // no --arch
   EXPECT_EQ(run_cli({"compare", "--archs", "int8,nope", "--model", "gpt2"}).code, 2);
   EXPECT_EQ(run_cli({"run", "--arch", "int8", "--model", "gpt2", "--ctx", "5"}).code, 2);
+}
+
+TEST(RunCommands, DemoRunsSevenAcceleratorsOnBothPhases) {
+  // The README's main job, shrunk to GPT-2 and short sequences so it runs in a unit test.
+  const std::string d = temp_dir("demo");
+  const Result r = run_cli({"demo", "--model", "gpt2", "--seq", "32", "--ctx", "31", "--sample",
+                            "16", "--weight-rows", "64", "--out", d + "/demo"});
+  ASSERT_EQ(r.code, 0) << r.err;
+  const nlohmann::json rep = nlohmann::json::parse(slurp(d + "/demo/report.json"));
+  ASSERT_EQ(rep["points"].size(), 14u);
+  std::set<std::string> pes;
+  for (const auto& p : rep["points"]) {
+    pes.insert(p["pe"].get<std::string>());
+    EXPECT_TRUE(p["has_accuracy"].get<bool>()) << p["id"];
+    EXPECT_GT(p["cycles"].get<uint64_t>(), 0u);
+  }
+  EXPECT_EQ(pes,
+            (std::set<std::string>{"int8", "olive4", "mx", "amxfp4", "bfp", "gobo", "olaccel"}));
+  EXPECT_TRUE(exists(d + "/demo/index.html"));
 }
 
 }  // namespace
