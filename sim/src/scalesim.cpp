@@ -396,9 +396,13 @@ ScaleSimTopology parse_scalesim_topology(const std::string& text, const std::str
         throw Error(at + ": Filter Width: " + std::to_string(l.filter_w) +
                     " is larger than IFMAP Width " + std::to_string(l.ifmap_w));
       }
-      // ofmap = ceil((ifmap - filter + stride) / stride) = floor((ifmap - filter) / stride) + 1.
-      const int64_t oh = (l.ifmap_h - l.filter_h) / l.stride_h + 1;
-      const int64_t ow = (l.ifmap_w - l.filter_w) / l.stride_w + 1;
+      // SCALE-Sim's ofmap size (topology_utils.py, topo_calc_hyperparams):
+      // ceil((ifmap - filter + stride) / stride) = ceil((ifmap - filter) / stride) + 1. It rounds
+      // up where a textbook unpadded convolution rounds down: a last window that runs past the
+      // edge still counts (operand_matrix.py pads its addresses), so 32 / 3x3 / stride 2 gives
+      // 16, not 15. Kept, so the imported GEMMs take SCALE-Sim's cycles.
+      const int64_t oh = (l.ifmap_h - l.filter_h + l.stride_h - 1) / l.stride_h + 1;
+      const int64_t ow = (l.ifmap_w - l.filter_w + l.stride_w - 1) / l.stride_w + 1;
       l.depthwise = l.name.find("DP") != std::string::npos;
       const int64_t ch = l.depthwise ? 1 : l.channels;
       const long double m = static_cast<long double>(oh) * ow;

@@ -166,16 +166,18 @@ TEST(ScaleSimTopology, ConvLayersBecomeSCALESimsGemms) {
   EXPECT_TRUE(t.layers[3].depthwise);
   const workloads::GemmList l = scalesim_gemms(t, "net");
   EXPECT_EQ(l.name, "net");
-  // By hand: ofmap = floor((ifmap - filter) / stride) + 1 per axis; M = ofmap_h * ofmap_w,
+  // By hand: ofmap = ceil((ifmap - filter) / stride) + 1 per axis (SCALE-Sim's
+  // ceil((ifmap - filter + stride) / stride), topology_utils.py); M = ofmap_h * ofmap_w,
   // K = filter_h * filter_w * channels, N = filters.
   //   conv1: (10-3)/1+1 = 8, (12-5)/1+1 = 8   -> M 64, K 3*5*2 = 30, N 7
-  //   conv2: (11-3)/2+1 = 5, (9-3)/2+1 = 4    -> M 20, K 3*3*4 = 36, N 6
-  //   conv3: (8-2)/2+1 = 4,  (8-4)/3+1 = 2    -> M 8,  K 2*4*3 = 24, N 5
+  //   conv2: ceil(8/2)+1 = 5, ceil(6/2)+1 = 4 -> M 20, K 3*3*4 = 36, N 6
+  //   conv3: ceil(6/2)+1 = 4, ceil(4/3)+1 = 3 -> M 12, K 2*4*3 = 24, N 5 (rounded up: the
+  //          last column window starts at 6 and runs past the edge; floor would give 2)
   //   DP_conv: (6-3)+1 = 4 x 4, one 1-channel GEMM per channel -> M 16, K 9, N 1, batch 5
   //   conv1 again: 1 x 1 -> M 1, K 25, N 9 (renamed conv1#2)
   const std::vector<workloads::GemmListEntry> want = {{"conv1", 64, 7, 30, 1},
                                                       {"conv2", 20, 6, 36, 1},
-                                                      {"conv3", 8, 5, 24, 1},
+                                                      {"conv3", 12, 5, 24, 1},
                                                       {"DP_conv", 16, 1, 9, 5},
                                                       {"conv1#2", 1, 9, 25, 1}};
   ASSERT_EQ(l.gemms.size(), want.size());
@@ -375,11 +377,12 @@ TEST(ImportScaleSim, ShippedExamples) {
   EXPECT_EQ(c.array_height, 16);
   EXPECT_TRUE(c.user_bandwidth);
   EXPECT_EQ(scalesim_arch(c, "int8", "").arch.dram.bandwidth_bytes_per_cycle, 16.0);
-  // tiny_cnn.csv by hand: stem (34-3+1)^2 = 1024 x 27 -> 16; down1 ((32-3)/2+1)^2 = 225 x 144
-  // -> 32; DP_conv2 13^2 = 169 x 9 -> 1, 32 channels; point2 169 x 32 -> 64; fc 1 x 64 -> 10.
+  // tiny_cnn.csv by hand: stem (34-3+1)^2 = 1024 x 27 -> 16; down1 (ceil(29/2)+1)^2 = 256 x 144
+  // -> 32 (SCALE-Sim rounds up; an unpadded conv would give 15^2 = 225); DP_conv2 13^2 = 169 x 9 ->
+  // 1, 32 channels; point2 169 x 32 -> 64; fc 1 x 64 -> 10.
   const workloads::GemmList l = scalesim_gemms(load_scalesim_topology(d + "/tiny_cnn.csv"), "t");
   const std::vector<workloads::GemmListEntry> want = {{"stem", 1024, 16, 27, 1},
-                                                      {"down1", 225, 32, 144, 1},
+                                                      {"down1", 256, 32, 144, 1},
                                                       {"DP_conv2", 169, 1, 9, 32},
                                                       {"point2", 169, 64, 32, 1},
                                                       {"fc", 1, 10, 64, 1}};

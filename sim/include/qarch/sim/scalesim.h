@@ -81,7 +81,8 @@ ScaleSimTopology load_scalesim_topology(const std::string& file,
                                         TopologyKind kind = TopologyKind::kAuto);
 
 /// The GEMMs SCALE-Sim runs for a topology (scalesim/compute/operand_matrix.py): per layer
-/// ofmap = ceil((ifmap - filter + stride) / stride) per axis, M = ofmap_h * ofmap_w,
+/// ofmap = ceil((ifmap - filter + stride) / stride) per axis (SCALE-Sim rounds a partial last
+/// window up, unlike an unpadded convolution), M = ofmap_h * ofmap_w,
 /// K = filter_h * filter_w * channels, N = num_filter; a depthwise ("DP") layer is `channels`
 /// instances of the 1-channel GEMM (batch = channels). Repeated layer names get "#2", "#3" ...
 workloads::GemmList scalesim_gemms(const ScaleSimTopology& t, const std::string& list_name);
