@@ -51,7 +51,12 @@ int run_and_report(const std::string& command, const std::vector<ArchSpec>& arch
       }
       const auto tp = std::chrono::steady_clock::now();
       err << command << ": " << id << " ..." << std::flush;
-      points.push_back(run_point(id, a, w, accuracy, cache));
+      try {
+        points.push_back(run_point(id, a, w, accuracy, cache));
+      } catch (...) {
+        err << "\n";  // end the progress line before the error message
+        throw;
+      }
       err << " " << fixed(seconds_since(tp), 1) << " s\n";
     }
   }

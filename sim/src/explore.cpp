@@ -12,6 +12,7 @@
 #include "qarch/reports/tech.h"
 #include "qarch/workloads/bindings.h"
 #include "qarch/workloads/model.h"
+#include "qarch/workloads/trace.h"
 #include "qarch/workloads/trace_builder.h"
 
 namespace qarch::sim {
@@ -74,6 +75,10 @@ ExploreCache::~ExploreCache() = default;
 
 std::string WorkloadSpec::describe() const {
   std::ostringstream os;
+  if (!trace.empty()) {
+    os << "trace " << trace;
+    return os.str();
+  }
   if (!gemm_list.empty()) {
     os << "GEMM list " << gemm_list;
     return os.str();
@@ -246,12 +251,52 @@ reports::PointResult run_point(const std::string& id, const ArchSpec& arch,
     reports::GemmRow row;
     models::GemmJob job;
     const workloads::GemmOp* op = nullptr;
+    bool attention = false;  ///< both operands are activations (scores, context)
   };
   std::vector<Item> items;
   workloads::Workload expanded;
   workloads::ModelConfig model;
 
-  if (!workload.gemm_list.empty()) {
+  if (!workload.trace.empty()) {
+    const workloads::TraceReader trace(workload.trace);
+    const workloads::TraceHeader& h = trace.header();
+    // The recorded accuracy belongs to the trace's formats: refuse an architecture that would
+    // run other ones.
+    if (h.act_format != arch.act_format || h.weight_format != arch.weight_format)
+      throw Error("trace " + workload.trace + " was quantized with activations " + h.act_format +
+                  " and weights " + h.weight_format + ", but architecture '" + arch.arch.name +
+                  "' (" + arch.file + ") runs " + arch.act_format + " / " + arch.weight_format);
+    p.workload.name = h.model.name + " " + workloads::phase_name(h.params.phase) +
+                      (h.params.phase == workloads::Phase::kPrefill
+                           ? " " + std::to_string(h.params.seq)
+                           : " ctx " + std::to_string(h.params.context)) +
+                      (h.layers != "all" ? " layers " + h.layers : "") + " (trace)";
+    p.workload.model = h.model.name;
+    p.workload.phase = workloads::phase_name(h.params.phase);
+    p.workload.batch = h.params.batch;
+    p.workload.seq = h.params.phase == workloads::Phase::kPrefill ? h.params.seq : 0;
+    p.workload.context = h.params.context;
+    p.workload.layers = h.layers;
+    p.workload.tokens = h.tokens;
+    for (const workloads::TraceGemm& g : trace.gemms()) {
+      Item it;
+      it.row.layer = g.op.layer < 0 ? "head" : std::to_string(g.op.layer);
+      it.row.gemm = g.op.name;
+      it.row.kind = g.op.kind;
+      it.row.m = g.op.m;
+      it.row.n = g.op.n;
+      it.row.k = g.op.k;
+      it.row.batch = g.op.batch;
+      it.attention = g.op.is_attention();
+      if (accuracy.enabled && g.has_output_error) {
+        it.row.has_error = true;
+        it.row.output_qsnr_db = g.output_error.qsnr_db;
+        it.row.output_rel_fro = g.output_error.rel_fro;
+      }
+      items.push_back(it);
+    }
+    if (items.empty()) throw Error("trace " + workload.trace + " holds no GEMM");
+  } else if (!workload.gemm_list.empty()) {
     const workloads::GemmList list = workloads::load_gemm_list(workload.gemm_list);
     p.workload.name = list.name.empty() ? workload.describe() : list.name;
     p.workload.layers = "";
@@ -282,6 +327,7 @@ reports::PointResult run_point(const std::string& id, const ArchSpec& arch,
       if (!sel.contains(op.layer)) continue;
       Item it;
       it.op = &op;
+      it.attention = op.is_attention();
       it.row.layer = op.layer < 0 ? "head" : std::to_string(op.layer);
       it.row.gemm = op.name;
       it.row.kind = op.kind;
@@ -306,9 +352,8 @@ reports::PointResult run_point(const std::string& id, const ArchSpec& arch,
     job.batch = it.row.batch;
     // Attention GEMMs multiply two activations: both operands in the activation format (the
     // convention of workloads/trace_builder.h).
-    const bool attention = it.op != nullptr && it.op->is_attention();
     job.x_format = arch.act_format;
-    job.w_format = attention ? arch.act_format : arch.weight_format;
+    job.w_format = it.attention ? arch.act_format : arch.weight_format;
     const TimingOutcome t = time_gemm(arch, *tech, job, cache, arch_key);
     it.row.cycles = t.stats.cycles;
     it.row.compute_cycles = t.stats.array.compute_cycles;
@@ -322,7 +367,7 @@ reports::PointResult run_point(const std::string& id, const ArchSpec& arch,
   }
 
   // Accuracy: quantize the operands of the measured layers' GEMMs (independent of the array).
-  if (accuracy.enabled && workload.gemm_list.empty()) {
+  if (accuracy.enabled && workload.gemm_list.empty() && workload.trace.empty()) {
     const workloads::LayerSelection sel = workloads::parse_layers(workload.layers, model.layers);
     const std::string layers = accuracy_layer_text(accuracy, sel, model.layers);
     if (!layers.empty()) {

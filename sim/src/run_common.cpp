@@ -21,9 +21,13 @@ void RunArgs::add_options(po::options_description& desc) {
       "layers: all, or a list like 0,2-5,head (head = LM head)")(
       "workload,w", po::value(&gemms),
       "a GEMM-list YAML instead of --model (e.g. from qarch import-scalesim)")(
+      "trace,t", po::value(&trace),
+      "a quantized layer trace (qarch trace --out DIR) instead of --model: its GEMMs are "
+      "timed and its recorded output errors are the accuracy")(
       "outliers", po::value(&outliers), "outlier profile (built-in name or YAML file)")(
       "tensors", po::value(&tensors), "YAML binding GEMM operands to .npy/.safetensors files")(
       "no-accuracy", po::bool_switch(&no_accuracy), "timing, energy and area only")(
+      "shape-only", po::bool_switch(&no_accuracy), "the same as --no-accuracy")(
       "accuracy-layers", po::value(&accuracy.layers)->default_value(accuracy.layers),
       "layers whose GEMMs are quantized and measured: auto (first, middle, last selected "
       "layer and the LM head), all, or a list")(
@@ -38,7 +42,10 @@ void RunArgs::add_options(po::options_description& desc) {
 
 WorkloadSpec RunArgs::workload() const {
   WorkloadSpec w;
-  if (!gemms.empty()) {
+  if (!gemms.empty() && !trace.empty()) throw Error("--workload and --trace exclude each other");
+  if (!trace.empty()) {
+    w.trace = trace;
+  } else if (!gemms.empty()) {
     w.gemm_list = gemms;
   } else {
     w = model_workload(model, phase, seq, ctx, batch, layers);

@@ -14,7 +14,8 @@ namespace qarch::sim {
 
 /// Workload + accuracy + technology options of run and compare.
 struct RunArgs {
-  std::string model = "llama2-7b", phase = "prefill", layers = "all", gemms, outliers, tensors;
+  std::string model = "llama2-7b", phase = "prefill", layers = "all", gemms, trace, outliers,
+              tensors;
   int64_t seq = -1, ctx = -1, batch = 1;
   bool no_accuracy = false;
   AccuracyOptions accuracy;

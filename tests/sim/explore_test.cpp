@@ -299,6 +299,35 @@ TEST(RunCommands, RunAndCompareWriteTheReportFiles) {
   EXPECT_EQ(run_cli({"run", "--arch", "int8", "--model", "gpt2", "--ctx", "5"}).code, 2);
 }
 
+TEST(RunCommands, RunFromATraceTimesItsGemmsAndReportsItsRecordedErrors) {
+  const std::string d = temp_dir("trace");
+  const Result t =
+      run_cli({"trace", "--model", "gpt2", "--seq", "32", "--layers", "0", "--format", "olive4",
+               "--sample", "16", "--weight-rows", "64", "--out", d + "/trace"});
+  ASSERT_EQ(t.code, 0) << t.err;
+  const Result r = run_cli({"run", "--arch", "olive", "--trace", d + "/trace", "--out", d + "/r"});
+  ASSERT_EQ(r.code, 0) << r.err;
+  const nlohmann::json rep = nlohmann::json::parse(slurp(d + "/r/report.json"));
+  const nlohmann::json index = nlohmann::json::parse(slurp(d + "/trace/trace.json"));
+  const auto& gemms = rep["points"][0]["gemms"];
+  ASSERT_EQ(gemms.size(), 6u);  // one GPT-2 layer: qkv, scores, context, out, up, down
+  // The same GEMMs as a model run of the same workload, with the trace's recorded errors.
+  ExploreCache cache;
+  const reports::PointResult direct =
+      run_point("d", resolve_arch("olive"), model_workload("gpt2", "prefill", 32, -1, 1, "0"),
+                AccuracyOptions{false}, cache);
+  ASSERT_EQ(direct.gemms.size(), gemms.size());
+  for (size_t i = 0; i < gemms.size(); ++i) {
+    EXPECT_EQ(gemms[i]["gemm"], direct.gemms[i].gemm);
+    EXPECT_EQ(gemms[i]["cycles"].get<uint64_t>(), direct.gemms[i].cycles);
+    EXPECT_TRUE(gemms[i]["has_error"].get<bool>());
+  }
+  // Another architecture's formats do not match the trace's recorded accuracy.
+  const Result bad = run_cli({"run", "--arch", "int8", "--trace", d + "/trace", "--out", d + "/b"});
+  EXPECT_EQ(bad.code, 2);
+  EXPECT_NE(bad.err.find("was quantized with activations olive4"), std::string::npos) << bad.err;
+}
+
 TEST(RunCommands, DemoRunsSevenAcceleratorsOnBothPhases) {
   // The README's main job, shrunk to GPT-2 and short sequences so it runs in a unit test.
   const std::string d = temp_dir("demo");

@@ -35,8 +35,12 @@ struct WorkloadSpec {
   workloads::WorkloadParams params;
   std::string layers = "all";  ///< layer selection (workloads::parse_layers)
   std::string gemm_list;       ///< GEMM-list YAML path (workloads/gemm_list.h), else ""
-  std::string outliers;        ///< outlier profile (built-in name or YAML), "" = model default
-  std::string tensors;         ///< tensor bindings YAML, "" = generated operands
+  /// A quantized layer trace directory (`qarch trace`), else "": its GEMMs are timed and its
+  /// recorded layer-output errors are the accuracy (the architecture's formats must be the
+  /// trace's).
+  std::string trace;
+  std::string outliers;  ///< outlier profile (built-in name or YAML), "" = model default
+  std::string tensors;   ///< tensor bindings YAML, "" = generated operands
 
   /// "llama2-7b prefill 2048" / "llama2-7b decode ctx 2047" / the GEMM list's name.
   std::string describe() const;
