@@ -21,7 +21,9 @@
 // - Outlier codes: integers on the step s * 2^p, O = 2^(outlier_bits-1) - 1:
 //   q = round(ldexp(x / s, -p)) clamped to [-O, O], two's complement outlier_bits wide, where
 //   p >= 0 is the smallest shift (per tensor, at most 40) with round(max |x / s| / 2^p) <= O
-//   over the outliers. p = 0 - the dense step itself - whenever the largest outlier fits:
+//   over the outliers. If even p = 40 cannot hold the largest outlier, s is raised to
+//   max|outlier| / (O * 2^40) (normals then lose their smallest values, outliers never
+//   saturate). p = 0 - the dense step itself - whenever the largest outlier fits:
 //   always in practice with 16-bit outliers (up to 32767 s, 4681x the normal range); with
 //   8-bit outliers (127 s, 18x) LLM outlier channels need p > 0.
 // Why a power-of-two multiple of one step: the dense and the sparse units accumulate into the
@@ -106,7 +108,6 @@ class OlaccelFormat final : public Format {
     float s = t_next / static_cast<float>(nmax());
     if (!(s > 0.0f)) s = t_k / static_cast<float>(omax());
     if (!(s > 0.0f) || !std::isfinite(s)) s = 1.0f;
-    e.fp32 = {s};
 
     // Outliers: |x| > t_k, then |x| == t_k in index order until k are taken.
     if (k > 0) {
@@ -121,6 +122,18 @@ class OlaccelFormat final : public Format {
         }
       }
     }
+
+    // The outliers must fit in omax * 2^kMaxOutlierShift steps. A tensor whose normals are far
+    // smaller than its outliers (a softmax row whose tail underflows: largest 0.8, the
+    // (k+1)-th 4e-29) would otherwise saturate every outlier silently; it gets a coarser step
+    // instead, so its smallest normals round to zero and the outliers keep 15 bits. The margin
+    // (1 + 2^-20) covers the rounding of x / s.
+    float amax = 0;
+    for (uint32_t i : e.indices) amax = std::max(amax, std::fabs(x[i]));
+    const double s_min =
+        static_cast<double>(amax) / (static_cast<double>(omax()) * std::ldexp(1.0, kMaxOutlierShift));
+    if (static_cast<double>(s) < s_min) s = static_cast<float>(s_min * (1.0 + std::ldexp(1.0, -20)));
+    e.fp32 = {s};
 
     const uint32_t mask = (1u << bits_) - 1u;
     const int64_t row_bytes = packed_row_bytes(cols, bits_);

@@ -221,6 +221,30 @@ TEST(Olaccel, TiesOutlierShiftAndSelection) {
   EXPECT_DOUBLE_EQ(e.bits_per_element(), (10000.0 * 4 + 300 * 48 + 32 + 8) / 10000.0);
 }
 
+TEST(Olaccel, OutliersNeverSaturateWhenTheTailUnderflows) {
+  // A softmax row whose tail underflows (found by `qarch run` on OPT-6.7B decode, layer 0):
+  // largest 0.8, the (k+1)-th largest 4e-29. The dense step would be 4e-29 / 7 and the outlier
+  // 0.8 would need p ~ 82 > 40: the step is raised to 0.8 / (32767 * 2^40) instead, so the
+  // outliers keep 15 bits and the tiny normals round to zero.
+  std::vector<float> x(64, 4e-29f);
+  x[0] = 0.8f;
+  x[5] = 0.15f;
+  x[9] = -0.05f;
+  const auto f = make_format("olaccel:frac=0.05");  // k = 3: positions 0, 5, 9
+  const auto e = f->encode(x.data(), 1, 64);
+  EXPECT_EQ(e.indices, (std::vector<uint32_t>{0, 5, 9}));
+  EXPECT_EQ(e.scales, std::vector<uint8_t>{40});
+  std::vector<float> out(64);
+  f->decode(e, out.data());
+  EXPECT_NEAR(out[0], 0.8f, 0.8f * 1e-4f);  // was 1.9e-13 (saturated at 32767 * 2^40 * s)
+  EXPECT_NEAR(out[5], 0.15f, 0.8f * 1e-4f);
+  EXPECT_NEAR(out[9], -0.05f, 0.8f * 1e-4f);
+  EXPECT_EQ(out[1], 0.0f);
+  // The decoded view is the same numbers.
+  const auto d = f->decode_operand(e);
+  for (int c = 0; c < 64; ++c) EXPECT_EQ(decoded_value(d, 0, c), out[c]) << c;
+}
+
 TEST(Olaccel, Options) {
   EXPECT_THROW(make_format("olaccel:outlier_bits=12"), qarch::Error);
   EXPECT_THROW(make_format("olaccel:bits=8"), qarch::Error);
