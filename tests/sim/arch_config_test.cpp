@@ -303,6 +303,18 @@ TEST(ArchConfig, CanonicalRoundTrip) {
   const ArchSpec b = parse_arch(text, "rt.yaml");
   expect_same(a, b);
   EXPECT_EQ(arch_yaml(b), text);  // canonical: a fixed point
+  // Names with YAML-significant and non-ASCII characters (line/paragraph separators, NEL, BOM).
+  for (const std::string name : {"caf\xc3\xa9",
+                                 "a\xe2\x80\xa8"
+                                 "b",
+                                 "a\xc2\x85"
+                                 "b",
+                                 "\xef\xbb\xbfx", " lead", "- x", "!tag", "&anchor", "*alias",
+                                 "'q'", "null", "~", "true", "123", "a\x01\x7f", "#x"}) {
+    ArchSpec n = a;
+    n.arch.name = name;
+    EXPECT_EQ(parse_arch(arch_yaml(n), "n.yaml").arch.name, name);
+  }
   // Defaults too.
   const ArchSpec d = parse_arch(kMinimal, "m.yaml");
   expect_same(d, parse_arch(arch_yaml(d), "m2.yaml"));
