@@ -9,6 +9,7 @@
 // Any yaml-cpp exception that escapes the steps above is converted to qarch::Error: callers
 // (and the fuzz target) only ever see qarch::Error.
 #include "qarch/sim/arch_config.h"
+#include "qarch/workloads/yaml_reader.h"
 
 #include <yaml-cpp/yaml.h>
 
@@ -601,26 +602,6 @@ ArchSpec convert(const YAML::Node& root, const Context& ctx) {
 // ---------------------------------------------------------------------------------------------
 // Writing.
 
-std::string quoted(const std::string& s) {
-  // YAML double-quoted scalar: escapes for '"', '\' and every control byte, so any string
-  // (including what a fuzzer writes into `name`) reads back unchanged.
-  std::string out = "\"";
-  for (const char ch : s) {
-    const unsigned char u = static_cast<unsigned char>(ch);
-    if (ch == '"' || ch == '\\') {
-      out += '\\';
-      out += ch;
-    } else if (u < 0x20 || u == 0x7f) {
-      char buf[8];
-      std::snprintf(buf, sizeof buf, "\\x%02x", u);
-      out += buf;
-    } else {
-      out += ch;
-    }
-  }
-  return out + "\"";
-}
-
 const char* yes(bool b) {
   return b ? "true" : "false";
 }
@@ -667,14 +648,15 @@ std::string arch_yaml(const ArchSpec& a) {
        << ", bank_width_bytes: " << b.bank_width_bytes
        << ", double_buffered: " << yes(b.double_buffered) << ", ideal: " << yes(b.ideal) << "}\n";
   };
-  os << "name: " << quoted(c.name) << "\n"
+  os << "name: " << workloads::detail::yaml_quoted(c.name) << "\n"
      << "clock_ghz: " << num(c.clock_ghz) << "\n"
-     << "technology: {table: " << quoted(a.tech_table) << ", node: " << quoted(a.tech_node) << "}\n"
-     << "formats: {act: " << quoted(a.act_format) << ", weight: " << quoted(a.weight_format)
-     << "}\n"
+     << "technology: {table: " << workloads::detail::yaml_quoted(a.tech_table)
+     << ", node: " << workloads::detail::yaml_quoted(a.tech_node) << "}\n"
+     << "formats: {act: " << workloads::detail::yaml_quoted(a.act_format)
+     << ", weight: " << workloads::detail::yaml_quoted(a.weight_format) << "}\n"
      << "array: {rows: " << c.array.rows << ", cols: " << c.array.cols
-     << ", dataflow: " << models::dataflow_name(c.array.dataflow) << ", pe: " << quoted(c.array.pe)
-     << "}\n"
+     << ", dataflow: " << models::dataflow_name(c.array.dataflow)
+     << ", pe: " << workloads::detail::yaml_quoted(c.array.pe) << "}\n"
      << "decoder: {latency_cycles: " << c.decoder.latency_cycles
      << ", elements_per_cycle: " << num(c.decoder.elements_per_cycle) << "}\n"
      << "dram:\n"

@@ -18,6 +18,7 @@
 #include "qarch/sim/commands.h"
 #include "qarch/sim/demo_tensors.h"
 #include "qarch/sim/tensor_source.h"
+#include "run_common.h"
 
 namespace po = boost::program_options;
 
@@ -61,14 +62,6 @@ nlohmann::json stats_json(const quant::TensorStats& s) {
           {"outlier_fraction", num(s.outlier_fraction)},
           {"outlier_sigma", s.outlier_sigma},
           {"outlier_channels", s.outlier_channels}};
-}
-
-std::string fixed(double v, int prec) {
-  if (std::isinf(v)) return v > 0 ? "inf" : "-inf";
-  if (std::isnan(v)) return "nan";
-  std::ostringstream os;
-  os << std::fixed << std::setprecision(prec) << v;
-  return os.str();
 }
 
 std::string sci(double v) {

@@ -12,19 +12,12 @@
 #include "qarch/sim/commands.h"
 #include "qarch/workloads/model.h"
 #include "qarch/workloads/trace_builder.h"
+#include "run_common.h"
 
 namespace po = boost::program_options;
 
 namespace qarch::sim {
 namespace {
-
-std::string fixed(double v, int prec) {
-  if (std::isinf(v)) return v > 0 ? "inf" : "-inf";
-  if (std::isnan(v)) return "nan";
-  std::ostringstream os;
-  os << std::fixed << std::setprecision(prec) << v;
-  return os.str();
-}
 
 std::string shape(const workloads::GemmOp& g) {
   std::ostringstream os;

@@ -36,7 +36,7 @@ void print_points(std::ostream& out, const std::vector<reports::PointResult>& po
 reports::Report make_report(const std::string& title, std::vector<reports::PointResult> points,
                             std::vector<std::string> extra_notes = {});
 
-/// "1.23 ms", "4.56 s"...
+/// "1.23 ms", "4.56 s"...; fixed(v, prec): v with prec decimals ("inf", "nan" spelled out).
 std::string human_seconds(double s);
 std::string fixed(double v, int prec);
 

@@ -13,23 +13,15 @@
 
 #include <cmath>
 #include <fstream>
+#include "cli_runner.h"
 #include "qarch/sim/cli.h"
 #include "qarch/sim/tensor_source.h"
 
 namespace qarch::sim {
 namespace {
 
-struct Result {
-  int code;
-  std::string out, err;
-};
-
-Result run_cli(std::vector<std::string> args) {
-  args.insert(args.begin(), "qarch");
-  std::ostringstream out, err;
-  const int code = run(args, out, err);
-  return {code, out.str(), err.str()};
-}
+using Result = testing::CliResult;
+using testing::run_cli;
 
 TEST(Cli, HelpAndVersion) {
   const Result r = run_cli({"--help"});

@@ -11,6 +11,7 @@
 #include <set>
 #include <sstream>
 
+#include "cli_runner.h"
 #include "qarch/quant/error.h"
 #include "qarch/sim/cli.h"
 #include "qarch/sim/explore.h"
@@ -21,17 +22,8 @@
 namespace qarch::sim {
 namespace {
 
-struct Result {
-  int code;
-  std::string out, err;
-};
-
-Result run_cli(std::vector<std::string> args) {
-  args.insert(args.begin(), "qarch");
-  std::ostringstream out, err;
-  const int code = run(args, out, err);
-  return {code, out.str(), err.str()};
-}
+using Result = testing::CliResult;
+using testing::run_cli;
 
 std::string temp_dir(const std::string& name) {
   const std::string d =

@@ -11,6 +11,7 @@
 #include <functional>
 #include <sstream>
 
+#include "cli_runner.h"
 #include "qarch/models/simulator.h"
 #include "qarch/quant/error.h"
 #include "qarch/quant/format.h"
@@ -264,17 +265,8 @@ uint64_t scalesim_cycles(const std::string& df, int64_t m, int64_t n, int64_t k,
   return static_cast<uint64_t>(ceil_div(sr, R) * ceil_div(sc, C) * (2 * R + C + t - 2));
 }
 
-struct Cli {
-  int code;
-  std::string out, err;
-};
-
-Cli run_cli(std::vector<std::string> args) {
-  args.insert(args.begin(), "qarch");
-  std::ostringstream out, err;
-  const int code = run(args, out, err);
-  return {code, out.str(), err.str()};
-}
+using Cli = testing::CliResult;
+using testing::run_cli;
 
 // The command end to end: files written, arch as SCALE-Sim's, and the simulated cycles of
 // every imported GEMM equal to SCALE-Sim's formula, for all three dataflows.

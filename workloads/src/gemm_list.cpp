@@ -37,24 +37,6 @@ void reject_duplicate_keys(const YAML::Node& map, const std::string& file,
   }
 }
 
-std::string quoted(const std::string& s) {
-  std::string out = "\"";
-  for (const char ch : s) {
-    const unsigned char u = static_cast<unsigned char>(ch);
-    if (ch == '"' || ch == '\\') {
-      out += '\\';
-      out += ch;
-    } else if (u < 0x20 || u == 0x7f) {
-      char buf[8];
-      std::snprintf(buf, sizeof buf, "\\x%02x", u);
-      out += buf;
-    } else {
-      out += ch;
-    }
-  }
-  return out + "\"";
-}
-
 GemmList convert(const YAML::Node& root, const std::string& file) {
   if (!root.IsDefined() || root.IsNull()) {
     throw Error(file + ":1:1: the file is empty; a GEMM list needs 'name' and 'gemms'");
@@ -130,12 +112,12 @@ GemmList load_gemm_list(const std::string& file) {
 
 std::string gemm_list_yaml(const GemmList& l) {
   std::ostringstream os;
-  os << "name: " << quoted(l.name) << "\n";
-  if (!l.source.empty()) os << "source: " << quoted(l.source) << "\n";
+  os << "name: " << detail::yaml_quoted(l.name) << "\n";
+  if (!l.source.empty()) os << "source: " << detail::yaml_quoted(l.source) << "\n";
   os << "gemms:  # Y[M, N] = X[M, K] W[N, K]^T, `batch` independent instances\n";
   for (const auto& g : l.gemms) {
-    os << "  - {name: " << quoted(g.name) << ", m: " << g.m << ", n: " << g.n << ", k: " << g.k
-       << ", batch: " << g.batch << "}\n";
+    os << "  - {name: " << detail::yaml_quoted(g.name) << ", m: " << g.m << ", n: " << g.n
+       << ", k: " << g.k << ", batch: " << g.batch << "}\n";
   }
   return os.str();
 }

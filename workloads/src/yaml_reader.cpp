@@ -1,6 +1,7 @@
 #include "qarch/workloads/yaml_reader.h"
 
 #include <cmath>
+#include <cstdio>
 #include <fstream>
 #include <limits>
 #include <sstream>
@@ -8,6 +9,26 @@
 #include "qarch/quant/error.h"
 
 namespace qarch::workloads::detail {
+
+std::string yaml_quoted(const std::string& s) {
+  // YAML double-quoted scalar: escapes for '"', '\' and every control byte, so any string
+  // (including what a fuzzer writes into `name`) reads back unchanged.
+  std::string out = "\"";
+  for (const char ch : s) {
+    const unsigned char u = static_cast<unsigned char>(ch);
+    if (ch == '"' || ch == '\\') {
+      out += '\\';
+      out += ch;
+    } else if (u < 0x20 || u == 0x7f) {
+      char buf[8];
+      std::snprintf(buf, sizeof buf, "\\x%02x", u);
+      out += buf;
+    } else {
+      out += ch;
+    }
+  }
+  return out + "\"";
+}
 
 YAML::Node parse_yaml(const std::string& text, const std::string& file) {
   try {

@@ -20,6 +20,10 @@ YAML::Node parse_yaml(const std::string& text, const std::string& file);
 /// Reads and parses a file (qarch::Error if it cannot be read).
 YAML::Node load_yaml_file(const std::string& path);
 
+/// A YAML double-quoted scalar of `s`: '"', '\\' and every control byte escaped, so any string
+/// (a fuzzer's too) reads back unchanged. For the canonical writers (arch and GEMM-list YAML).
+std::string yaml_quoted(const std::string& s);
+
 /// "file:line:col" of a node (line/column 1-based; just "file" if the node has no mark).
 std::string where(const std::string& file, const YAML::Node& node);
 
