@@ -1,7 +1,7 @@
 # Writes OUT, a C++ source that defines, in namespace NAMESPACE, one
 #   extern const char* const <symbol>;
 # per entry of FILES (a |-separated list of <path>=<symbol>), holding that file's contents.
-# Used to compile reports/html/report.{js,css} into the library so the HTML page is
+# Used to compile reports/html/report.{js,css} and reports/tech/default.yaml into the library so the HTML page is
 # self-contained and `qarch` needs no data files at run time. Contents go into raw string
 # literals; a file containing the delimiter is rejected. OUT is only rewritten when it changes.
 string(REPLACE "|" ";" FILES "${FILES}")

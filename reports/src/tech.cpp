@@ -24,7 +24,7 @@
 namespace qarch::reports {
 
 namespace detail {
-const std::string& default_tech_yaml();  // generated from reports/tech/default.yaml
+extern const char* const kDefaultTechYaml;  // reports/tech/default.yaml (embed_files.cmake)
 }  // namespace detail
 
 namespace {
@@ -386,7 +386,7 @@ Technology load_technology(const std::string& file, const std::string& node) {
     with_base = user_wants_base(user_text, file);
   }
   if (with_base) {
-    apply(detail::default_tech_yaml(), kBuiltinName, raw, true);
+    apply(std::string(detail::kDefaultTechYaml), kBuiltinName, raw, true);
     check_complete(raw, kBuiltinName);
   }
   if (!builtin) {
