@@ -230,7 +230,16 @@ Sweep parse_sweep(const std::string& yaml, const std::string& file) {
                         (overrides.empty() ? "" : " (with this point's parameters applied)"));
       }
       params["arch"] = arch.arch.name;
-      const std::string arch_text = arch_yaml(arch);
+      // The key covers what the files behind the definition say, not only their names: an
+      // edited technology table (or GEMM list, below) must not reuse an old point's energy.
+      std::string arch_text = arch_yaml(arch);
+      if (arch.tech_table != "default" && !arch.tech_table.empty()) {
+        try {
+          arch_text += "tech_text=" + read_text(arch.tech_table) + "\n";
+        } catch (const Error& e) {
+          top.fail_at(arch_node, "archs", e.what());
+        }
+      }
       for (const WorkloadSpec& w : workloads_list) {
         SweepPoint p;
         p.index = index;

@@ -222,6 +222,29 @@ TEST(ArchConfig, MissingFile) {
   }
 }
 
+TEST(ArchConfig, RelativeTechTableIsFoundBesideTheArchFile) {
+  const fs::path dir = fs::path(::testing::TempDir()) / "qarch_arch_tech_beside";
+  fs::remove_all(dir);
+  fs::create_directories(dir / "cfg");
+  auto write = [](const fs::path& p, const std::string& text) { std::ofstream(p) << text; };
+  write(dir / "cfg" / "a.yaml",
+        std::string(kMinimal) + "technology: {table: my_tech.yaml, node: 45nm}\n");
+  // Not beside the file yet: the path stays relative to the working directory.
+  EXPECT_EQ(load_arch((dir / "cfg" / "a.yaml").string()).tech_table, "my_tech.yaml");
+  write(dir / "cfg" / "my_tech.yaml", "mac_pj: {int8: 0.25}\n");
+  EXPECT_EQ(load_arch((dir / "cfg" / "a.yaml").string()).tech_table,
+            (dir / "cfg" / "my_tech.yaml").string());
+  // Absolute paths and the built-in table are left alone.
+  EXPECT_EQ(load_arch((dir / "cfg" / "a.yaml").string(),
+                      {{"technology.table", (dir / "x.yaml").string()}})
+                .tech_table,
+            (dir / "x.yaml").string());
+  EXPECT_EQ(
+      load_arch((dir / "cfg" / "a.yaml").string(), {{"technology.table", "default"}}).tech_table,
+      "default");
+  fs::remove_all(dir);
+}
+
 TEST(ArchConfig, OverridesApplyBeforeConversion) {
   const std::string y =
       std::string(kMinimal) + "clock_ghz: 0.5\narray: {rows: 32}\ndram: {bandwidth_gb_per_s: 64}\n";

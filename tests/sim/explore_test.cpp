@@ -230,6 +230,33 @@ accuracy: {enabled: false}
   EXPECT_EQ(c.code, 2);
 }
 
+TEST(Sweep, AnEditedTechnologyTableIsRecomputed) {
+  const std::string d = temp_dir("tech_key");
+  write(d + "/arch.yaml",
+        "name: t\nformats: {act: int8, weight: int8}\narray: {rows: 8, cols: 8}\n"
+        "technology: {table: tech.yaml, node: 45nm}\n");
+  write(d + "/tech.yaml", "mac_pj: {int8: 0.25}\n");
+  write(d + "/s.yaml", R"(name: t
+archs: [arch.yaml]
+workloads: [{model: gpt2, phase: decode, context: 15, layers: "0"}]
+accuracy: {enabled: false}
+)");
+  const Sweep before = load_sweep(d + "/s.yaml");
+  ASSERT_EQ(before.points.size(), 1u);
+  ASSERT_EQ(run_cli({"sweep", d + "/s.yaml", "--out", d + "/out"}).code, 0);
+  const std::string first = slurp(d + "/out/points/p0000.json");
+  // The architecture file is unchanged, its technology table is not: a new key, a new energy.
+  write(d + "/tech.yaml", "mac_pj: {int8: 25}\n");
+  EXPECT_NE(load_sweep(d + "/s.yaml").points[0].key, before.points[0].key);
+  const Result r = run_cli({"sweep", d + "/s.yaml", "--out", d + "/out"});
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_NE(r.err.find("different definition"), std::string::npos) << r.err;
+  const auto energy = [](const std::string& text) {
+    return nlohmann::json::parse(text)["point"]["energy_pj"]["mac"].get<double>();
+  };
+  EXPECT_GT(energy(slurp(d + "/out/points/p0000.json")), energy(first));
+}
+
 TEST(Sweep, ConfigurationErrorsNameFileLineAndKey) {
   auto error_of = [](const std::string& yaml) -> std::string {
     try {

@@ -4,7 +4,7 @@
 // Schema (every key optional unless marked; units in the key names):
 //   name: olive-4bit                       # required
 //   clock_ghz: 0.5
-//   technology: {table: default, node: 22nm}
+//   technology: {table: default, node: 22nm}   # or a table file, found beside this file first
 //   formats: {act: olive4, weight: olive4} # format specs (`qarch formats`); required
 //   array: {rows: 32, cols: 32, dataflow: os|ws|is, pe: olive4}
 //   decoder: {latency_cycles: 0, elements_per_cycle: 1}
@@ -44,8 +44,9 @@ struct ArchSpec {
 /// (dram.bandwidth_gb_per_s / dram.bandwidth_bytes_per_cycle) removes the other.
 using Override = std::pair<std::string, std::string>;
 
-/// Reads and validates an architecture file, applying `overrides` first. Throws qarch::Error
-/// naming file, line, column and key.
+/// Reads and validates an architecture file, applying `overrides` first. A relative
+/// technology.table is taken from beside the file when it exists there, else from the working
+/// directory. Throws qarch::Error naming file, line, column and key.
 ArchSpec load_arch(const std::string& file, const std::vector<Override>& overrides = {});
 /// The same from YAML text; `file` names it in errors (and is stored in ArchSpec::file).
 ArchSpec parse_arch(const std::string& yaml, const std::string& file,
