@@ -124,7 +124,13 @@ std::string workload_key(const WorkloadSpec& w) {
      << "\nbatch=" << w.params.batch << "\nseq=" << w.params.seq << "\ncontext=" << w.params.context
      << "\nlayers=" << w.layers << "\noutliers=" << w.outliers << "\ntensors=" << w.tensors
      << "\ngemms=" << w.gemm_list << "\n";
+  // The text of every file the workload names, so an edited file is a new definition. The
+  // tensor data files a bindings YAML points at are not read (they may be gigabytes): replace
+  // one under the same name and rerun with --force.
   if (!w.gemm_list.empty()) os << read_text(w.gemm_list);
+  if (looks_like_file(w.model)) os << "model_text=" << read_text(w.model) << "\n";
+  if (looks_like_file(w.outliers)) os << "outliers_text=" << read_text(w.outliers) << "\n";
+  if (!w.tensors.empty()) os << "tensors_text=" << read_text(w.tensors) << "\n";
   return os.str();
 }
 
@@ -171,10 +177,16 @@ Sweep parse_sweep(const std::string& yaml, const std::string& file) {
   if (!wl.IsSequence() || wl.size() == 0)
     top.fail_at(wl, "workloads", "expected a non-empty list of workloads");
   std::vector<WorkloadSpec> workloads_list;
+  std::vector<std::string> workload_keys;  // read once: the files behind a workload
   for (size_t i = 0; i < wl.size(); ++i) {
     if (!wl[i].IsMap()) top.fail_at(wl[i], "workloads", "each workload must be a map");
     workloads_list.push_back(
         parse_workload(YamlMap(wl[i], file, "workloads[" + std::to_string(i) + "]."), file));
+    try {
+      workload_keys.push_back(workload_key(workloads_list.back()));
+    } catch (const Error& e) {
+      top.fail_at(wl[i], "workloads[" + std::to_string(i) + "]", e.what());
+    }
   }
 
   if (top.has("accuracy")) {
@@ -240,7 +252,8 @@ Sweep parse_sweep(const std::string& yaml, const std::string& file) {
           top.fail_at(arch_node, "archs", e.what());
         }
       }
-      for (const WorkloadSpec& w : workloads_list) {
+      for (size_t wi = 0; wi < workloads_list.size(); ++wi) {
+        const WorkloadSpec& w = workloads_list[wi];
         SweepPoint p;
         p.index = index;
         std::ostringstream id;
@@ -252,7 +265,7 @@ Sweep parse_sweep(const std::string& yaml, const std::string& file) {
         p.params = params;
         p.params["workload"] = w.describe();
         p.workload = w;
-        const std::string def = arch_text + "\n" + workload_key(w) + acc.str();
+        const std::string def = arch_text + "\n" + workload_keys[wi] + acc.str();
         p.key = workloads::hex64(workloads::fnv1a64(def));
         s.points.push_back(std::move(p));
         ++index;

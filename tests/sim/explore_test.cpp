@@ -257,6 +257,37 @@ accuracy: {enabled: false}
   EXPECT_GT(energy(slurp(d + "/out/points/p0000.json")), energy(first));
 }
 
+TEST(Sweep, KeysCoverTheFilesAWorkloadNames) {
+  const std::string d = temp_dir("workload_key");
+  const std::string model = slurp(QARCH_CONFIGS_DIR "/../workloads/models/gpt2.yaml");
+  ASSERT_FALSE(model.empty());
+  write(d + "/m.yaml", model);
+  write(d + "/s.yaml", R"(archs: [int8]
+workloads:
+  - {model: m.yaml, phase: decode, context: 15, layers: "0"}
+  - {model: gpt2, phase: decode, context: 15, layers: "0"}
+)");
+  const Sweep before = load_sweep(d + "/s.yaml");
+  ASSERT_EQ(before.points.size(), 2u);
+  // Same model, one by file and one by name: the definitions differ only in how it is named.
+  std::string edited = model;
+  edited.replace(edited.find("intermediate_size: 3072"), 23, "intermediate_size: 2048");
+  write(d + "/m.yaml", edited);
+  const Sweep after = load_sweep(d + "/s.yaml");
+  EXPECT_NE(after.points[0].key, before.points[0].key);  // the edited file
+  EXPECT_EQ(after.points[1].key, before.points[1].key);  // the zoo model is untouched
+  // A file the workload names but that cannot be read is an error at the workload's line.
+  write(d + "/s.yaml", "archs: [int8]\nworkloads:\n  - {model: gpt2, tensors: none.yaml}\n");
+  try {
+    load_sweep(d + "/s.yaml");
+    ADD_FAILURE() << "no error for a missing tensors file";
+  } catch (const Error& e) {
+    const std::string msg = e.what();
+    EXPECT_NE(msg.find("s.yaml:3"), std::string::npos) << msg;
+    EXPECT_NE(msg.find("none.yaml"), std::string::npos) << msg;
+  }
+}
+
 TEST(Sweep, ConfigurationErrorsNameFileLineAndKey) {
   auto error_of = [](const std::string& yaml) -> std::string {
     try {
