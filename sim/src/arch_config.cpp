@@ -640,10 +640,9 @@ ArchSpec load_arch(const std::string& file, const std::vector<Override>& overrid
   // A relative technology table is looked up next to the architecture file first (as a sweep's
   // paths are relative to the sweep file), so a config directory runs from any working
   // directory; failing that it is relative to the working directory (--tech, old configs).
-  const std::string& t = a.tech_table;
   const size_t slash = file.find_last_of('/');
-  if (t != "default" && !t.empty() && t[0] != '/' && slash != std::string::npos) {
-    const std::string beside = file.substr(0, slash + 1) + t;
+  if (a.tech_table_is_file() && a.tech_table[0] != '/' && slash != std::string::npos) {
+    const std::string beside = file.substr(0, slash + 1) + a.tech_table;
     if (std::ifstream(beside).good()) a.tech_table = beside;
   }
   return a;

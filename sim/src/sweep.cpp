@@ -245,7 +245,7 @@ Sweep parse_sweep(const std::string& yaml, const std::string& file) {
       // The key covers what the files behind the definition say, not only their names: an
       // edited technology table (or GEMM list, below) must not reuse an old point's energy.
       std::string arch_text = arch_yaml(arch);
-      if (arch.tech_table != "default" && !arch.tech_table.empty()) {
+      if (arch.tech_table_is_file()) {
         try {
           arch_text += "tech_text=" + read_text(arch.tech_table) + "\n";
         } catch (const Error& e) {

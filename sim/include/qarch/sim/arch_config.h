@@ -37,6 +37,9 @@ struct ArchSpec {
   std::string tech_table = "default";  ///< technology YAML path, or "default" (built-in)
   std::string tech_node = "22nm";
   std::string file;  ///< the YAML it was read from ("" if built in code)
+
+  /// Whether tech_table names a user file (as opposed to the built-in table).
+  bool tech_table_is_file() const { return !tech_table.empty() && tech_table != "default"; }
 };
 
 /// A sweep override: dotted key path ("array.rows", "buffers.input.size_kib", "formats.act")
