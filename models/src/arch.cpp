@@ -28,6 +28,25 @@ Dataflow parse_dataflow(const std::string& text, const std::string& field) {
   throw Error(field + ": unknown dataflow '" + text + "' (known: os, ws, is)");
 }
 
+std::string objective_name(Objective o) {
+  switch (o) {
+    case Objective::kLatency:
+      return "latency";
+    case Objective::kEnergy:
+      return "energy";
+    case Objective::kEdp:
+      return "edp";
+  }
+  return "?";
+}
+
+Objective parse_objective(const std::string& text, const std::string& field) {
+  if (text == "latency") return Objective::kLatency;
+  if (text == "energy") return Objective::kEnergy;
+  if (text == "edp") return Objective::kEdp;
+  throw Error(field + ": unknown objective '" + text + "' (known: latency, energy, edp)");
+}
+
 namespace {
 
 template <typename T>
@@ -83,6 +102,17 @@ void ArchConfig::validate() const {
   validate_buffer(output_buffer, "arch.output_buffer");
   require_positive(accumulator_bytes, "arch.accumulator_bytes");
   require_positive(output_bytes, "arch.output_bytes");
+  for (size_t i = 0; i < array.dataflows.size(); ++i) {
+    for (size_t j = 0; j < i; ++j) {
+      if (array.dataflows[i] == array.dataflows[j]) {
+        throw Error("arch.array.dataflows: '" + dataflow_name(array.dataflows[i]) +
+                    "' is listed twice");
+      }
+    }
+  }
+  if (shared_buffer && (input_buffer.ideal || weight_buffer.ideal || output_buffer.ideal)) {
+    throw Error("arch.shared_buffer: a shared global buffer cannot include an ideal buffer");
+  }
 }
 
 ArchConfig ArchConfig::idealized() const {

@@ -83,6 +83,17 @@ int64_t OperandFormat::storage_bytes(int64_t rows, int64_t cols) const {
   return static_cast<int64_t>(std::ceil(storage_bits(rows, cols) / 8.0 - 1e-9));
 }
 
+int64_t OperandFormat::block_bytes(int64_t rows, int64_t cols) const {
+  if (rows <= 0 || cols <= 0) return 0;
+  const double r = static_cast<double>(rows), c = static_cast<double>(cols);
+  const double bits = std::max(0.0, bits_a * r * c + bits_b * r + bits_c * c);
+  return static_cast<int64_t>(std::ceil(bits / 8.0 - 1e-9));
+}
+
+int64_t OperandFormat::side_bytes() const {
+  return static_cast<int64_t>(std::ceil(std::max(0.0, bits_d) / 8.0 - 1e-9));
+}
+
 const OperandFormat& operand_format(const std::string& spec, const std::string& field) {
   static std::mutex mu;
   static std::map<std::string, std::unique_ptr<OperandFormat>> by_spec;

@@ -132,6 +132,7 @@ struct StoreRequest {
   size_t job;
   uint64_t dram_bytes;
   int64_t buffer_bytes;
+  bool psum;  // partial sums spilled (read back later), not finished outputs
 };
 
 class Accelerator : public sc_module {
@@ -152,17 +153,25 @@ class Accelerator : public sc_module {
     R_ = arch.array.rows / fuse;
     C_ = arch.array.cols / fuse;
     if (mode_ == SimMode::kCycle) {
-      engine_ = std::make_unique<detail::CycleArray>(arch.array.dataflow, R_, C_);
+      for (Dataflow d : arch.allowed_dataflows()) {
+        engines_[static_cast<int>(d)] = std::make_unique<detail::CycleArray>(d, R_, C_);
+      }
     }
     SC_THREAD(x_dma);
     SC_THREAD(w_dma);
+    SC_THREAD(y_fill);
     SC_THREAD(array);
     SC_THREAD(y_dma);
   }
 
   const Tally& tally() const { return tally_; }
   double dram_busy() const { return dram_.busy_cycles(); }
-  uint64_t pe_cycles() const { return engine_ ? engine_->pe_cycles() : 0; }
+  uint64_t pe_cycles() const {
+    uint64_t n = 0;
+    for (const auto& e : engines_)
+      if (e) n += e->pe_cycles();
+    return n;
+  }
 
  private:
   // Loads every new X (is_x) or W block in tile order into a free slot.
@@ -176,15 +185,20 @@ class Accelerator : public sc_module {
       const Tile tl = c.tile();
       if (!(is_x ? tl.new_x : tl.new_w)) continue;
       JobRun& jr = c.job();
-      const int64_t bytes = is_x ? jr.jp.x_format->storage_bytes(tl.m1 - tl.m0, tl.k1 - tl.k0)
-                                 : jr.jp.w_format->storage_bytes(tl.n1 - tl.n0, tl.k1 - tl.k0);
+      const OperandFormat& f = is_x ? *jr.jp.x_format : *jr.jp.w_format;
+      const BlockRect& b = is_x ? tl.xb : tl.wb;
+      const int64_t bytes = f.block_bytes(b.rows(), b.cols());
+      // The per-tensor side data (a tensor scale) comes once per instance, with its first block.
+      const int64_t side = c.t == 0 ? f.side_bytes() : 0;
       slots.acquire();
       occupancy += bytes;
+      check_capacity(is_x ? 0 : 1);
       bs.peak_bytes = std::max(bs.peak_bytes, occupancy);
-      bs.fill_bytes += static_cast<uint64_t>(bytes);
+      bs.fill_bytes += static_cast<uint64_t>(bytes + side);
       ++bs.tiles;
-      const double arrival = dram_.transfer(static_cast<uint64_t>(bytes), false);
-      jr.st.dram_read_bytes += static_cast<uint64_t>(bytes);
+      const double arrival = dram_.transfer(static_cast<uint64_t>(bytes + side), false);
+      jr.st.dram_read_bytes += static_cast<uint64_t>(bytes + side);
+      (is_x ? jr.st.dram_x_bytes : jr.st.dram_w_bytes) += static_cast<uint64_t>(bytes + side);
       (is_x ? x_arrival_ : w_arrival_).push_back(arrival);
       ++ready;
       ev.notify(SC_ZERO_TIME);
@@ -193,6 +207,55 @@ class Accelerator : public sc_module {
   void x_dma() { load_stream(true); }
   void w_dma() { load_stream(false); }
 
+  // Fails loudly when a buffer (or the shared global buffer) holds more than it can: the mapper
+  // must never choose blocks that do not fit.
+  void check_capacity(int which) {
+    const BufferConfig* cfg[3] = {&arch_.input_buffer, &arch_.weight_buffer, &arch_.output_buffer};
+    const int64_t occ[3] = {in_occupancy_, w_occupancy_, out_occupancy_};
+    if (arch_.shared_buffer) {
+      const int64_t size = cfg[0]->size_bytes + cfg[1]->size_bytes + cfg[2]->size_bytes;
+      if (occ[0] + occ[1] + occ[2] > size) {
+        throw std::logic_error("simulator: the shared buffer overflows (" +
+                               std::to_string(occ[0] + occ[1] + occ[2]) + " > " +
+                               std::to_string(size) + " bytes)");
+      }
+      return;
+    }
+    if (!cfg[which]->ideal && occ[which] > cfg[which]->size_bytes) {
+      static const char* names[3] = {"input", "weight", "output"};
+      throw std::logic_error(std::string("simulator: the ") + names[which] +
+                             " buffer overflows (" + std::to_string(occ[which]) + " > " +
+                             std::to_string(cfg[which]->size_bytes) + " bytes)");
+    }
+  }
+
+  // Takes an output slot for every new Y block in tile order, reading its partial sums back
+  // from DRAM first when an earlier K block spilled them.
+  void y_fill() {
+    for (Cursor c(jobs_); c.valid(); c.next()) {
+      const Tile tl = c.tile();
+      if (!tl.new_y) continue;
+      JobRun& jr = c.job();
+      const int64_t elems = tl.yb.rows() * tl.yb.cols();
+      const int64_t bytes = elems * arch_.accumulator_bytes;
+      y_slots_.acquire();
+      out_occupancy_ += bytes;
+      check_capacity(2);
+      st_.output_buffer.peak_bytes = std::max(st_.output_buffer.peak_bytes, out_occupancy_);
+      ++st_.output_buffer.tiles;
+      double arrival = now_cycles();
+      if (tl.y_psum_in) {
+        st_.output_buffer.fill_bytes += static_cast<uint64_t>(bytes);
+        arrival = dram_.transfer(static_cast<uint64_t>(bytes), false);
+        jr.st.dram_read_bytes += static_cast<uint64_t>(bytes);
+        jr.st.dram_y_bytes += static_cast<uint64_t>(bytes);
+        jr.st.psum_bytes += static_cast<uint64_t>(bytes);
+      }
+      y_arrival_.push_back(arrival);
+      ++y_ready_;
+      y_loaded_.notify(SC_ZERO_TIME);
+    }
+  }
   void y_dma() {
     for (;;) {
       while (stores_.empty()) {
@@ -205,6 +268,8 @@ class Accelerator : public sc_module {
       dram_.transfer(s.dram_bytes, true);
       JobRun& jr = jobs_[s.job];
       jr.st.dram_write_bytes += s.dram_bytes;
+      jr.st.dram_y_bytes += s.dram_bytes;
+      if (s.psum) jr.st.psum_bytes += s.dram_bytes;
       jr.st.end_cycle = static_cast<uint64_t>(std::ceil(now_cycles() - 1e-9));
       out_occupancy_ -= s.buffer_bytes;
       y_slots_.release();
@@ -214,51 +279,25 @@ class Accelerator : public sc_module {
   // Counters of `count` folds of class f (formulas of the counting conventions).
   void account(JobRun& jr, const FoldClass& f, int64_t count, const FoldModel::Cost& c) {
     const double n = static_cast<double>(count);
-    const double r = static_cast<double>(f.r), cc = static_cast<double>(f.c);
-    const double t = static_cast<double>(f.t), R = static_cast<double>(R_);
     const OperandFormat& xf = *jr.jp.x_format;
     const OperandFormat& wf = *jr.jp.w_format;
-    const double acc = arch_.accumulator_bytes, acc_bits = 8.0 * acc;
-    const double macs = r * cc * t;
-    double x_elems, w_elems, left, top, psum_w, psum_r, reg_w;
-    switch (arch_.array.dataflow) {
-      case Dataflow::kWeightStationary:
-        x_elems = left = r * t;
-        w_elems = top = r * cc;
-        psum_w = cc * t;
-        psum_r = f.accumulate ? cc * t : 0;
-        reg_w = macs * (xf.element_bits + acc_bits) + cc * r * (r + 1) / 2 * wf.element_bits;
-        break;
-      case Dataflow::kInputStationary:
-        w_elems = left = r * t;
-        x_elems = top = r * cc;
-        psum_w = cc * t;
-        psum_r = f.accumulate ? cc * t : 0;
-        reg_w = macs * (wf.element_bits + acc_bits) + cc * r * (r + 1) / 2 * xf.element_bits;
-        break;
-      default:  // OS
-        x_elems = left = r * t;
-        w_elems = top = cc * t;
-        psum_w = r * cc;
-        psum_r = f.accumulate ? r * cc : 0;
-        reg_w = macs * (xf.element_bits + wf.element_bits + acc_bits) +
-                cc * (r * R - r * (r - 1) / 2) * acc_bits;
-        break;
-    }
-    const bool x_left = arch_.array.dataflow != Dataflow::kInputStationary;
+    const double acc = arch_.accumulator_bytes;
+    const Dataflow df = jr.jp.fold_model.dataflow;
+    const FoldEvents ev = fold_events(df, R_, f, xf.element_bits, wf.element_bits, acc);
+    const bool x_left = df != Dataflow::kInputStationary;
     const OperandFormat& lf = x_left ? xf : wf;
     const OperandFormat& tf = x_left ? wf : xf;
-    tally_.in_read_bits += n * x_elems * xf.bits_a;
-    tally_.w_read_bits += n * w_elems * wf.bits_a;
-    tally_.out_write_bytes += n * psum_w * acc;
-    tally_.out_read_bytes += n * psum_r * acc;
-    tally_.left_elems += n * left;
-    tally_.top_elems += n * top;
-    tally_.left_ops += n * std::ceil(left / lf.elements_per_decode_op);
-    tally_.top_ops += n * std::ceil(top / tf.elements_per_decode_op);
-    tally_.reg_read_bits += n * macs * (xf.element_bits + wf.element_bits + acc_bits);
-    tally_.reg_write_bits += n * reg_w;
-    tally_.mapped_pe_folds += n * r * cc;
+    tally_.in_read_bits += n * ev.x_elems * xf.bits_a;
+    tally_.w_read_bits += n * ev.w_elems * wf.bits_a;
+    tally_.out_write_bytes += n * ev.psum_w * acc;
+    tally_.out_read_bytes += n * ev.psum_r * acc;
+    tally_.left_elems += n * ev.left;
+    tally_.top_elems += n * ev.top;
+    tally_.left_ops += n * std::ceil(ev.left / lf.elements_per_decode_op);
+    tally_.top_ops += n * std::ceil(ev.top / tf.elements_per_decode_op);
+    tally_.reg_read_bits += n * ev.reg_r_bits;
+    tally_.reg_write_bits += n * ev.reg_w_bits;
+    tally_.mapped_pe_folds += n * static_cast<double>(f.r * f.c);
     st_.array.folds += static_cast<uint64_t>(count);
     jr.st.folds += static_cast<uint64_t>(count);
     st_.input_buffer.port_stall_cycles += static_cast<uint64_t>(count * c.port_stall[0]);
@@ -285,7 +324,7 @@ class Accelerator : public sc_module {
   // One tile with every PE every clock.
   double cycle_mode(JobRun& jr, const Tile& tl, detail::FunctionalGemm* fn, uint64_t& compute) {
     const FoldModel& fm = jr.jp.fold_model;
-    const Dataflow df = arch_.array.dataflow;
+    const Dataflow df = fm.dataflow;
     const ArrayDims d = map_gemm(df, tl.m1 - tl.m0, tl.n1 - tl.n0, tl.k1 - tl.k0);
     const sc_time one = cycles_t(1);
     auto tick = [&one] { sc_core::wait(one); };
@@ -309,7 +348,7 @@ class Accelerator : public sc_module {
       // Decoder latency, then the slowdown cycles (the array pauses: nothing moves).
       const int64_t pause = fm.decoder_latency + (cost.busy - cost.compute);
       for (int64_t i = 0; i < pause; ++i) tick();
-      const int64_t cycles = engine_->run(f, fn, tick);
+      const int64_t cycles = engines_[static_cast<int>(df)]->run(f, fn, tick);
       compute += static_cast<uint64_t>(fm.decoder_latency + cycles);
       busy += static_cast<double>(pause + cycles);
     };
@@ -329,7 +368,9 @@ class Accelerator : public sc_module {
     while (ready < need) wait(loaded);
     // arrival holds the blocks not yet consumed, oldest first; block `need` is the one at
     // index need - consumed - 1.
-    uint64_t& consumed = &arrival == &x_arrival_ ? x_consumed_ : w_consumed_;
+    uint64_t& consumed = &arrival == &x_arrival_   ? x_consumed_
+                         : &arrival == &w_arrival_ ? w_consumed_
+                                                   : y_consumed_;
     while (consumed + 1 < need) {
       arrival.pop_front();
       ++consumed;
@@ -340,7 +381,7 @@ class Accelerator : public sc_module {
   }
 
   void array() {
-    uint64_t x_need = 0, w_need = 0;
+    uint64_t x_need = 0, w_need = 0, y_need = 0;
     for (Cursor cur(jobs_); cur.valid();) {
       JobRun& jr = cur.job();
       const Tile tl = cur.tile();
@@ -354,13 +395,8 @@ class Accelerator : public sc_module {
       wait_block(w_ready_, w_need, w_loaded_, w_arrival_);
       t0 = now_cycles();
       st_.array.stall_weight_cycles += static_cast<uint64_t>(std::llround(t0 - t1));
-      const int64_t ybytes = (tl.m1 - tl.m0) * (tl.n1 - tl.n0) * arch_.accumulator_bytes;
-      if (tl.first_k) {
-        y_slots_.acquire();
-        out_occupancy_ += ybytes;
-        st_.output_buffer.peak_bytes = std::max(st_.output_buffer.peak_bytes, out_occupancy_);
-        ++st_.output_buffer.tiles;
-      }
+      if (tl.new_y) ++y_need;
+      wait_block(y_ready_, y_need, y_loaded_, y_arrival_);
       t1 = now_cycles();
       st_.array.stall_output_cycles += static_cast<uint64_t>(std::llround(t1 - t0));
       if (!jr.started) {
@@ -395,17 +431,18 @@ class Accelerator : public sc_module {
       const bool more = cur.valid();
       const Tile nx = more ? cur.tile() : Tile{};
       if (!more || nx.new_x) {
-        in_occupancy_ -= jr.jp.x_format->storage_bytes(tl.m1 - tl.m0, tl.k1 - tl.k0);
+        in_occupancy_ -= jr.jp.x_format->block_bytes(tl.xb.rows(), tl.xb.cols());
         x_slots_.release();
       }
       if (!more || nx.new_w) {
-        w_occupancy_ -= jr.jp.w_format->storage_bytes(tl.n1 - tl.n0, tl.k1 - tl.k0);
+        w_occupancy_ -= jr.jp.w_format->block_bytes(tl.wb.rows(), tl.wb.cols());
         w_slots_.release();
       }
-      if (tl.last_k) {
-        stores_.push_back(StoreRequest{
-            job_index,
-            static_cast<uint64_t>((tl.m1 - tl.m0) * (tl.n1 - tl.n0) * arch_.output_bytes), ybytes});
+      if (tl.end_y) {
+        const int64_t elems = tl.yb.rows() * tl.yb.cols();
+        const int64_t per = tl.y_final ? arch_.output_bytes : arch_.accumulator_bytes;
+        stores_.push_back(StoreRequest{job_index, static_cast<uint64_t>(elems * per),
+                                       elems * arch_.accumulator_bytes, !tl.y_final});
         store_ready_.notify(SC_ZERO_TIME);
       }
     }
@@ -419,13 +456,14 @@ class Accelerator : public sc_module {
   Stats& st_;
   Dram dram_;
   int64_t R_ = 1, C_ = 1;
-  std::unique_ptr<detail::CycleArray> engine_;
+  std::unique_ptr<detail::CycleArray> engines_[3];  // per dataflow (cycle mode)
   Slots x_slots_, w_slots_, y_slots_;
-  uint64_t x_ready_ = 0, w_ready_ = 0;
-  sc_event x_loaded_, w_loaded_, store_ready_;
+  uint64_t x_ready_ = 0, w_ready_ = 0, y_ready_ = 0;
+  sc_event x_loaded_, w_loaded_, y_loaded_, store_ready_;
   std::deque<StoreRequest> stores_;
-  std::deque<double> x_arrival_, w_arrival_;  // arrival cycle of loaded blocks not yet retired
-  uint64_t x_consumed_ = 0, w_consumed_ = 0;
+  // Arrival cycle of loaded blocks not yet retired (Y: partial sums read back, or slot taken).
+  std::deque<double> x_arrival_, w_arrival_, y_arrival_;
+  uint64_t x_consumed_ = 0, w_consumed_ = 0, y_consumed_ = 0;
   bool array_done_ = false;
   int64_t in_occupancy_ = 0, w_occupancy_ = 0, out_occupancy_ = 0;
   Tally tally_;
@@ -512,18 +550,39 @@ SimResult simulate(const ArchConfig& arch, const std::vector<GemmJob>& jobs,
   // Plan (and validate) every job before any simulation; identical jobs share one plan.
   std::vector<JobRun> runs(jobs.size());
   std::map<std::tuple<int64_t, int64_t, int64_t, int64_t, std::string, std::string>, JobPlan> plans;
+  MapperOptions mopts;
+  mopts.objective = arch.objective;
+  mopts.costs = options.costs;
   for (size_t i = 0; i < jobs.size(); ++i) {
     const GemmJob& j = jobs[i];
     runs[i].job = &j;
     const auto key = std::make_tuple(j.m, j.n, j.k, j.batch, j.x_format, j.w_format);
-    auto it = plans.find(key);
-    if (it == plans.end()) it = plans.emplace(key, plan_job(arch, j)).first;
-    runs[i].jp = it->second;
+    if (!options.mappings.empty()) {
+      if (options.mappings.size() != jobs.size()) {
+        throw Error("simulate: " + std::to_string(options.mappings.size()) +
+                    " mappings given for " + std::to_string(jobs.size()) + " jobs");
+      }
+      runs[i].jp = plan_mapping(arch, j, options.mappings[i], mopts);
+    } else {
+      auto it = plans.find(key);
+      if (it == plans.end()) it = plans.emplace(key, plan_job(arch, j, mopts)).first;
+      runs[i].jp = it->second;
+    }
     JobStats& s = runs[i].st;
     s.name = j.name;
     s.m = j.m, s.n = j.n, s.k = j.k, s.batch = j.batch;
     s.tile_m = runs[i].jp.plan.tm, s.tile_n = runs[i].jp.plan.tn, s.tile_k = runs[i].jp.plan.tk;
     s.loop_order = runs[i].jp.plan.loop_order();
+    const MapResult& mr = runs[i].jp.map;
+    s.dataflow = dataflow_name(mr.best.mapping.dataflow);
+    s.mapping = mr.best.mapping.key();
+    s.loop_nest = loop_nest_text(mr.best.mapping, j.m, j.n, j.k, j.batch, arch.array.rows / runs[i].jp.pe->fuse(),
+                                 arch.array.cols / runs[i].jp.pe->fuse());
+    s.objective = objective_name(mr.objective);
+    s.compulsory_bytes = mr.compulsory_total();
+    s.traffic_lower_bound = mr.traffic_lower_bound;
+    s.estimate = mr.best.cost;
+    s.runners_up = mr.runners_up;
     if (options.functional) prepare_functional(runs[i]);
   }
 

@@ -23,6 +23,19 @@ nlohmann::json decoder_json(const DecoderStats& d) {
           {"elements", d.elements}, {"ops", d.ops},   {"stall_cycles", d.stall_cycles}};
 }
 
+nlohmann::json cost_json(const MappingCost& c) {
+  return {{"cycles", c.cycles},
+          {"energy_pj", c.energy_pj},
+          {"objective", c.objective},
+          {"busy_cycles", c.busy_cycles},
+          {"dram_bytes", {{"x", c.dram_bytes[0]}, {"w", c.dram_bytes[1]}, {"y", c.dram_bytes[2]}}},
+          {"psum_bytes", c.psum_bytes}};
+}
+
+nlohmann::json mapped_json(const MappedGemm& g) {
+  return {{"mapping", g.mapping.key()}, {"estimate", cost_json(g.cost)}};
+}
+
 }  // namespace
 
 void to_json(nlohmann::json& j, const JobStats& s) {
@@ -41,7 +54,19 @@ void to_json(nlohmann::json& j, const JobStats& s) {
        {"busy_cycles", s.busy_cycles},
        {"macs", s.macs},
        {"dram_read_bytes", s.dram_read_bytes},
-       {"dram_write_bytes", s.dram_write_bytes}};
+       {"dram_write_bytes", s.dram_write_bytes},
+       {"dataflow", s.dataflow},
+       {"mapping", s.mapping},
+       {"loop_nest", s.loop_nest},
+       {"objective", s.objective},
+       {"dram_bytes_by_operand", {{"x", s.dram_x_bytes}, {"w", s.dram_w_bytes}, {"y", s.dram_y_bytes}}},
+       {"psum_bytes", s.psum_bytes},
+       {"compulsory_bytes", s.compulsory_bytes},
+       {"traffic_lower_bound", s.traffic_lower_bound}};
+  nlohmann::json ru = nlohmann::json::array();
+  for (const MappedGemm& g : s.runners_up) ru.push_back(mapped_json(g));
+  j["runners_up"] = ru;
+  j["estimate"] = cost_json(s.estimate);
 }
 
 void to_json(nlohmann::json& j, const Stats& s) {

@@ -137,74 +137,121 @@ std::vector<FoldClass> fold_classes(const FoldModel& fm, int64_t m, int64_t n, i
   return out;
 }
 
-Tile TilePlan::tile(int64_t idx) const {
-  auto coords = [this](int64_t i, int64_t& mb, int64_t& nb, int64_t& kb) {
-    kb = i % nk;
-    if (n_inner) {
-      nb = (i / nk) % nn;
-      mb = i / (nk * nn);
-    } else {
-      mb = (i / nk) % nm;
-      nb = i / (nk * nm);
-    }
-  };
-  int64_t mb, nb, kb;
-  coords(idx, mb, nb, kb);
-  Tile t;
-  t.m0 = mb * tm;
-  t.m1 = std::min(m, t.m0 + tm);
-  t.n0 = nb * tn;
-  t.n1 = std::min(n, t.n0 + tn);
-  t.k0 = kb * tk;
-  t.k1 = std::min(k, t.k0 + tk);
-  t.first_k = kb == 0;
-  t.last_k = kb == nk - 1;
-  if (idx > 0) {
-    int64_t pm, pn, pk;
-    coords(idx - 1, pm, pn, pk);
-    t.new_x = pm != mb || pk != kb;
-    t.new_w = pn != nb || pk != kb;
-  }
-  return t;
-}
-
 namespace {
 
-std::vector<int64_t> spatial_candidates(int64_t D, int64_t a) {
-  std::vector<int64_t> v;
-  for (int64_t t = a; t < D; t *= 2) v.push_back(t);
-  v.push_back(D);
-  return v;
-}
-
-std::vector<int64_t> temporal_candidates(int64_t D) {
-  std::vector<int64_t> v{D};
-  for (int64_t t = D; t > 1;) {
-    t = (t + 1) / 2;
-    v.push_back(t);
-  }
-  return v;
-}
-
-struct Eval {
-  bool fits = false;
-  double est = 0;
-  uint64_t dram = 0;
-  uint64_t compute = 0;
-  int64_t tiles = 0;
-};
-
-// Sum over the blocks of a (size, count) list of f(size) * count.
-template <typename F>
-double sum_blocks(const std::vector<std::pair<int64_t, int64_t>>& b, F f) {
-  double s = 0;
-  for (const auto& [size, count] : b) s += f(size) * static_cast<double>(count);
-  return s;
+int64_t ceil_div(int64_t a, int64_t b) {
+  return (a + b - 1) / b;
 }
 
 }  // namespace
 
-JobPlan plan_job(const ArchConfig& arch, const GemmJob& job) {
+Tile TilePlan::tile(int64_t idx) const {
+  const int64_t D[3] = {m, n, k}, T[3] = {tm, tn, tk}, trips[3] = {nm, nn, nk};
+  // Block indices of tile idx: the innermost loop varies fastest.
+  auto coords = [&](int64_t i, int64_t c[3]) {
+    for (int p = 2; p >= 0; --p) {
+      const int d = order[static_cast<size_t>(p)];
+      c[d] = i % trips[d];
+      i /= trips[d];
+    }
+  };
+  auto pos = [&](int d) { return order[0] == d ? 0 : order[1] == d ? 1 : 2; };
+  // The block of operand op (rows dim rd, cols dim cd) that tile coordinates c lie in.
+  auto block = [&](const int64_t c[3], int op) {
+    const int rd = op == kOpW ? kDimN : kDimM, cd = op == kOpY ? kDimN : kDimK;
+    const int L = level[static_cast<size_t>(op)];
+    BlockRect b;
+    if (pos(rd) < L) {
+      b.r0 = c[rd] * T[rd], b.r1 = std::min(D[rd], b.r0 + T[rd]);
+    } else {
+      b.r0 = 0, b.r1 = D[rd];
+    }
+    if (pos(cd) < L) {
+      b.c0 = c[cd] * T[cd], b.c1 = std::min(D[cd], b.c0 + T[cd]);
+    } else {
+      b.c0 = 0, b.c1 = D[cd];
+    }
+    return b;
+  };
+  int64_t c[3];
+  coords(idx, c);
+  Tile t;
+  t.m0 = c[0] * tm;
+  t.m1 = std::min(m, t.m0 + tm);
+  t.n0 = c[1] * tn;
+  t.n1 = std::min(n, t.n0 + tn);
+  t.k0 = c[2] * tk;
+  t.k1 = std::min(k, t.k0 + tk);
+  t.first_k = c[2] == 0;
+  t.last_k = c[2] == nk - 1;
+  t.xb = block(c, kOpX);
+  t.wb = block(c, kOpW);
+  t.yb = block(c, kOpY);
+  if (idx > 0) {
+    int64_t p[3];
+    coords(idx - 1, p);
+    t.new_x = !(block(p, kOpX) == t.xb);
+    t.new_w = !(block(p, kOpW) == t.wb);
+    t.new_y = !(block(p, kOpY) == t.yb);
+  }
+  t.y_psum_in = t.new_y && c[2] > 0;
+  if (idx + 1 < tiles_per_instance()) {
+    int64_t q[3];
+    coords(idx + 1, q);
+    t.end_y = !(block(q, kOpY) == t.yb);
+  }
+  // A Y block that holds the whole K range (K loop inside it) ends complete; otherwise it is
+  // complete after the last K block.
+  t.y_final = pos(kDimK) >= level[kOpY] || t.last_k;
+  return t;
+}
+
+std::string TilePlan::loop_order() const {
+  const char names[3] = {'m', 'n', 'k'};
+  return std::string{names[order[0]], names[order[1]], names[order[2]]};
+}
+
+FoldEvents fold_events(Dataflow df, int64_t R, const FoldClass& f, double x_element_bits,
+                       double w_element_bits, double acc_bytes) {
+  const double r = static_cast<double>(f.r), cc = static_cast<double>(f.c);
+  const double t = static_cast<double>(f.t), Rd = static_cast<double>(R);
+  const double acc_bits = 8.0 * acc_bytes;
+  FoldEvents e;
+  e.macs = r * cc * t;
+  switch (df) {
+    case Dataflow::kWeightStationary:
+      e.x_elems = e.left = r * t;
+      e.w_elems = e.top = r * cc;
+      e.psum_w = cc * t;
+      e.psum_r = f.accumulate ? cc * t : 0;
+      e.reg_w_bits =
+          e.macs * (x_element_bits + acc_bits) + cc * r * (r + 1) / 2 * w_element_bits;
+      break;
+    case Dataflow::kInputStationary:
+      e.w_elems = e.left = r * t;
+      e.x_elems = e.top = r * cc;
+      e.psum_w = cc * t;
+      e.psum_r = f.accumulate ? cc * t : 0;
+      e.reg_w_bits =
+          e.macs * (w_element_bits + acc_bits) + cc * r * (r + 1) / 2 * x_element_bits;
+      break;
+    default:  // OS
+      e.x_elems = e.left = r * t;
+      e.w_elems = e.top = cc * t;
+      e.psum_w = r * cc;
+      e.psum_r = f.accumulate ? r * cc : 0;
+      e.reg_w_bits = e.macs * (x_element_bits + w_element_bits + acc_bits) +
+                     cc * (r * Rd - r * (r - 1) / 2) * acc_bits;
+      break;
+  }
+  e.reg_r_bits = e.macs * (x_element_bits + w_element_bits + acc_bits);
+  return e;
+}
+
+
+namespace {
+
+JobPlan prepare(const ArchConfig& arch, const GemmJob& job) {
   const std::string who = "job '" + job.name + "'";
   if (job.m < 0 || job.n < 0 || job.k < 0) {
     throw Error(who + ": m, n, k must be >= 0 (got " + std::to_string(job.m) + ", " +
@@ -224,8 +271,13 @@ JobPlan plan_job(const ArchConfig& arch, const GemmJob& job) {
                   jp.pe->accepted(is_x) + ")");
     }
   }
+  return jp;
+}
+
+void apply(const ArchConfig& arch, const GemmJob& job, const Mapping& mp, const MappingCost& cost,
+           JobPlan& jp) {
   FoldModel& fm = jp.fold_model;
-  fm.dataflow = arch.array.dataflow;
+  fm.dataflow = mp.dataflow;
   fm.rows = arch.array.rows / jp.pe->fuse();
   fm.cols = arch.array.cols / jp.pe->fuse();
   fm.decoder_latency = arch.decoder.latency_cycles;
@@ -236,172 +288,46 @@ JobPlan plan_job(const ArchConfig& arch, const GemmJob& job) {
   fm.x_bits = jp.x_format->bits_a;
   fm.w_bits = jp.w_format->bits_a;
   fm.acc_bytes = arch.accumulator_bytes;
-
   TilePlan& p = jp.plan;
   p.m = job.m;
   p.n = job.n;
   p.k = job.k;
   p.batch = job.batch;
+  p.tm = mp.tile[0];
+  p.tn = mp.tile[1];
+  p.tk = mp.tile[2];
+  p.order = mp.order;
+  p.level = mp.level;
   if (job.m == 0 || job.n == 0 || job.k == 0) {
-    p.tm = job.m;
-    p.tn = job.n;
-    p.tk = job.k;
-    return jp;  // nothing to compute: no tiles
+    p.tm = job.m, p.tn = job.n, p.tk = job.k;
+    p.nm = p.nn = p.nk = 0;
+    return;  // nothing to compute: no tiles
   }
+  p.nm = ceil_div(job.m, p.tm);
+  p.nn = ceil_div(job.n, p.tn);
+  p.nk = ceil_div(job.k, p.tk);
+  p.x_tile_bytes = cost.block_bytes[0];
+  p.w_tile_bytes = cost.block_bytes[1];
+  p.y_tile_bytes = cost.block_bytes[2];
+  p.est_cycles = cost.cycles;
+  p.est_dram_bytes = cost.dram_total();
+  p.est_compute_cycles = static_cast<uint64_t>(cost.compute_cycles);
+}
 
-  // Which GEMM dimension sits on the array rows / columns / time for this dataflow.
-  const int64_t R = fm.rows, C = fm.cols;
-  std::vector<int64_t> cm, cn, ck;
-  switch (fm.dataflow) {
-    case Dataflow::kOutputStationary:
-      cm = spatial_candidates(job.m, R), cn = spatial_candidates(job.n, C);
-      ck = temporal_candidates(job.k);
-      break;
-    case Dataflow::kWeightStationary:
-      ck = spatial_candidates(job.k, R), cn = spatial_candidates(job.n, C);
-      cm = temporal_candidates(job.m);
-      break;
-    case Dataflow::kInputStationary:
-      ck = spatial_candidates(job.k, R), cm = spatial_candidates(job.m, C);
-      cn = temporal_candidates(job.n);
-      break;
-  }
+}  // namespace
 
-  const BufferConfig& ib = arch.input_buffer;
-  const BufferConfig& wb = arch.weight_buffer;
-  const BufferConfig& ob = arch.output_buffer;
-  const bool pipelined = (ib.ideal || ib.double_buffered) && (wb.ideal || wb.double_buffered) &&
-                         (ob.ideal || ob.double_buffered);
-  const double bw = arch.dram.ideal ? 0.0 : arch.dram.bandwidth_bytes_per_cycle;
-  const double lat = arch.dram.ideal ? 0.0 : static_cast<double>(arch.dram.latency_cycles);
-  auto dram_time = [bw](double bytes) { return bw > 0 ? bytes / bw : 0.0; };
-  const OperandFormat& xf = *jp.x_format;
-  const OperandFormat& wf = *jp.w_format;
+JobPlan plan_job(const ArchConfig& arch, const GemmJob& job, const MapperOptions& options) {
+  JobPlan jp = prepare(arch, job);
+  jp.map = map_gemm(arch, job, options);
+  apply(arch, job, jp.map.best.mapping, jp.map.best.cost, jp);
+  return jp;
+}
 
-  struct Candidate {
-    Eval e;
-    int64_t tm, tn, tk;
-    bool n_inner;
-  };
-  std::vector<Candidate> fitting;
-  for (int64_t tm : cm) {
-    for (int64_t tn : cn) {
-      const int64_t yb = tm * tn * arch.accumulator_bytes;
-      if (!ob.ideal && yb > ob.tile_capacity_bytes()) continue;
-      for (int64_t tk : ck) {
-        const int64_t xb = xf.storage_bytes(tm, tk), wbytes = wf.storage_bytes(tn, tk);
-        if (!ib.ideal && xb > ib.tile_capacity_bytes()) continue;
-        if (!wb.ideal && wbytes > wb.tile_capacity_bytes()) continue;
-        const auto mb = chunks(job.m, tm), nb = chunks(job.n, tn), kb = chunks(job.k, tk);
-        const int64_t nm = (job.m + tm - 1) / tm, nn = (job.n + tn - 1) / tn,
-                      nk = (job.k + tk - 1) / tk;
-        // Compute: every tile class times its fold classes.
-        double busy = 0, compute = 0;
-        for (const auto& [ms, mc] : mb) {
-          for (const auto& [ns, nc] : nb) {
-            int64_t kseen = 0;
-            for (const auto& [ks, kc] : kb) {
-              for (int64_t first = 1; first >= 0; --first) {
-                const int64_t count = first ? (kseen == 0 ? 1 : 0) : kc - (kseen == 0 ? 1 : 0);
-                if (count <= 0) continue;
-                for (const FoldClass& f : fold_classes(fm, ms, ns, ks, first != 0)) {
-                  const FoldModel::Cost c = fm.fold(f.r, f.c, f.t, f.accumulate);
-                  const double n_f = static_cast<double>(f.count * count * mc * nc);
-                  busy += static_cast<double>(c.busy) * n_f;
-                  compute += static_cast<double>(c.compute) * n_f;
-                }
-              }
-              kseen += kc;
-            }
-          }
-        }
-        const double x_all = sum_blocks(mb, [&](int64_t ms) {
-          return sum_blocks(kb, [&](int64_t ks) { return double(xf.storage_bytes(ms, ks)); });
-        });
-        const double w_all = sum_blocks(nb, [&](int64_t ns) {
-          return sum_blocks(kb, [&](int64_t ks) { return double(wf.storage_bytes(ns, ks)); });
-        });
-        const double y_all = static_cast<double>(job.m * job.n * arch.output_bytes);
-        for (int order = 0; order < 2; ++order) {
-          const bool n_inner = order == 0;
-          const bool x_once = nk == 1 && (n_inner || nm == 1);
-          const bool w_once = nk == 1 && (!n_inner || nn == 1);
-          const double traffic = x_all * (x_once ? 1.0 : static_cast<double>(nn)) +
-                                 w_all * (w_once ? 1.0 : static_cast<double>(nm)) + y_all;
-          const int64_t tiles = nm * nn * nk;
-          double est;
-          if (pipelined) {
-            // Two slots per buffer: the next tile's load starts when the array starts this tile,
-            // so each tile takes max(its compute, its load + the DRAM latency).
-            const double n_t = static_cast<double>(tiles);
-            const double per_tile = std::max(busy / n_t, dram_time(traffic) / n_t + lat);
-            est = n_t * per_tile + dram_time(double(xb + wbytes)) + lat +
-                  dram_time(double(tm * tn * arch.output_bytes));
-          } else {
-            est = busy + dram_time(traffic) + lat * static_cast<double>(tiles);
-          }
-          Eval e{true, est * static_cast<double>(job.batch),
-                 static_cast<uint64_t>(traffic) * static_cast<uint64_t>(job.batch),
-                 static_cast<uint64_t>(compute) * static_cast<uint64_t>(job.batch), tiles};
-          fitting.push_back({e, tm, tn, tk, n_inner});
-        }
-      }
-    }
-  }
-  // Objective: the fastest estimate within 1%, then the least DRAM traffic (energy), then the
-  // fewest tiles. Without the slack, first-tile latency differences of a few hundred cycles
-  // would pick tiny tiles that multiply the traffic.
-  Eval best;
-  int64_t best_tm = 0, best_tn = 0, best_tk = 0;
-  bool best_n_inner = true;
-  double fastest = std::numeric_limits<double>::infinity();
-  for (const Candidate& c : fitting) fastest = std::min(fastest, c.e.est);
-  for (const Candidate& c : fitting) {
-    if (c.e.est > fastest * 1.01) continue;
-    const bool better = !best.fits || std::make_tuple(c.e.dram, c.e.tiles, c.e.est) <
-                                          std::make_tuple(best.dram, best.tiles, best.est);
-    if (better) {
-      best = c.e;
-      best_tm = c.tm, best_tn = c.tn, best_tk = c.tk, best_n_inner = c.n_inner;
-    }
-  }
-  if (!best.fits) {
-    // Name the buffer that cannot hold even the smallest tile.
-    const int64_t tm = *std::min_element(cm.begin(), cm.end());
-    const int64_t tn = *std::min_element(cn.begin(), cn.end());
-    const int64_t tk = *std::min_element(ck.begin(), ck.end());
-    auto fail = [&](const std::string& field, const BufferConfig& b, const std::string& what,
-                    int64_t bytes) {
-      throw Error(field + ": " + std::to_string(b.size_bytes) + " bytes cannot hold one " + what +
-                  " tile of " + who + " (smallest tile " + std::to_string(bytes) + " bytes" +
-                  (b.double_buffered ? ", twice that when double-buffered" : "") + ")");
-    };
-    const int64_t smallest_y = tm * tn * arch.accumulator_bytes;
-    if (!ob.ideal && smallest_y > ob.tile_capacity_bytes()) {
-      fail("arch.output_buffer.size_bytes", ob, "output (partial sum)", smallest_y);
-    }
-    const int64_t sx = xf.storage_bytes(tm, tk), sw = wf.storage_bytes(tn, tk);
-    if (!ib.ideal && sx > ib.tile_capacity_bytes()) {
-      fail("arch.input_buffer.size_bytes", ib, "X (" + xf.spec + ")", sx);
-    }
-    if (!wb.ideal && sw > wb.tile_capacity_bytes()) {
-      fail("arch.weight_buffer.size_bytes", wb, "W (" + wf.spec + ")", sw);
-    }
-    throw Error(who + ": no tile fits the buffers");
-  }
-  p.tm = best_tm;
-  p.tn = best_tn;
-  p.tk = best_tk;
-  p.n_inner = best_n_inner;
-  p.nm = (job.m + p.tm - 1) / p.tm;
-  p.nn = (job.n + p.tn - 1) / p.tn;
-  p.nk = (job.k + p.tk - 1) / p.tk;
-  p.x_tile_bytes = xf.storage_bytes(p.tm, p.tk);
-  p.w_tile_bytes = wf.storage_bytes(p.tn, p.tk);
-  p.y_tile_bytes = p.tm * p.tn * arch.accumulator_bytes;
-  p.est_cycles = best.est;
-  p.est_dram_bytes = best.dram;
-  p.est_compute_cycles = best.compute;
+JobPlan plan_mapping(const ArchConfig& arch, const GemmJob& job, const Mapping& mapping,
+                     const MapperOptions& options) {
+  JobPlan jp = prepare(arch, job);
+  jp.map = map_fixed(arch, job, mapping, options);
+  apply(arch, job, mapping, jp.map.best.cost, jp);
   return jp;
 }
 

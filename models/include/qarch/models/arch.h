@@ -7,6 +7,7 @@
 
 #include <cstdint>
 #include <string>
+#include <vector>
 
 namespace qarch::models {
 
@@ -20,6 +21,17 @@ enum class Dataflow {
 std::string dataflow_name(Dataflow d);
 /// Inverse of dataflow_name; throws qarch::Error naming `field` otherwise.
 Dataflow parse_dataflow(const std::string& text, const std::string& field = "arch.array.dataflow");
+
+/// What the mapper (mapper.h) minimises per GEMM.
+enum class Objective {
+  kLatency,  ///< estimated cycles; ties by energy
+  kEnergy,   ///< estimated energy; ties by cycles
+  kEdp,      ///< energy x cycles (the default: docs/MAPPER.md says why)
+};
+/// "latency" / "energy" / "edp".
+std::string objective_name(Objective o);
+/// Inverse of objective_name; throws qarch::Error naming `field` otherwise.
+Objective parse_objective(const std::string& text, const std::string& field = "arch.mapper.objective");
 
 /// Off-chip memory channel shared by all DMA streams.
 struct DramConfig {
@@ -66,6 +78,8 @@ struct ArrayConfig {
   int rows = 32;  ///< R: physical PE rows (> 0)
   int cols = 32;  ///< C: physical PE columns (> 0)
   Dataflow dataflow = Dataflow::kWeightStationary;
+  /// Dataflows the array can run; the mapper picks one per GEMM. Empty: only `dataflow`.
+  std::vector<Dataflow> dataflows;
   /// PE type (models::list_pe_types(): int8, int4, olive4, olive8, mx, amxfp4, nvfp4, bfp, gobo,
   /// olaccel). Fixes which operand formats the array accepts.
   std::string pe = "int8";
@@ -96,6 +110,16 @@ struct ArchConfig {
   int accumulator_bytes = 4;
   /// Bytes per finished output element written back to DRAM (FP16: 2; > 0).
   int output_bytes = 2;
+  /// One global buffer instead of three: X, W and Y blocks share the summed capacity of
+  /// input_buffer, weight_buffer and output_buffer (each operand keeps its own ports).
+  bool shared_buffer = false;
+  /// The mapper's objective for every GEMM.
+  Objective objective = Objective::kEdp;
+
+  /// The dataflows the mapper may choose from (array.dataflows, or array.dataflow alone).
+  std::vector<Dataflow> allowed_dataflows() const {
+    return array.dataflows.empty() ? std::vector<Dataflow>{array.dataflow} : array.dataflows;
+  }
 
   /// Throws qarch::Error naming the first invalid field ("arch.array.rows: must be > 0, got 0").
   /// Checks that need the workload (tile fits, formats the PE accepts) happen in the planner.

@@ -34,6 +34,12 @@ struct OperandFormat {
   double storage_bits(int64_t rows, int64_t cols) const;
   /// storage_bits / 8, rounded up to whole bytes.
   int64_t storage_bytes(int64_t rows, int64_t cols) const;
+  /// Bytes of a block of a larger tensor as a buffer holds it: the elements with their block,
+  /// row and column side data, without the per-tensor side data (bits_d), which hardware keeps
+  /// once beside the tensor (side_bytes) rather than in every tile.
+  int64_t block_bytes(int64_t rows, int64_t cols) const;
+  /// The per-tensor side data (a tensor scale), in whole bytes.
+  int64_t side_bytes() const;
 };
 
 /// The cached OperandFormat of a spec string (canonicalized through quant::make_format, so

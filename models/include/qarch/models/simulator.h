@@ -27,6 +27,7 @@
 
 #include "qarch/models/arch.h"
 #include "qarch/models/job.h"
+#include "qarch/models/mapper.h"
 #include "qarch/models/stats.h"
 
 namespace qarch::models {
@@ -43,6 +44,11 @@ struct SimOptions {
   /// Compute the outputs for jobs that carry operands (GemmJob::x / w); jobs without operands
   /// are timed only.
   bool functional = true;
+  /// Energy per event the mapper weighs mappings with (reports::mapper_costs fills it from the
+  /// technology table); the objective is ArchConfig::objective.
+  MapperCosts costs;
+  /// One mapping per job instead of the mapper's choice (tests, `qarch map`); empty: search.
+  std::vector<Mapping> mappings;
 };
 
 /// Result of one simulation.

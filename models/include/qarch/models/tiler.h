@@ -17,12 +17,14 @@
 // for all three.)
 #pragma once
 
+#include <array>
 #include <cstdint>
 #include <string>
 #include <vector>
 
 #include "qarch/models/arch.h"
 #include "qarch/models/job.h"
+#include "qarch/models/mapper.h"
 #include "qarch/models/operand_format.h"
 #include "qarch/models/pe.h"
 
@@ -58,15 +60,30 @@ struct FoldModel {
   Cost fold(int64_t r, int64_t c, int64_t t, bool accumulate) const;
 };
 
-/// One tile of one GEMM instance: X rows [m0, m1), W rows [n0, n1), k in [k0, k1).
+/// Rows [r0, r1) x cols [c0, c1) of an operand (X: m x k, W: n x k, Y: m x n).
+struct BlockRect {
+  int64_t r0 = 0, r1 = 0, c0 = 0, c1 = 0;
+  int64_t rows() const { return r1 - r0; }
+  int64_t cols() const { return c1 - c0; }
+  bool operator==(const BlockRect& o) const {
+    return r0 == o.r0 && r1 == o.r1 && c0 == o.c0 && c1 == o.c1;
+  }
+};
+
+/// One tile of one GEMM instance: X rows [m0, m1), W rows [n0, n1), k in [k0, k1), and the
+/// buffer blocks (mapper.h: residency) it lies in.
 struct Tile {
   int64_t m0 = 0, m1 = 0, n0 = 0, n1 = 0, k0 = 0, k1 = 0;
   bool new_x = true;    ///< X block differs from the previous tile's (DMA loads it)
   bool new_w = true;    ///< W block differs from the previous tile's
+  bool new_y = true;    ///< Y block starts here (an output slot is taken)
+  bool y_psum_in = false;  ///< ... and its partial sums are read back from DRAM first
+  bool end_y = true;    ///< Y block ends after this tile and is written back
+  bool y_final = true;  ///< ... as finished outputs (else partial sums, accumulator width)
   bool first_k = true;  ///< first K block of its output tile (no psum to read)
-  bool last_k = true;   ///< last K block: the output tile is complete and written back
+  bool last_k = true;   ///< last K block
+  BlockRect xb, wb, yb;  ///< the X, W and Y blocks this tile lies in
 };
-
 /// Folds of a tile, in array order, grouped: `count` folds using r x c PEs streaming t.
 struct FoldClass {
   int64_t r = 0, c = 0, t = 0, count = 0;
@@ -76,21 +93,34 @@ struct FoldClass {
 std::vector<FoldClass> fold_classes(const FoldModel& fm, int64_t m, int64_t n, int64_t k,
                                     bool first_k);
 
-/// The tiler's choice for one GEMM: tile sizes, loop order (K innermost), estimates.
+/// What `count` = 1 fold of class f moves and does (simulator.h's counting conventions): elements
+/// read from the input / weight buffers and streamed in from the left / top edge, partial sums
+/// written to / read from the output buffer, PE register bits written and read, MACs.
+struct FoldEvents {
+  double x_elems = 0, w_elems = 0, left = 0, top = 0, psum_w = 0, psum_r = 0;
+  double reg_w_bits = 0, reg_r_bits = 0, macs = 0;
+};
+FoldEvents fold_events(Dataflow df, int64_t R, const FoldClass& f, double x_element_bits,
+                       double w_element_bits, double acc_bytes);
+
+/// The mapping of one GEMM as the simulator walks it (mapper.h chooses it): tile sizes, the
+/// order of the tile loops and the residency level of each operand's buffer block.
 struct TilePlan {
   int64_t m = 0, n = 0, k = 0, batch = 1;
   int64_t tm = 0, tn = 0, tk = 0;  ///< tile sizes (the last tile of a dimension may be smaller)
-  bool n_inner = true;             ///< loop order m -> n -> k ("mnk"), else n -> m -> k ("nmk")
+  std::array<int, 3> order{0, 1, 2};  ///< dims (0 m, 1 n, 2 k) of the tile loops, outermost first
+  std::array<int, 3> level{3, 3, 3};  ///< X, W, Y: tile loops outside the operand's block
   int64_t nm = 0, nn = 0, nk = 0;  ///< blocks per dimension
-  int64_t x_tile_bytes = 0, w_tile_bytes = 0, y_tile_bytes = 0;  ///< largest tile footprints
-  double est_cycles = 0;            ///< planner's estimate (the simulation decides)
+  int64_t x_tile_bytes = 0, w_tile_bytes = 0, y_tile_bytes = 0;  ///< largest block footprints
+  double est_cycles = 0;            ///< mapper's estimate (the simulation decides)
   uint64_t est_dram_bytes = 0;      ///< DRAM traffic of this plan (all instances)
   uint64_t est_compute_cycles = 0;  ///< folds x fold cycles at full rate (all instances)
 
   int64_t tiles_per_instance() const { return nm * nn * nk; }
   /// Tile idx (0 <= idx < tiles_per_instance()) of one instance, in loop order.
   Tile tile(int64_t idx) const;
-  std::string loop_order() const { return n_inner ? "mnk" : "nmk"; }
+  /// "mnk"-style loop order, outermost first.
+  std::string loop_order() const;
 };
 
 /// Everything fixed about one job before simulation: formats, PE, fold model, plan.
@@ -100,12 +130,16 @@ struct JobPlan {
   const PeType* pe = nullptr;
   FoldModel fold_model;
   TilePlan plan;
+  MapResult map;  ///< the mapper's answer (mapping, cost, runners-up, compulsory traffic)
 };
 
 /// Validates the job against the architecture and chooses its tiles. Throws qarch::Error,
 /// naming the field, for a format the PE cannot run ("job 'q': x_format 'mxfp4' is not
 /// supported by arch.array.pe 'int8' (accepts int2..int8)"), negative sizes, or buffers too small
 /// for the smallest tile ("arch.input_buffer.size_bytes: ...").
-JobPlan plan_job(const ArchConfig& arch, const GemmJob& job);
+JobPlan plan_job(const ArchConfig& arch, const GemmJob& job, const MapperOptions& options = {});
+/// The plan of a given mapping (tests, `qarch map --mapping`): no search.
+JobPlan plan_mapping(const ArchConfig& arch, const GemmJob& job, const Mapping& mapping,
+                     const MapperOptions& options = {});
 
 }  // namespace qarch::models
