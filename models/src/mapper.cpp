@@ -45,8 +45,10 @@ Chunks whole(int64_t D) {
 }
 
 // Tile sizes of a dimension D in units of u: every u * ceil(U / q) (distinct block counts: all
-// divisors and near-divisors), the powers of two times u, and D itself; descending.
-std::vector<int64_t> tile_candidates(int64_t D, int64_t u) {
+// divisors and near-divisors), the powers of two times u, and D itself; with `small`, also the
+// powers of two below u (a streamed dimension can shrink to one step when buffers are tiny);
+// descending.
+std::vector<int64_t> tile_candidates(int64_t D, int64_t u, bool small) {
   std::vector<int64_t> v;
   if (D <= 0) return v;
   u = std::max<int64_t>(1, std::min(u, D));
@@ -59,6 +61,8 @@ std::vector<int64_t> tile_candidates(int64_t D, int64_t u) {
     q = ceil_div(U, c - 1);
   }
   for (int64_t t = u; t < D; t *= 2) v.push_back(t);
+  if (small)
+    for (int64_t t = 1; t < u && t < D; t *= 2) v.push_back(t);
   std::sort(v.begin(), v.end(), std::greater<int64_t>());
   v.erase(std::unique(v.begin(), v.end()), v.end());
   return v;
@@ -135,17 +139,18 @@ ComputeTotals compute_totals(const Context& cx, const FoldModel& fm, const int64
             out.busy += static_cast<double>(cost.busy) * nf;
             out.compute += static_cast<double>(cost.compute) * nf;
             if (!e.given) continue;
-            const FoldEvents ev = fold_events(fm.dataflow, cx.R, f, cx.xf->element_bits,
-                                              cx.wf->element_bits, acc);
-            const double lops = std::ceil(ev.left / (x_left ? cx.xf : cx.wf)->elements_per_decode_op);
-            const double tops = std::ceil(ev.top / (x_left ? cx.wf : cx.xf)->elements_per_decode_op);
-            out.energy +=
-                nf * (e.sram_pj_per_byte[0] * ev.x_elems * cx.xf->bits_a / 8.0 +
-                      e.sram_pj_per_byte[1] * ev.w_elems * cx.wf->bits_a / 8.0 +
-                      e.sram_pj_per_byte[2] * (ev.psum_w + ev.psum_r) * acc +
-                      e.register_pj_per_byte * (ev.reg_r_bits + ev.reg_w_bits) / 8.0 +
-                      e.decoder_pj_per_op[x_left ? 0 : 1] * lops +
-                      e.decoder_pj_per_op[x_left ? 1 : 0] * tops);
+            const FoldEvents ev =
+                fold_events(fm.dataflow, cx.R, f, cx.xf->element_bits, cx.wf->element_bits, acc);
+            const double lops =
+                std::ceil(ev.left / (x_left ? cx.xf : cx.wf)->elements_per_decode_op);
+            const double tops =
+                std::ceil(ev.top / (x_left ? cx.wf : cx.xf)->elements_per_decode_op);
+            out.energy += nf * (e.sram_pj_per_byte[0] * ev.x_elems * cx.xf->bits_a / 8.0 +
+                                e.sram_pj_per_byte[1] * ev.w_elems * cx.wf->bits_a / 8.0 +
+                                e.sram_pj_per_byte[2] * (ev.psum_w + ev.psum_r) * acc +
+                                e.register_pj_per_byte * (ev.reg_r_bits + ev.reg_w_bits) / 8.0 +
+                                e.decoder_pj_per_op[x_left ? 0 : 1] * lops +
+                                e.decoder_pj_per_op[x_left ? 1 : 0] * tops);
           }
         }
       }
@@ -156,11 +161,11 @@ ComputeTotals compute_totals(const Context& cx, const FoldModel& fm, const int64
 
 // One operand's traffic under one loop order and residency level (all instances).
 struct OperandTraffic {
-  uint64_t bytes = 0;   // DRAM bytes
-  uint64_t psum = 0;    // Y: partial-sum bytes of `bytes`
-  int64_t block = 0;    // largest buffer block
-  int64_t first = 0;    // bytes of the first load (X, W) / the last store (Y)
-  uint64_t loads = 0;   // DMA block transfers from DRAM
+  uint64_t bytes = 0;  // DRAM bytes
+  uint64_t psum = 0;   // Y: partial-sum bytes of `bytes`
+  int64_t block = 0;   // largest buffer block
+  int64_t first = 0;   // bytes of the first load (X, W) / the last store (Y)
+  uint64_t loads = 0;  // DMA block transfers from DRAM
 };
 
 // Dimensions (rows, cols) an operand is indexed by.
@@ -169,8 +174,8 @@ void operand_dims(int op, int& r, int& c) {
   c = op == kOpY ? kDimN : kDimK;
 }
 
-OperandTraffic operand_traffic(const Context& cx, const int64_t t[3], const std::array<int, 3>& order,
-                               int op, int level) {
+OperandTraffic operand_traffic(const Context& cx, const int64_t t[3],
+                               const std::array<int, 3>& order, int op, int level) {
   int rd, cd;
   operand_dims(op, rd, cd);
   auto pos = [&](int d) { return order[0] == d ? 0 : order[1] == d ? 1 : 2; };
@@ -190,9 +195,8 @@ OperandTraffic operand_traffic(const Context& cx, const int64_t t[3], const std:
   }
   const uint64_t B = static_cast<uint64_t>(cx.batch);
   OperandTraffic o;
-  const uint64_t blocks =
-      static_cast<uint64_t>((rc.n ? rc.count[0] + (rc.n > 1 ? 1 : 0) : 0) *
-                            (cc.n ? cc.count[0] + (cc.n > 1 ? 1 : 0) : 0));
+  const uint64_t blocks = static_cast<uint64_t>((rc.n ? rc.count[0] + (rc.n > 1 ? 1 : 0) : 0) *
+                                                (cc.n ? cc.count[0] + (cc.n > 1 ? 1 : 0) : 0));
   if (op == kOpY) {
     const uint64_t elems = static_cast<uint64_t>(cx.D[0] * cx.D[1]);
     const uint64_t acc = static_cast<uint64_t>(cx.arch->accumulator_bytes);
@@ -207,8 +211,8 @@ OperandTraffic operand_traffic(const Context& cx, const int64_t t[3], const std:
   uint64_t total = 0;
   for (int a = 0; a < rc.n; ++a)
     for (int b = 0; b < cc.n; ++b)
-      total += static_cast<uint64_t>(f.block_bytes(rc.size[a], cc.size[b]) * rc.count[a] *
-                                     cc.count[b]);
+      total +=
+          static_cast<uint64_t>(f.block_bytes(rc.size[a], cc.size[b]) * rc.count[a] * cc.count[b]);
   o.block = f.block_bytes(rc.size[0], cc.size[0]);
   o.first = o.block + f.side_bytes();
   o.bytes = (total * static_cast<uint64_t>(reload) + static_cast<uint64_t>(f.side_bytes())) * B;
@@ -261,14 +265,18 @@ MappingCost finish_cost(const Context& cx, const ComputeTotals& ct, const Operan
   c.psum_bytes = o[kOpY].psum;
   const double total = static_cast<double>(c.dram_total());
   const double dram_time = cx.bw > 0 ? total / cx.bw : 0.0;
+  const double loads = static_cast<double>(o[0].loads + o[1].loads + o[2].loads);
   if (cx.pipelined) {
-    // Two slots per buffer: loads overlap compute; the first blocks and the last store do not.
-    const double first = cx.bw > 0 ? static_cast<double>(o[0].first + o[1].first) / cx.bw + cx.lat
-                                   : 0.0;
+    // Two slots per buffer: loads overlap compute, so the channel or the array sets the pace;
+    // but a block's slot is free again only after its load, its latency and its compute, so
+    // with two slots each load's latency is half hidden. The first blocks and the last store do
+    // not overlap.
+    const double first =
+        cx.bw > 0 ? static_cast<double>(o[0].first + o[1].first) / cx.bw + cx.lat : 0.0;
     const double last = cx.bw > 0 ? static_cast<double>(o[2].first) / cx.bw : 0.0;
-    c.cycles = first + std::max(ct.busy, dram_time) + last;
+    c.cycles =
+        first + std::max({ct.busy, dram_time, (dram_time + cx.lat * loads + ct.busy) / 2}) + last;
   } else {
-    const double loads = static_cast<double>(o[0].loads + o[1].loads + o[2].loads);
     c.cycles = ct.busy + dram_time + cx.lat * loads;
   }
   const MapperCosts& e = cx.costs;
@@ -313,10 +321,9 @@ class TopK {
         return;
       }
     }
-    auto at = std::upper_bound(v_.begin(), v_.end(), g,
-                               [this](const MappedGemm& a, const MappedGemm& b) {
-                                 return better(o_, a, b);
-                               });
+    auto at = std::upper_bound(
+        v_.begin(), v_.end(), g,
+        [this](const MappedGemm& a, const MappedGemm& b) { return better(o_, a, b); });
     v_.insert(at, g);
     if (v_.size() > keep_) v_.pop_back();
   }
@@ -377,8 +384,15 @@ std::array<int64_t, 3> granules(const Context& cx, Dataflow df) {
   return g;
 }
 
-const std::array<std::array<int, 3>, 6> kOrders = {{
-    {0, 1, 2}, {1, 0, 2}, {0, 2, 1}, {2, 0, 1}, {1, 2, 0}, {2, 1, 0}}};
+// Whether dimension d's tiles may be smaller than its granule (powers of two below it: an
+// underused array or a one-step stream, for tiny buffers): every dimension but a K that carries
+// scale groups.
+bool small_tiles(const Context& cx, int d) {
+  return d != kDimK || cx.kgran == 1;
+}
+
+const std::array<std::array<int, 3>, 6> kOrders = {
+    {{0, 1, 2}, {1, 0, 2}, {0, 2, 1}, {2, 0, 1}, {1, 2, 0}, {2, 1, 0}}};
 
 // Calls visit(mapping, cost) for every legal mapping of the mapspace, with pruning against
 // `bound` (a mapping is skipped only when a lower bound of its triple exceeds bound()).
@@ -394,7 +408,8 @@ void search(const Context& cx, Visit visit, Bound bound, uint64_t& triples, uint
     const FoldModel fm = fold_model_for(cx, df);
     const auto g = granules(cx, df);
     std::vector<int64_t> cand[3];
-    for (int d = 0; d < 3; ++d) cand[d] = tile_candidates(cx.D[d], g[static_cast<size_t>(d)]);
+    for (int d = 0; d < 3; ++d)
+      cand[d] = tile_candidates(cx.D[d], g[static_cast<size_t>(d)], small_tiles(cx, d));
     for (int64_t tm : cand[0]) {
       for (int64_t tn : cand[1]) {
         for (int64_t tk : cand[2]) {
@@ -540,8 +555,8 @@ void set_bounds(const Context& cx, MapResult& r);
 std::string Mapping::key() const {
   std::ostringstream s;
   s << dataflow_name(dataflow) << ' ' << tile[0] << 'x' << tile[1] << 'x' << tile[2] << ' '
-    << kDimChar[order[0]] << kDimChar[order[1]] << kDimChar[order[2]] << " X@" << level[0]
-    << " W@" << level[1] << " Y@" << level[2];
+    << kDimChar[order[0]] << kDimChar[order[1]] << kDimChar[order[2]] << " X@" << level[0] << " W@"
+    << level[1] << " Y@" << level[2];
   return s.str();
 }
 
@@ -558,7 +573,8 @@ MappingCost evaluate_mapping(const ArchConfig& arch, const GemmJob& job, const M
   }
   const ComputeTotals ct = compute_totals(cx, fm, t);
   OperandTraffic o[3];
-  for (int op = 0; op < 3; ++op) o[op] = operand_traffic(cx, t, m.order, op, m.level[static_cast<size_t>(op)]);
+  for (int op = 0; op < 3; ++op)
+    o[op] = operand_traffic(cx, t, m.order, op, m.level[static_cast<size_t>(op)]);
   const int64_t blk[3] = {o[0].block, o[1].block, o[2].block};
   if (!fits(cx, blk)) throw Error("mapping " + m.key() + ": its blocks do not fit the buffers");
   return finish_cost(cx, ct, o);
@@ -623,27 +639,26 @@ MapResult map_fixed(const ArchConfig& arch, const GemmJob& job, const Mapping& m
 namespace {
 
 void set_bounds(const Context& cx, MapResult& r) {
-    const int64_t one[3] = {cx.D[0], cx.D[1], cx.D[2]};
-    for (int op = 0; op < 3; ++op)
-      r.compulsory_bytes[static_cast<size_t>(op)] =
-          operand_traffic(cx, one, kOrders[0], op, 0).bytes;
-    // Communication lower bound for a fast memory of S elements (Hong & Kung; the GEMM form of
-    // Smith et al., "A Tight I/O Lower Bound for Matrix Multiplication", 2022: 2 M N K / sqrt(S)
-    // element transfers), in bytes at the narrower operand width, never below compulsory.
-    const ArchConfig& a = *cx.arch;
-    const double S_bytes =
-        static_cast<double>((a.input_buffer.ideal ? 0 : a.input_buffer.size_bytes) +
-                            (a.weight_buffer.ideal ? 0 : a.weight_buffer.size_bytes) +
-                            (a.output_buffer.ideal ? 0 : a.output_buffer.size_bytes));
-    const double elem_bytes = std::min(cx.xf->bits_a, cx.wf->bits_a) / 8.0;
-    double lb = static_cast<double>(r.compulsory_total());
-    if (S_bytes > 0 && elem_bytes > 0) {
-      const double S = S_bytes / elem_bytes;
-      const double macs = static_cast<double>(cx.D[0]) * static_cast<double>(cx.D[1]) *
-                          static_cast<double>(cx.D[2]) * static_cast<double>(cx.batch);
-      lb = std::max(lb, 2.0 * macs / std::sqrt(S) * elem_bytes);
-    }
-    r.traffic_lower_bound = static_cast<uint64_t>(lb);
+  const int64_t one[3] = {cx.D[0], cx.D[1], cx.D[2]};
+  for (int op = 0; op < 3; ++op)
+    r.compulsory_bytes[static_cast<size_t>(op)] = operand_traffic(cx, one, kOrders[0], op, 0).bytes;
+  // Communication lower bound for a fast memory of S elements (Hong & Kung; the GEMM form of
+  // Smith et al., "A Tight I/O Lower Bound for Matrix Multiplication", 2022: 2 M N K / sqrt(S)
+  // element transfers), in bytes at the narrower operand width, never below compulsory.
+  const ArchConfig& a = *cx.arch;
+  const double S_bytes =
+      static_cast<double>((a.input_buffer.ideal ? 0 : a.input_buffer.size_bytes) +
+                          (a.weight_buffer.ideal ? 0 : a.weight_buffer.size_bytes) +
+                          (a.output_buffer.ideal ? 0 : a.output_buffer.size_bytes));
+  const double elem_bytes = std::min(cx.xf->bits_a, cx.wf->bits_a) / 8.0;
+  double lb = static_cast<double>(r.compulsory_total());
+  if (S_bytes > 0 && elem_bytes > 0) {
+    const double S = S_bytes / elem_bytes;
+    const double macs = static_cast<double>(cx.D[0]) * static_cast<double>(cx.D[1]) *
+                        static_cast<double>(cx.D[2]) * static_cast<double>(cx.batch);
+    lb = std::max(lb, 2.0 * macs / std::sqrt(S) * elem_bytes);
+  }
+  r.traffic_lower_bound = static_cast<uint64_t>(lb);
 }
 
 }  // namespace
@@ -651,6 +666,8 @@ void set_bounds(const Context& cx, MapResult& r) {
 std::string loop_nest_text(const Mapping& m, int64_t M, int64_t N, int64_t K, int64_t batch,
                            int64_t array_rows, int64_t array_cols) {
   const int64_t D[3] = {M, N, K};
+  if (M <= 0 || N <= 0 || K <= 0 || m.tile[0] <= 0 || m.tile[1] <= 0 || m.tile[2] <= 0)
+    return "(empty GEMM: nothing to compute)\n";
   std::ostringstream s;
   int indent = 0;
   auto line = [&](const std::string& text) {
@@ -675,12 +692,13 @@ std::string loop_nest_text(const Mapping& m, int64_t M, int64_t N, int64_t K, in
     if (!kept.empty()) line("[buffer: " + kept + "]");
     if (p == 3) break;
     const int d = m.order[static_cast<size_t>(p)];
-    const int64_t trips = (D[d] + m.tile[static_cast<size_t>(d)] - 1) / m.tile[static_cast<size_t>(d)];
+    const int64_t trips =
+        (D[d] + m.tile[static_cast<size_t>(d)] - 1) / m.tile[static_cast<size_t>(d)];
     line(std::string("for ") + kDimChar[d] + " in [0:" + std::to_string(trips) + ")  (T" +
          kDimChar[d] + "=" + std::to_string(m.tile[static_cast<size_t>(d)]) + ")");
     ++indent;
   }
-  const char* sr = "m", *sc = "n", *st = "k";
+  const char *sr = "m", *sc = "n", *st = "k";
   if (m.dataflow == Dataflow::kWeightStationary) sr = "k", sc = "n", st = "m";
   if (m.dataflow == Dataflow::kInputStationary) sr = "k", sc = "m", st = "n";
   line("spatial " + std::to_string(array_rows) + " x " + std::to_string(array_cols) + " (" +

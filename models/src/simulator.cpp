@@ -223,8 +223,8 @@ class Accelerator : public sc_module {
     }
     if (!cfg[which]->ideal && occ[which] > cfg[which]->size_bytes) {
       static const char* names[3] = {"input", "weight", "output"};
-      throw std::logic_error(std::string("simulator: the ") + names[which] +
-                             " buffer overflows (" + std::to_string(occ[which]) + " > " +
+      throw std::logic_error(std::string("simulator: the ") + names[which] + " buffer overflows (" +
+                             std::to_string(occ[which]) + " > " +
                              std::to_string(cfg[which]->size_bytes) + " bytes)");
     }
   }
@@ -576,7 +576,8 @@ SimResult simulate(const ArchConfig& arch, const std::vector<GemmJob>& jobs,
     const MapResult& mr = runs[i].jp.map;
     s.dataflow = dataflow_name(mr.best.mapping.dataflow);
     s.mapping = mr.best.mapping.key();
-    s.loop_nest = loop_nest_text(mr.best.mapping, j.m, j.n, j.k, j.batch, arch.array.rows / runs[i].jp.pe->fuse(),
+    s.loop_nest = loop_nest_text(mr.best.mapping, j.m, j.n, j.k, j.batch,
+                                 arch.array.rows / runs[i].jp.pe->fuse(),
                                  arch.array.cols / runs[i].jp.pe->fuse());
     s.objective = objective_name(mr.objective);
     s.compulsory_bytes = mr.compulsory_total();

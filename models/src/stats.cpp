@@ -59,7 +59,8 @@ void to_json(nlohmann::json& j, const JobStats& s) {
        {"mapping", s.mapping},
        {"loop_nest", s.loop_nest},
        {"objective", s.objective},
-       {"dram_bytes_by_operand", {{"x", s.dram_x_bytes}, {"w", s.dram_w_bytes}, {"y", s.dram_y_bytes}}},
+       {"dram_bytes_by_operand",
+        {{"x", s.dram_x_bytes}, {"w", s.dram_w_bytes}, {"y", s.dram_y_bytes}}},
        {"psum_bytes", s.psum_bytes},
        {"compulsory_bytes", s.compulsory_bytes},
        {"traffic_lower_bound", s.traffic_lower_bound}};

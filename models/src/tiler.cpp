@@ -224,16 +224,14 @@ FoldEvents fold_events(Dataflow df, int64_t R, const FoldClass& f, double x_elem
       e.w_elems = e.top = r * cc;
       e.psum_w = cc * t;
       e.psum_r = f.accumulate ? cc * t : 0;
-      e.reg_w_bits =
-          e.macs * (x_element_bits + acc_bits) + cc * r * (r + 1) / 2 * w_element_bits;
+      e.reg_w_bits = e.macs * (x_element_bits + acc_bits) + cc * r * (r + 1) / 2 * w_element_bits;
       break;
     case Dataflow::kInputStationary:
       e.w_elems = e.left = r * t;
       e.x_elems = e.top = r * cc;
       e.psum_w = cc * t;
       e.psum_r = f.accumulate ? cc * t : 0;
-      e.reg_w_bits =
-          e.macs * (w_element_bits + acc_bits) + cc * r * (r + 1) / 2 * x_element_bits;
+      e.reg_w_bits = e.macs * (w_element_bits + acc_bits) + cc * r * (r + 1) / 2 * x_element_bits;
       break;
     default:  // OS
       e.x_elems = e.left = r * t;
@@ -247,7 +245,6 @@ FoldEvents fold_events(Dataflow df, int64_t R, const FoldClass& f, double x_elem
   e.reg_r_bits = e.macs * (x_element_bits + w_element_bits + acc_bits);
   return e;
 }
-
 
 namespace {
 

@@ -261,6 +261,36 @@ const ChartSpec kCharts[] = {
      "point beats in both accuracy and energy."},
 };
 
+// Per point, the mapper's loop nest of every GEMM with its DRAM traffic against the compulsory
+// traffic (each operand once): plain HTML, readable without JavaScript.
+std::string mappings_section(const Report& r) {
+  bool any = false;
+  for (const PointResult& p : r.points)
+    for (const GemmRow& g : p.gemms) any = any || !g.loop_nest.empty();
+  if (!any) return "";
+  std::string h =
+      "<section class=\"card mappings\">\n<h2>Mappings</h2>\n<p class=\"hint\">The "
+      "loop nest the mapper chose for each GEMM (outermost loop first; [buffer: ...] "
+      "marks where an operand block is kept), its DRAM bytes by operand and the ratio "
+      "to the compulsory traffic (X and W read once, Y written once).</p>\n";
+  for (const PointResult& p : r.points) {
+    h += "<details><summary>" + esc(p.id) + " &middot; " + esc(p.workload.name) + "</summary>\n";
+    h += "<div class=\"table-wrap\"><table class=\"mapping-table\">\n<thead><tr><th>GEMM</th>"
+         "<th>M x N x K (batch)</th><th>loop nest</th><th>DRAM X</th><th>DRAM W</th><th>DRAM Y"
+         "</th><th>x compulsory</th></tr></thead>\n<tbody>\n";
+    for (const GemmRow& g : p.gemms) {
+      h += "<tr><td>" + esc(g.gemm) + "</td><td>" + std::to_string(g.m) + " x " +
+           std::to_string(g.n) + " x " + std::to_string(g.k) +
+           (g.batch > 1 ? " (" + std::to_string(g.batch) + ")" : "") + "</td><td><pre>" +
+           esc(g.loop_nest) + "</pre></td><td>" + grouped(g.dram_x_bytes) + "</td><td>" +
+           grouped(g.dram_w_bytes) + "</td><td>" + grouped(g.dram_y_bytes) + "</td><td>" +
+           num(g.traffic_ratio()) + "</td></tr>\n";
+    }
+    h += "</tbody></table></div>\n</details>\n";
+  }
+  return h + "</section>\n";
+}
+
 }  // namespace
 
 std::string render_html(const Report& r) {
@@ -316,6 +346,7 @@ std::string render_html(const Report& r) {
            "</figcaption>\n</figure>\n";
     }
     h += "</section>\n";
+    h += mappings_section(r);
   }
   if (!r.notes.empty()) {
     h += "<section class=\"card notes\">\n<h2>Notes</h2>\n<ul>\n";

@@ -111,7 +111,25 @@ void to_json(nlohmann::json& j, const GemmRow& r) {
                      {"energy_pj", r.energy_pj},
                      {"has_error", r.has_error},
                      {"output_qsnr_db", finite_db(r.output_qsnr_db)},
-                     {"output_rel_fro", r.output_rel_fro}};
+                     {"output_rel_fro", r.output_rel_fro},
+                     {"dataflow", r.dataflow},
+                     {"mapping", r.mapping},
+                     {"loop_nest", r.loop_nest},
+                     {"objective", r.objective},
+                     {"dram_x_bytes", r.dram_x_bytes},
+                     {"dram_w_bytes", r.dram_w_bytes},
+                     {"dram_y_bytes", r.dram_y_bytes},
+                     {"psum_bytes", r.psum_bytes},
+                     {"compulsory_bytes", r.compulsory_bytes},
+                     {"traffic_lower_bound", r.traffic_lower_bound}};
+  nlohmann::json ru = nlohmann::json::array();
+  for (const GemmRow::Alternative& a : r.runners_up) {
+    ru.push_back({{"mapping", a.mapping},
+                  {"cycles", a.cycles},
+                  {"energy_pj", a.energy_pj},
+                  {"dram_bytes", a.dram_bytes}});
+  }
+  j["runners_up"] = ru;
 }
 
 void from_json(const nlohmann::json& j, GemmRow& r) {
@@ -133,6 +151,27 @@ void from_json(const nlohmann::json& j, GemmRow& r) {
   get(j, "has_error", r.has_error);
   get(j, "output_qsnr_db", r.output_qsnr_db);
   get(j, "output_rel_fro", r.output_rel_fro);
+  get(j, "dataflow", r.dataflow);
+  get(j, "mapping", r.mapping);
+  get(j, "loop_nest", r.loop_nest);
+  get(j, "objective", r.objective);
+  get(j, "dram_x_bytes", r.dram_x_bytes);
+  get(j, "dram_w_bytes", r.dram_w_bytes);
+  get(j, "dram_y_bytes", r.dram_y_bytes);
+  get(j, "psum_bytes", r.psum_bytes);
+  get(j, "compulsory_bytes", r.compulsory_bytes);
+  get(j, "traffic_lower_bound", r.traffic_lower_bound);
+  r.runners_up.clear();
+  if (j.contains("runners_up") && j.at("runners_up").is_array()) {
+    for (const auto& e : j.at("runners_up")) {
+      GemmRow::Alternative a;
+      get(e, "mapping", a.mapping);
+      get(e, "cycles", a.cycles);
+      get(e, "energy_pj", a.energy_pj);
+      get(e, "dram_bytes", a.dram_bytes);
+      r.runners_up.push_back(a);
+    }
+  }
 }
 
 void to_json(nlohmann::json& j, const WorkloadDesc& w) {

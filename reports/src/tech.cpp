@@ -501,6 +501,30 @@ Breakdown energy_breakdown(const models::Stats& stats, const models::ArchConfig&
   return e;
 }
 
+models::MapperCosts mapper_costs(const models::ArchConfig& arch, const std::string& act_format,
+                                 const std::string& weight_format, const Technology& tech) {
+  models::MapperCosts c;
+  c.given = true;
+  c.dram_pj_per_byte =
+      arch.dram.energy_pj_per_byte > 0 ? arch.dram.energy_pj_per_byte : tech.dram_pj_per_byte;
+  const models::BufferConfig* b[3] = {&arch.input_buffer, &arch.weight_buffer, &arch.output_buffer};
+  for (int i = 0; i < 3; ++i)
+    c.sram_pj_per_byte[i] = tech.sram_pj(static_cast<double>(b[i]->size_bytes));
+  c.register_pj_per_byte = tech.register_pj_per_byte;
+  const int xb = element_bits(act_format, "act_format");
+  const int wb = element_bits(weight_format, "weight_format");
+  const models::OperandFormat& xf = models::operand_format(act_format, "act_format");
+  const models::OperandFormat& wf = models::operand_format(weight_format, "weight_format");
+  c.decoder_pj_per_op[0] =
+      lookup(tech.decoder_pj, xf.decoder, xb, tech, "decoder_pj", "decoder kind");
+  c.decoder_pj_per_op[1] =
+      lookup(tech.decoder_pj, wf.decoder, wb, tech, "decoder_pj", "decoder kind");
+  // mW x ns = pJ: leakage of the whole area over one cycle.
+  const double mm2 = total(area_breakdown(arch, act_format, weight_format, tech));
+  c.static_pj_per_cycle = tech.static_mw_per_mm2 * mm2 / arch.clock_ghz;
+  return c;
+}
+
 Breakdown area_breakdown(const models::ArchConfig& arch, const std::string& act_format,
                          const std::string& weight_format, const Technology& tech) {
   if (act_format.empty() || weight_format.empty()) {

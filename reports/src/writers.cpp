@@ -314,6 +314,9 @@ std::string gemms_csv(const Report& r) {
     h.s(c);
   for (const std::string& c : energy) h.s("energy_" + c + "_pj");
   h.s("energy_total_pj").s("output_qsnr_db").s("output_rel_fro");
+  for (const char* c : {"dataflow", "mapping", "dram_x_bytes", "dram_w_bytes", "dram_y_bytes",
+                        "psum_bytes", "compulsory_bytes", "traffic_ratio", "traffic_lower_bound"})
+    h.s(c);
   std::string out = h.str();
   for (const PointResult& p : r.points) {
     for (const GemmRow& g : p.gemms) {
@@ -327,6 +330,8 @@ std::string gemms_csv(const Report& r) {
         row.d(g.output_qsnr_db).d(g.output_rel_fro);
       else
         row.blank().blank();
+      row.s(g.dataflow).s(g.mapping).u(g.dram_x_bytes).u(g.dram_w_bytes).u(g.dram_y_bytes);
+      row.u(g.psum_bytes).u(g.compulsory_bytes).d(g.traffic_ratio()).u(g.traffic_lower_bound);
       out += row.str();
     }
   }

@@ -53,6 +53,9 @@ const Leaf kSchema[] = {
     {"array.cols", Kind::kInt},
     {"array.dataflow", Kind::kString},
     {"array.pe", Kind::kString},
+    {"array.dataflows", Kind::kString},
+    {"buffers.shared", Kind::kBool},
+    {"mapper.objective", Kind::kString},
     {"decoder.latency_cycles", Kind::kInt},
     {"decoder.elements_per_cycle", Kind::kDouble},
     {"dram.bandwidth_gb_per_s", Kind::kDouble},
@@ -484,6 +487,43 @@ ArchSpec convert(const YAML::Node& root, const Context& ctx) {
     } catch (const Error&) {
       ctx.fail(df, "array.dataflow", "unknown dataflow '" + dfs + "' (known: os, ws, is)");
     }
+    // dataflows: [os, ws] or "os,ws": the dataflows the mapper may choose per GEMM.
+    const YAML::Node dfl = m.get("dataflows");
+    if (dfl.IsDefined()) {
+      std::vector<std::string> names;
+      if (dfl.IsSequence()) {
+        for (const auto& e : dfl) {
+          if (!e.IsScalar()) ctx.fail(e, "array.dataflows", "expected a list of os, ws, is");
+          names.push_back(e.Scalar());
+        }
+      } else if (dfl.IsScalar()) {
+        std::string text = dfl.Scalar(), item;
+        std::istringstream in(text);
+        while (std::getline(in, item, ',')) {
+          item.erase(0, item.find_first_not_of(' '));
+          item.erase(item.find_last_not_of(' ') + 1);
+          names.push_back(item);
+        }
+      } else {
+        ctx.fail(dfl, "array.dataflows", "expected a list of os, ws, is");
+      }
+      if (names.empty()) ctx.fail(dfl, "array.dataflows", "the list is empty");
+      for (const std::string& n : names) {
+        models::Dataflow d;
+        try {
+          d = models::parse_dataflow(n, "array.dataflows");
+        } catch (const Error&) {
+          ctx.fail(dfl, "array.dataflows", "unknown dataflow '" + n + "' (known: os, ws, is)");
+        }
+        if (std::find(c.array.dataflows.begin(), c.array.dataflows.end(), d) !=
+            c.array.dataflows.end()) {
+          ctx.fail(dfl, "array.dataflows", "'" + n + "' is listed twice");
+        }
+        c.array.dataflows.push_back(d);
+      }
+      // `dataflow` names the array's own (reported) dataflow: the first of the list unless given.
+      if (!df.IsDefined()) c.array.dataflow = c.array.dataflows.front();
+    }
     c.array.pe = m.str("pe", c.array.pe);
     pe_node = m.get("pe");
     rows_node = m.get("rows");
@@ -579,6 +619,19 @@ ArchSpec convert(const YAML::Node& root, const Context& ctx) {
       x.b->ideal = bm.boolean("ideal", x.b->ideal);
       bm.finish();
     }
+    c.shared_buffer = m.boolean("shared", c.shared_buffer);
+    m.finish();
+  }
+  if (top.get("mapper").IsDefined()) {
+    Map m = top.sub("mapper");
+    const YAML::Node on = m.get("objective");
+    const std::string o = m.str("objective", models::objective_name(c.objective));
+    try {
+      c.objective = models::parse_objective(o, "mapper.objective");
+    } catch (const Error&) {
+      ctx.fail(on, "mapper.objective",
+               "unknown objective '" + o + "' (known: latency, energy, edp)");
+    }
     m.finish();
   }
   c.accumulator_bytes =
@@ -664,8 +717,14 @@ std::string arch_yaml(const ArchSpec& a) {
      << "formats: {act: " << workloads::detail::yaml_quoted(a.act_format)
      << ", weight: " << workloads::detail::yaml_quoted(a.weight_format) << "}\n"
      << "array: {rows: " << c.array.rows << ", cols: " << c.array.cols
-     << ", dataflow: " << models::dataflow_name(c.array.dataflow)
-     << ", pe: " << workloads::detail::yaml_quoted(c.array.pe) << "}\n"
+     << ", dataflow: " << models::dataflow_name(c.array.dataflow);
+  if (!c.array.dataflows.empty()) {
+    os << ", dataflows: [";
+    for (size_t i = 0; i < c.array.dataflows.size(); ++i)
+      os << (i ? ", " : "") << models::dataflow_name(c.array.dataflows[i]);
+    os << "]";
+  }
+  os << ", pe: " << workloads::detail::yaml_quoted(c.array.pe) << "}\n"
      << "decoder: {latency_cycles: " << c.decoder.latency_cycles
      << ", elements_per_cycle: " << num(c.decoder.elements_per_cycle) << "}\n"
      << "dram:\n"
@@ -680,7 +739,9 @@ std::string arch_yaml(const ArchSpec& a) {
   buffer("input", c.input_buffer);
   buffer("weight", c.weight_buffer);
   buffer("output", c.output_buffer);
-  os << "accumulator_bytes: " << c.accumulator_bytes << "\n"
+  os << "  shared: " << yes(c.shared_buffer) << "\n"
+     << "mapper: {objective: " << models::objective_name(c.objective) << "}\n"
+     << "accumulator_bytes: " << c.accumulator_bytes << "\n"
      << "output_bytes: " << c.output_bytes << "\n";
   return os.str();
 }

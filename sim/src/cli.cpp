@@ -22,6 +22,7 @@ const Command kCommands[] = {
     {"compare", cmd_compare, "several accelerators on the same workload, one table and report"},
     {"sweep", cmd_sweep, "architecture parameters x workloads, shardable (--shard i/N)"},
     {"report", cmd_report, "merge sweep shards and reports; Pareto front; HTML page"},
+    {"map", cmd_map, "the mapper's best loop nest for one GEMM, and its trade-offs"},
     {"quant", cmd_quant, "quantize a tensor in many formats and print error metrics"},
     {"formats", cmd_formats, "list every number format and its options"},
     {"trace", cmd_trace, "write a quantized layer trace of a transformer (or list its GEMMs)"},

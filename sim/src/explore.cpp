@@ -172,6 +172,7 @@ TimingOutcome time_gemm(const ArchSpec& arch, const reports::Technology& tech,
     models::SimOptions o;
     o.mode = models::SimMode::kTile;
     o.functional = false;
+    o.costs = reports::mapper_costs(arch.arch, job.x_format, job.w_format, tech);
     {
       std::lock_guard<std::mutex> sim_lock(g_simulate_mutex);
       t.stats = models::simulate(arch.arch, {job}, o).stats;
@@ -363,6 +364,23 @@ reports::PointResult run_point(const std::string& id, const ArchSpec& arch,
     it.row.macs = t.stats.array.macs;
     it.row.dram_read_bytes = t.stats.dram.read_bytes;
     it.row.dram_write_bytes = t.stats.dram.write_bytes;
+    if (!t.stats.jobs.empty()) {
+      const models::JobStats& js = t.stats.jobs.front();
+      it.row.dataflow = js.dataflow;
+      it.row.mapping = js.mapping;
+      it.row.loop_nest = js.loop_nest;
+      it.row.objective = js.objective;
+      it.row.dram_x_bytes = js.dram_x_bytes;
+      it.row.dram_w_bytes = js.dram_w_bytes;
+      it.row.dram_y_bytes = js.dram_y_bytes;
+      it.row.psum_bytes = js.psum_bytes;
+      it.row.compulsory_bytes = js.compulsory_bytes;
+      it.row.traffic_lower_bound = js.traffic_lower_bound;
+      for (const models::MappedGemm& g : js.runners_up) {
+        it.row.runners_up.push_back(
+            {g.mapping.key(), g.cost.cycles, g.cost.energy_pj, g.cost.dram_total()});
+      }
+    }
     it.row.energy_pj = t.energy;
   }
 

@@ -37,7 +37,10 @@ void RunArgs::add_options(po::options_description& desc) {
       "weight rows quantized per weight for accuracy (0 = all)")(
       "seed", po::value(&accuracy.seed)->default_value(accuracy.seed), "seed of generated tensors")(
       "tech", po::value(&tech), "technology table YAML (default: the architecture's)")(
-      "node", po::value(&node), "process node, e.g. 45nm, 22nm (default: the architecture's)");
+      "node", po::value(&node), "process node, e.g. 45nm, 22nm (default: the architecture's)")(
+      "objective", po::value(&objective),
+      "mapper objective per GEMM: latency, energy or edp (default: the architecture's "
+      "mapper.objective, edp)");
 }
 
 WorkloadSpec RunArgs::workload() const {
@@ -58,6 +61,7 @@ WorkloadSpec RunArgs::workload() const {
 void RunArgs::apply_tech(ArchSpec& arch) const {
   if (!tech.empty()) arch.tech_table = tech;
   if (!node.empty()) arch.tech_node = node;
+  if (!objective.empty()) arch.arch.objective = models::parse_objective(objective, "--objective");
 }
 
 std::string fixed(double v, int prec) {

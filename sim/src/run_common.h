@@ -20,10 +20,12 @@ struct RunArgs {
   bool no_accuracy = false;
   AccuracyOptions accuracy;
   std::string tech, node;
+  std::string objective;  ///< --objective: overrides the architectures' mapper.objective
+
 
   void add_options(boost::program_options::options_description& desc);
   WorkloadSpec workload() const;
-  /// Applies --tech / --node to an architecture.
+  /// Applies --tech / --node / --objective to an architecture.
   void apply_tech(ArchSpec& arch) const;
 };
 

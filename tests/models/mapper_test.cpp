@@ -34,16 +34,20 @@ int64_t cdiv(int64_t a, int64_t b) {
 }
 
 // The documented candidate rule, written out independently of the mapper.
-std::vector<int64_t> candidates(int64_t D, int64_t u) {
+std::vector<int64_t> candidates(int64_t D, int64_t u, bool small) {
   u = std::max<int64_t>(1, std::min(u, D));
   std::set<int64_t> s;
   const int64_t U = cdiv(D, u);
   for (int64_t q = 1; q <= U; ++q) s.insert(std::min(D, u * cdiv(U, q)));
   for (int64_t t = u; t < D; t *= 2) s.insert(t);
+  if (small)
+    for (int64_t t = 1; t < u && t < D; t *= 2) s.insert(t);
   return {s.begin(), s.end()};
 }
 
-std::array<int64_t, 3> granule(const ArchConfig& a, Dataflow df, const GemmJob& j) {
+// Granule per dimension and whether it is the streamed one without a scale-group constraint.
+std::array<int64_t, 3> granule(const ArchConfig& a, Dataflow df, const GemmJob& j,
+                               std::array<bool, 3>& small) {
   const OperandFormat& x = operand_format(j.x_format);
   const OperandFormat& w = operand_format(j.w_format);
   int64_t g = 1;
@@ -55,19 +59,31 @@ std::array<int64_t, 3> granule(const ArchConfig& a, Dataflow df, const GemmJob& 
   if (df == Dataflow::kOutputStationary) u[0] = R, u[1] = C;
   if (df == Dataflow::kWeightStationary) u[2] = std::lcm<int64_t>(g, R), u[1] = C;
   if (df == Dataflow::kInputStationary) u[2] = std::lcm<int64_t>(g, R), u[0] = C;
+  small = {true, true, g == 1};
   return u;
 }
 
-// Minimum objective over the whole mapspace by brute force (+inf when nothing fits).
-double brute_force(const ArchConfig& a, const GemmJob& j, const MapperOptions& o, size_t* legal) {
-  double best = std::numeric_limits<double>::infinity();
+// The value each objective minimises (mapper.h), from a mapping's cycles and energy.
+double objective_of(Objective o, const MappingCost& c) {
+  return o == Objective::kLatency  ? c.cycles
+         : o == Objective::kEnergy ? c.energy_pj
+                                   : c.cycles * c.energy_pj;
+}
+
+// Minimum of each objective (latency, energy, edp) over the whole mapspace by brute force
+// (+inf when nothing fits).
+std::array<double, 3> brute_force(const ArchConfig& a, const GemmJob& j, const MapperOptions& o,
+                                  size_t* legal) {
+  std::array<double, 3> best;
+  best.fill(std::numeric_limits<double>::infinity());
   *legal = 0;
   std::array<int, 3> order{0, 1, 2};
   for (Dataflow df : a.allowed_dataflows()) {
-    const auto u = granule(a, df, j);
-    for (int64_t tm : candidates(j.m, u[0]))
-      for (int64_t tn : candidates(j.n, u[1]))
-        for (int64_t tk : candidates(j.k, u[2])) {
+    std::array<bool, 3> small{};
+    const auto u = granule(a, df, j, small);
+    for (int64_t tm : candidates(j.m, u[0], small[0]))
+      for (int64_t tn : candidates(j.n, u[1], small[1]))
+        for (int64_t tk : candidates(j.k, u[2], small[2])) {
           std::sort(order.begin(), order.end());
           do {
             for (int lx = 0; lx < 4; ++lx)
@@ -85,7 +101,9 @@ double brute_force(const ArchConfig& a, const GemmJob& j, const MapperOptions& o
                     continue;  // does not fit
                   }
                   ++*legal;
-                  best = std::min(best, c.objective);
+                  for (int i = 0; i < 3; ++i)
+                    best[static_cast<size_t>(i)] = std::min(
+                        best[static_cast<size_t>(i)], objective_of(static_cast<Objective>(i), c));
                 }
           } while (std::next_permutation(order.begin(), order.end()));
         }
@@ -119,36 +137,39 @@ GemmJob job(int64_t m, int64_t n, int64_t k, const std::string& x = "int8",
 
 TEST(Mapper, EqualsBruteForceOnManySmallCases) {
   std::mt19937 gen(2026);
-  std::uniform_int_distribution<int64_t> dim(1, 40);
+  std::uniform_int_distribution<int64_t> dim(1, 24);
   const int sizes[] = {4, 8};
   const Dataflow dfs[] = {Dataflow::kOutputStationary, Dataflow::kWeightStationary,
                           Dataflow::kInputStationary};
   const Objective objs[] = {Objective::kLatency, Objective::kEnergy, Objective::kEdp};
   int cases = 0, nontrivial = 0;
-  for (int c = 0; c < 36; ++c) {
+  for (int c = 0; c < 27; ++c) {
     const int R = sizes[gen() % 2], C = sizes[gen() % 2];
-    ArchConfig a = small_arch(R, C, dfs[c % 3], 64 << (gen() % 6), 64 << (gen() % 6),
-                              128 << (gen() % 6));
-    if (c % 5 == 1) a.array.dataflows = {Dataflow::kOutputStationary, Dataflow::kWeightStationary,
-                                         Dataflow::kInputStationary};
+    ArchConfig a =
+        small_arch(R, C, dfs[c % 3], 64 << (gen() % 6), 64 << (gen() % 6), 128 << (gen() % 6));
+    if (c % 5 == 1)
+      a.array.dataflows = {Dataflow::kOutputStationary, Dataflow::kWeightStationary,
+                           Dataflow::kInputStationary};
     if (c % 4 == 2) a.shared_buffer = true;
     if (c % 6 == 3) a.input_buffer.double_buffered = false;
-    const GemmJob j = job(dim(gen), dim(gen), dim(gen), "int8",
-                          c % 7 == 0 ? "int8:group=16" : "int8", 1 + static_cast<int64_t>(c % 3 == 0));
+    const GemmJob j =
+        job(dim(gen), dim(gen), dim(gen), "int8", c % 7 == 0 ? "int8:group=16" : "int8",
+            1 + static_cast<int64_t>(c % 3 == 0));
+    MapperOptions o;
+    if (c % 2) {
+      o.costs.given = true;
+      o.costs.dram_pj_per_byte = 160;
+      o.costs.sram_pj_per_byte[0] = 1.5, o.costs.sram_pj_per_byte[1] = 2.0;
+      o.costs.sram_pj_per_byte[2] = 1.2;
+      o.costs.register_pj_per_byte = 0.1;
+      o.costs.decoder_pj_per_op[0] = 0.2, o.costs.decoder_pj_per_op[1] = 0.3;
+      o.costs.static_pj_per_cycle = 5;
+    }
+    size_t legal = 0;
+    const std::array<double, 3> bfs = brute_force(a, j, o, &legal);
     for (Objective ob : objs) {
-      MapperOptions o;
       o.objective = ob;
-      if (c % 2) {
-        o.costs.given = true;
-        o.costs.dram_pj_per_byte = 160;
-        o.costs.sram_pj_per_byte[0] = 1.5, o.costs.sram_pj_per_byte[1] = 2.0;
-        o.costs.sram_pj_per_byte[2] = 1.2;
-        o.costs.register_pj_per_byte = 0.1;
-        o.costs.decoder_pj_per_op[0] = 0.2, o.costs.decoder_pj_per_op[1] = 0.3;
-        o.costs.static_pj_per_cycle = 5;
-      }
-      size_t legal = 0;
-      const double bf = brute_force(a, j, o, &legal);
+      const double bf = bfs[static_cast<size_t>(ob)];
       SCOPED_TRACE("case " + std::to_string(c) + " " + std::to_string(j.m) + "x" +
                    std::to_string(j.n) + "x" + std::to_string(j.k) + " " + objective_name(ob));
       if (legal == 0) {
@@ -170,8 +191,8 @@ TEST(Mapper, EqualsBruteForceOnManySmallCases) {
       EXPECT_LE(r.compulsory_total(), r.best.cost.dram_total());
     }
   }
-  EXPECT_GE(cases, 75);
-  EXPECT_GE(nontrivial, 50);
+  EXPECT_GE(cases, 55);
+  EXPECT_GE(nontrivial, 35);
 }
 
 // The tile walk of a mapping: every (m, n, k) element is covered exactly once per instance.
@@ -181,7 +202,8 @@ void expect_covers_each_mac_once(const TilePlan& p) {
     const Tile tl = p.tile(t);
     for (int64_t i = tl.m0; i < tl.m1; ++i)
       for (int64_t j = tl.n0; j < tl.n1; ++j)
-        for (int64_t k = tl.k0; k < tl.k1; ++k) ++seen[static_cast<size_t>((i * p.n + j) * p.k + k)];
+        for (int64_t k = tl.k0; k < tl.k1; ++k)
+          ++seen[static_cast<size_t>((i * p.n + j) * p.k + k)];
     // The tile lies inside its blocks.
     EXPECT_TRUE(tl.xb.r0 <= tl.m0 && tl.m1 <= tl.xb.r1 && tl.xb.c0 <= tl.k0 && tl.k1 <= tl.xb.c1);
     EXPECT_TRUE(tl.wb.r0 <= tl.n0 && tl.n1 <= tl.wb.r1 && tl.wb.c0 <= tl.k0 && tl.k1 <= tl.wb.c1);
@@ -199,12 +221,12 @@ struct Kind {
 
 // Mapping kinds the old tiler never produced.
 const Kind kKinds[] = {
-    {"k_outer_psum_spill", {2, 0, 1}, {3, 3, 3}, false},      // k m n: Y spilled per K block
-    {"x_resident_across_n", {0, 1, 2}, {1, 3, 3}, false},     // X block Tm x K kept while n runs
-    {"w_resident_across_m", {1, 0, 2}, {3, 1, 3}, false},     // W block Tn x K kept while m runs
-    {"y_resident_k_middle", {0, 2, 1}, {3, 3, 1}, false},     // Y block Tm x N kept across k, n
-    {"shared_buffer_psum", {2, 1, 0}, {3, 2, 3}, true},       // k n m, W kept across m, spill
-    {"n_outer_everything_inner", {1, 2, 0}, {0, 3, 1}, true}, // X whole, Y Tn column block
+    {"k_outer_psum_spill", {2, 0, 1}, {3, 3, 3}, false},       // k m n: Y spilled per K block
+    {"x_resident_across_n", {0, 1, 2}, {1, 3, 3}, false},      // X block Tm x K kept while n runs
+    {"w_resident_across_m", {1, 0, 2}, {3, 1, 3}, false},      // W block Tn x K kept while m runs
+    {"y_resident_k_middle", {0, 2, 1}, {3, 3, 1}, false},      // Y block Tm x N kept across k, n
+    {"shared_buffer_psum", {2, 1, 0}, {3, 2, 3}, true},        // k n m, W kept across m, spill
+    {"n_outer_everything_inner", {1, 2, 0}, {0, 3, 1}, true},  // X whole, Y Tn column block
 };
 
 class MappingKinds : public ::testing::TestWithParam<Kind> {};
@@ -273,7 +295,7 @@ TEST(Mapper, AMappingThatDoesNotFitIsRejected) {
 }
 
 TEST(Mapper, TooSmallBuffersNameTheBuffer) {
-  const ArchConfig a = small_arch(8, 8, Dataflow::kOutputStationary, 4096, 4096, 64);
+  const ArchConfig a = small_arch(8, 8, Dataflow::kOutputStationary, 4096, 4096, 6);
   try {
     map_gemm(a, job(64, 64, 64), {});
     FAIL() << "expected an error";
@@ -307,15 +329,16 @@ TEST(Mapper, LoopNestText) {
 // An array with several dataflows: for each GEMM the mapper's choice is as good as the best
 // single-dataflow array's (GEMV, prefill projection, attention-like shapes).
 TEST(Mapper, SeveralDataflowsAreAsGoodAsTheBestSingleOne) {
-  for (const GemmJob& j : {job(1, 4096, 4096), job(256, 1024, 512), job(64, 64, 128, "int8", "int8", 8)}) {
+  for (const GemmJob& j :
+       {job(1, 4096, 4096), job(256, 1024, 512), job(64, 64, 128, "int8", "int8", 8)}) {
     ArchConfig a = small_arch(32, 32, Dataflow::kOutputStationary, 128 << 10, 256 << 10, 128 << 10);
     a.dram.bandwidth_bytes_per_cycle = 1024;
     MapperOptions o;
     o.objective = Objective::kLatency;
     double best_single = std::numeric_limits<double>::infinity();
     Dataflow best_df = Dataflow::kOutputStationary;
-    for (Dataflow df : {Dataflow::kOutputStationary, Dataflow::kWeightStationary,
-                        Dataflow::kInputStationary}) {
+    for (Dataflow df :
+         {Dataflow::kOutputStationary, Dataflow::kWeightStationary, Dataflow::kInputStationary}) {
       a.array.dataflows = {df};
       const double v = map_gemm(a, j, o).best.cost.objective;
       if (v < best_single) best_single = v, best_df = df;

@@ -7,6 +7,7 @@
 #include <cstdint>
 
 #include "qarch/models/simulator.h"
+#include "qarch/models/tiler.h"
 
 namespace qarch::models {
 namespace {
@@ -73,6 +74,9 @@ TEST(BoundsFourBit, Olive4GemvRunsAtTheDramBound) {
 TEST_P(Bounds, LargeSquareGemmRunsAtTheComputeBound) {
   ArchConfig a = llm_arch(GetParam(), 256.0);
   a.input_buffer.size_bytes = a.weight_buffer.size_bytes = a.output_buffer.size_bytes = 1 << 20;
+  // The latency objective: the mapper must find the tiling that reaches the bound (the default,
+  // EDP, may trade a few percent of time for less traffic).
+  a.objective = Objective::kLatency;
   const SimResult r = simulate(a, {gemm(2048, 2048, 2048, "int8")});
   const double bound = 64.0 * 64 * (2 * 32 + 32 + 2048 - 2);
   EXPECT_EQ(static_cast<double>(r.stats.array.compute_cycles), bound);
@@ -82,7 +86,8 @@ TEST_P(Bounds, LargeSquareGemmRunsAtTheComputeBound) {
 }
 
 // Single buffering serializes every load with the compute it feeds; double buffering overlaps
-// them. With the DRAM time per tile close to the compute time the difference is large.
+// them. With the DRAM time per tile close to the compute time the difference is large (over
+// 15% on the loop nest the mapper picks for this shape in every dataflow).
 TEST_P(Bounds, SingleBufferingCostsWhatDoubleBufferingHides) {
   ArchConfig a = llm_arch(GetParam(), 16.0);
   const GemmJob j = gemm(512, 1024, 1024, "int8");
@@ -90,14 +95,18 @@ TEST_P(Bounds, SingleBufferingCostsWhatDoubleBufferingHides) {
   for (BufferConfig* b : {&a.input_buffer, &a.weight_buffer, &a.output_buffer}) {
     b->double_buffered = false;
   }
-  const SimResult single = simulate(a, {j});
+  // The same loop nest single-buffered (the mapper would pick larger tiles for the larger
+  // halves; the point here is what the second slot hides).
+  SimOptions same;
+  same.mappings = {plan_job(llm_arch(GetParam(), 16.0), j).map.best.mapping};
+  const SimResult single = simulate(a, {j}, same);
   const uint64_t stalls_single = single.stats.array.stall_input_cycles +
                                  single.stats.array.stall_weight_cycles +
                                  single.stats.array.stall_output_cycles;
   const uint64_t stalls_double = dbl.stats.array.stall_input_cycles +
                                  dbl.stats.array.stall_weight_cycles +
                                  dbl.stats.array.stall_output_cycles;
-  EXPECT_GT(single.stats.cycles, dbl.stats.cycles * 5 / 4)
+  EXPECT_GT(single.stats.cycles, dbl.stats.cycles * 23 / 20)
       << "single " << single.stats.cycles << " double " << dbl.stats.cycles;
   EXPECT_GT(stalls_single, stalls_double);
   // The array's busy and stalled cycles never exceed the run.

@@ -165,7 +165,7 @@ TEST(Csv, GemmsHasOneRowPerPointAndGemm) {
   ASSERT_EQ(rows.size(), 1 + n);
   const auto& h = rows[0];
   EXPECT_EQ(h[0], "point_id");
-  EXPECT_EQ(h.back(), "output_rel_fro");
+  EXPECT_EQ(h.back(), "traffic_lower_bound");
   const GemmRow& g = r.points[0].gemms[4];
   const auto& row = rows[5];
   EXPECT_EQ(row[column(h, "gemm")], g.gemm);
@@ -181,6 +181,32 @@ TEST(Csv, GemmsHasOneRowPerPointAndGemm) {
   EXPECT_EQ(gobo[0], "gobo-32x32");
   EXPECT_EQ(gobo[column(h, "output_qsnr_db")], "");
   EXPECT_EQ(gobo[column(h, "output_rel_fro")], "");
+}
+
+// The mapper's columns: the mapping, DRAM bytes per operand, and the ratio to the compulsory
+// traffic; report.json carries the runners-up and round-trips them.
+TEST(Csv, GemmsCarryTheMappingAndItsTraffic) {
+  Report r = sample_report();
+  GemmRow& g = r.points[0].gemms[0];
+  g.dataflow = "os";
+  g.mapping = "os 128x128x256 nkm X@0 W@3 Y@1";
+  g.loop_nest = "for n in [0:32)\n  for k in [0:16)\n";
+  g.dram_x_bytes = 100, g.dram_w_bytes = 200, g.dram_y_bytes = 300, g.psum_bytes = 40;
+  g.dram_read_bytes = 340, g.dram_write_bytes = 260;
+  g.compulsory_bytes = 400;
+  g.runners_up = {{"os 64x64x64 mnk X@3 W@3 Y@3", 1e6, 2e6, 700}};
+  const auto rows = parse_csv(gemms_csv(r));
+  const auto& h = rows[0];
+  EXPECT_EQ(rows[1][column(h, "mapping")], g.mapping);
+  EXPECT_EQ(rows[1][column(h, "dram_w_bytes")], "200");
+  EXPECT_EQ(rows[1][column(h, "psum_bytes")], "40");
+  EXPECT_EQ(rows[1][column(h, "traffic_ratio")], "1.5");
+  nlohmann::json j = g;
+  const GemmRow back = j.get<GemmRow>();
+  EXPECT_EQ(back.loop_nest, g.loop_nest);
+  ASSERT_EQ(back.runners_up.size(), 1u);
+  EXPECT_EQ(back.runners_up[0].mapping, g.runners_up[0].mapping);
+  EXPECT_EQ(back.runners_up[0].dram_bytes, 700u);
 }
 
 TEST(Json, RoundTripIsExact) {

@@ -301,7 +301,7 @@ ArchSpec unusual() {
   ArchSpec a;
   a.arch.name = "odd \"name\": with\ttab \\ and #hash";
   a.arch.clock_ghz = 0.7;  // not exactly representable
-  a.arch.array = {12, 20, models::Dataflow::kInputStationary, "olive4"};
+  a.arch.array = {12, 20, models::Dataflow::kInputStationary, "olive4", {}};
   a.arch.decoder = {2, 0.3};
   a.arch.dram.ideal = true;
   a.arch.dram.bandwidth_bytes_per_cycle = 91.42857142857143;  // 64 GB/s at 0.7 GHz

@@ -31,7 +31,8 @@ enum class Objective {
 /// "latency" / "energy" / "edp".
 std::string objective_name(Objective o);
 /// Inverse of objective_name; throws qarch::Error naming `field` otherwise.
-Objective parse_objective(const std::string& text, const std::string& field = "arch.mapper.objective");
+Objective parse_objective(const std::string& text,
+                          const std::string& field = "arch.mapper.objective");
 
 /// Off-chip memory channel shared by all DMA streams.
 struct DramConfig {
@@ -78,11 +79,11 @@ struct ArrayConfig {
   int rows = 32;  ///< R: physical PE rows (> 0)
   int cols = 32;  ///< C: physical PE columns (> 0)
   Dataflow dataflow = Dataflow::kWeightStationary;
-  /// Dataflows the array can run; the mapper picks one per GEMM. Empty: only `dataflow`.
-  std::vector<Dataflow> dataflows;
   /// PE type (models::list_pe_types(): int8, int4, olive4, olive8, mx, amxfp4, nvfp4, bfp, gobo,
   /// olaccel). Fixes which operand formats the array accepts.
   std::string pe = "int8";
+  /// Dataflows the array can run; the mapper picks one per GEMM. Empty: only `dataflow`.
+  std::vector<Dataflow> dataflows;
 };
 
 /// The decoders on the array borders: R on the left edge, C on the top edge (OliVe's n + m).

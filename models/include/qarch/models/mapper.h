@@ -57,12 +57,14 @@ enum Dim3 { kDimM = 0, kDimN = 1, kDimK = 2 };
 /// One point of the mapspace.
 struct Mapping {
   Dataflow dataflow = Dataflow::kOutputStationary;
-  std::array<int64_t, 3> tile{0, 0, 0};   ///< Tm, Tn, Tk
-  std::array<int, 3> order{0, 1, 2};      ///< dims of the tile loops, outermost first
-  std::array<int, 3> level{3, 3, 3};      ///< X, W, Y: tile loops outside the operand's block
+  std::array<int64_t, 3> tile{0, 0, 0};  ///< Tm, Tn, Tk
+  std::array<int, 3> order{0, 1, 2};     ///< dims of the tile loops, outermost first
+  std::array<int, 3> level{3, 3, 3};     ///< X, W, Y: tile loops outside the operand's block
 
   /// Whether operand `op` is indexed by dimension `d` (X: m,k; W: n,k; Y: m,n).
-  static bool indexes(int op, int d) { return op == kOpX ? d != kDimN : op == kOpW ? d != kDimM : d != kDimK; }
+  static bool indexes(int op, int d) {
+    return op == kOpX ? d != kDimN : op == kOpW ? d != kDimM : d != kDimK;
+  }
   /// Position (0 = outermost) of dimension d's loop.
   int pos(int d) const { return order[0] == d ? 0 : order[1] == d ? 1 : 2; }
   /// Compact text: "os 128x128x256 nkm X@1 W@3 Y@2".
@@ -71,14 +73,14 @@ struct Mapping {
 
 /// The cost of one mapping of one GEMM (all batch instances).
 struct MappingCost {
-  double cycles = 0;      ///< latency estimate
-  double energy_pj = 0;   ///< mapping-dependent energy estimate (MapperCosts)
-  double objective = 0;   ///< the value minimised
-  double busy_cycles = 0; ///< the array's fold cycles with decoder / port slowdowns
+  double cycles = 0;       ///< latency estimate
+  double energy_pj = 0;    ///< mapping-dependent energy estimate (MapperCosts)
+  double objective = 0;    ///< the value minimised
+  double busy_cycles = 0;  ///< the array's fold cycles with decoder / port slowdowns
   double compute_cycles = 0;
   /// DRAM bytes by operand: X read, W read, Y written (+ partial sums read back).
   std::array<uint64_t, 3> dram_bytes{0, 0, 0};
-  uint64_t psum_bytes = 0;   ///< of dram_bytes[Y]: partial sums spilled and read back
+  uint64_t psum_bytes = 0;  ///< of dram_bytes[Y]: partial sums spilled and read back
   std::array<int64_t, 3> block_bytes{0, 0, 0};  ///< largest buffer block per operand
   uint64_t dram_total() const { return dram_bytes[0] + dram_bytes[1] + dram_bytes[2]; }
 };

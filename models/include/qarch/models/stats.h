@@ -79,12 +79,12 @@ struct JobStats {
   std::string objective;                       ///< what the mapper minimised
   MappingCost estimate;                        ///< the mapper's estimate of its choice
   std::vector<MappedGemm> runners_up;          ///< the next best mappings (up to 3)
-  uint64_t compulsory_bytes = 0;   ///< each operand moved once (X, W read, Y written)
-  uint64_t traffic_lower_bound = 0;  ///< communication lower bound for the buffer sizes
-  uint64_t dram_x_bytes = 0;  ///< simulated DRAM bytes of X (reads)
-  uint64_t dram_w_bytes = 0;  ///< ... of W (reads)
-  uint64_t dram_y_bytes = 0;  ///< ... of Y (writes, partial sums out and back in)
-  uint64_t psum_bytes = 0;    ///< of dram_y_bytes: partial sums spilled and read back
+  uint64_t compulsory_bytes = 0;               ///< each operand moved once (X, W read, Y written)
+  uint64_t traffic_lower_bound = 0;            ///< communication lower bound for the buffer sizes
+  uint64_t dram_x_bytes = 0;                   ///< simulated DRAM bytes of X (reads)
+  uint64_t dram_w_bytes = 0;                   ///< ... of W (reads)
+  uint64_t dram_y_bytes = 0;                   ///< ... of Y (writes, partial sums out and back in)
+  uint64_t psum_bytes = 0;  ///< of dram_y_bytes: partial sums spilled and read back
   uint64_t tiles = 0;
   uint64_t folds = 0;
   uint64_t start_cycle = 0;  ///< first cycle the array worked on this job

@@ -74,15 +74,15 @@ struct BlockRect {
 /// buffer blocks (mapper.h: residency) it lies in.
 struct Tile {
   int64_t m0 = 0, m1 = 0, n0 = 0, n1 = 0, k0 = 0, k1 = 0;
-  bool new_x = true;    ///< X block differs from the previous tile's (DMA loads it)
-  bool new_w = true;    ///< W block differs from the previous tile's
-  bool new_y = true;    ///< Y block starts here (an output slot is taken)
+  bool new_x = true;       ///< X block differs from the previous tile's (DMA loads it)
+  bool new_w = true;       ///< W block differs from the previous tile's
+  bool new_y = true;       ///< Y block starts here (an output slot is taken)
   bool y_psum_in = false;  ///< ... and its partial sums are read back from DRAM first
-  bool end_y = true;    ///< Y block ends after this tile and is written back
-  bool y_final = true;  ///< ... as finished outputs (else partial sums, accumulator width)
-  bool first_k = true;  ///< first K block of its output tile (no psum to read)
-  bool last_k = true;   ///< last K block
-  BlockRect xb, wb, yb;  ///< the X, W and Y blocks this tile lies in
+  bool end_y = true;       ///< Y block ends after this tile and is written back
+  bool y_final = true;     ///< ... as finished outputs (else partial sums, accumulator width)
+  bool first_k = true;     ///< first K block of its output tile (no psum to read)
+  bool last_k = true;      ///< last K block
+  BlockRect xb, wb, yb;    ///< the X, W and Y blocks this tile lies in
 };
 /// Folds of a tile, in array order, grouped: `count` folds using r x c PEs streaming t.
 struct FoldClass {
@@ -107,10 +107,10 @@ FoldEvents fold_events(Dataflow df, int64_t R, const FoldClass& f, double x_elem
 /// order of the tile loops and the residency level of each operand's buffer block.
 struct TilePlan {
   int64_t m = 0, n = 0, k = 0, batch = 1;
-  int64_t tm = 0, tn = 0, tk = 0;  ///< tile sizes (the last tile of a dimension may be smaller)
+  int64_t tm = 0, tn = 0, tk = 0;     ///< tile sizes (the last tile of a dimension may be smaller)
   std::array<int, 3> order{0, 1, 2};  ///< dims (0 m, 1 n, 2 k) of the tile loops, outermost first
   std::array<int, 3> level{3, 3, 3};  ///< X, W, Y: tile loops outside the operand's block
-  int64_t nm = 0, nn = 0, nk = 0;  ///< blocks per dimension
+  int64_t nm = 0, nn = 0, nk = 0;     ///< blocks per dimension
   int64_t x_tile_bytes = 0, w_tile_bytes = 0, y_tile_bytes = 0;  ///< largest block footprints
   double est_cycles = 0;            ///< mapper's estimate (the simulation decides)
   uint64_t est_dram_bytes = 0;      ///< DRAM traffic of this plan (all instances)

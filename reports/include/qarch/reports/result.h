@@ -54,7 +54,30 @@ struct GemmRow {
   double output_qsnr_db = 0;  ///< layer-output QSNR vs FP32 (dB)
   double output_rel_fro = 0;  ///< |Y - Y_fp32|_F / |Y_fp32|_F
 
+  // The mapper's choice (models/mapper.h) and its traffic.
+  std::string dataflow;   ///< "os" | "ws" | "is" chosen for this GEMM
+  std::string mapping;    ///< compact mapping key ("os 128x128x256 nkm X@1 W@3 Y@3")
+  std::string loop_nest;  ///< the loop nest, one loop a line (Timeloop-style)
+  std::string objective;  ///< latency | energy | edp
+  uint64_t dram_x_bytes = 0, dram_w_bytes = 0, dram_y_bytes = 0;  ///< DRAM bytes by operand
+  uint64_t psum_bytes = 0;           ///< of dram_y_bytes: partial sums spilled and read back
+  uint64_t compulsory_bytes = 0;     ///< each operand moved once
+  uint64_t traffic_lower_bound = 0;  ///< communication lower bound for the buffer sizes
+  /// The next best mappings for the objective: key, estimated cycles, energy (pJ), DRAM bytes.
+  struct Alternative {
+    std::string mapping;
+    double cycles = 0, energy_pj = 0;
+    uint64_t dram_bytes = 0;
+  };
+  std::vector<Alternative> runners_up;
+
   double energy_total_pj() const { return total(energy_pj); }
+  /// DRAM bytes over the compulsory bytes (1 = each operand moved once); 0 when unknown.
+  double traffic_ratio() const {
+    return compulsory_bytes ? static_cast<double>(dram_read_bytes + dram_write_bytes) /
+                                  static_cast<double>(compulsory_bytes)
+                            : 0.0;
+  }
 };
 
 /// What was run: a zoo model expansion or an explicit GEMM list (SCALE-Sim import).

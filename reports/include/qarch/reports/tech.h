@@ -51,6 +51,12 @@ Breakdown energy_breakdown(const models::Stats& stats, const models::ArchConfig&
                            const std::string& act_format, const std::string& weight_format,
                            const Technology& tech);
 
+/// The energy per event the mapper weighs mappings with, from the same table and rules as
+/// energy_breakdown (DRAM, SRAM per buffer size, registers, decoders by kind, leakage per cycle),
+/// so that the mapper's energy objective is the energy the reports show.
+models::MapperCosts mapper_costs(const models::ArchConfig& arch, const std::string& act_format,
+                                 const std::string& weight_format, const Technology& tech);
+
 /// Area by component in mm^2: "pe_array" (R x C PEs of arch.array.pe), "decoders" (R + C border
 /// decoders of the formats' kinds), "sram_input", "sram_weight", "sram_output" (capacity).
 Breakdown area_breakdown(const models::ArchConfig& arch, const std::string& act_format,
