@@ -43,6 +43,25 @@ struct JobRun {
   std::vector<detail::FunctionalGemm> fn;  // per instance, empty when timed only
   JobStats st;
   bool started = false;
+  // Fold classes and costs per tile shape (full or edge in each dimension, first K block or
+  // not: at most 16 shapes), so tile mode prices each shape once.
+  struct ShapeCost {
+    int64_t m, n, k;
+    bool first_k;
+    std::vector<std::pair<FoldClass, FoldModel::Cost>> folds;
+  };
+  std::vector<ShapeCost> shapes;
+  const ShapeCost& shape_cost(const Tile& tl) {
+    const int64_t m = tl.m1 - tl.m0, n = tl.n1 - tl.n0, k = tl.k1 - tl.k0;
+    for (const ShapeCost& s : shapes)
+      if (s.m == m && s.n == n && s.k == k && s.first_k == tl.first_k) return s;
+    ShapeCost s{m, n, k, tl.first_k, {}};
+    const FoldModel& fm = jp.fold_model;
+    for (const FoldClass& f : fold_classes(fm, m, n, k, tl.first_k))
+      s.folds.emplace_back(f, fm.fold(f.r, f.c, f.t, f.accumulate));
+    shapes.push_back(std::move(s));
+    return shapes.back();
+  }
 };
 
 // Floating-point accumulators for counters with fractional bits per element.
@@ -110,16 +129,51 @@ struct Cursor {
   std::vector<JobRun>* jobs;
   size_t j = 0;
   int64_t b = 0, t = 0;
+  Tile tl;
+  bool cached = false;
+  int64_t c[3] = {0, 0, 0};  // block coordinates of tile t
+  int changed = -1;          // outermost loop position that changed to reach t (-1: first)
   explicit Cursor(std::vector<JobRun>& js) : jobs(&js) { skip(); }
   void skip() {
     while (j < jobs->size() && (*jobs)[j].jp.plan.tiles_per_instance() == 0) ++j;
   }
   bool valid() const { return j < jobs->size(); }
   JobRun& job() const { return (*jobs)[j]; }
-  Tile tile() const { return job().jp.plan.tile(t); }
-  void next() {
+  // The current tile, computed once per position (four threads walk the same sequence).
+  const Tile& tile() {
+    if (!cached) {
+      tl = job().jp.plan.tile_at(c);
+      cached = true;
+    }
+    return tl;
+  }
+  // Whether operand op (kOpX, kOpW, kOpY) starts a new block at this tile, without computing
+  // the tile: some loop that changed in the last step indexes it outside its residency level.
+  bool new_block(int op) const {
+    if (changed < 0) return true;
     const TilePlan& p = job().jp.plan;
-    if (++t < p.tiles_per_instance()) return;
+    for (int q = changed; q < 3; ++q) {
+      const int d = p.order[static_cast<size_t>(q)];
+      if (Mapping::indexes(op, d) && q < p.level[static_cast<size_t>(op)]) return true;
+    }
+    return false;
+  }
+  void next() {
+    cached = false;
+    const TilePlan& p = job().jp.plan;
+    if (++t < p.tiles_per_instance()) {
+      // Odometer step of the block coordinates in loop order (innermost fastest).
+      const int64_t trips[3] = {p.nm, p.nn, p.nk};
+      for (int q = 2; q >= 0; --q) {
+        const int d = p.order[static_cast<size_t>(q)];
+        changed = q;
+        if (++c[d] < trips[d]) break;
+        c[d] = 0;
+      }
+      return;
+    }
+    changed = -1;
+    c[0] = c[1] = c[2] = 0;
     t = 0;
     if (++b < p.batch) return;
     b = 0;
@@ -182,8 +236,8 @@ class Accelerator : public sc_module {
     uint64_t& ready = is_x ? x_ready_ : w_ready_;
     sc_event& ev = is_x ? x_loaded_ : w_loaded_;
     for (Cursor c(jobs_); c.valid(); c.next()) {
-      const Tile tl = c.tile();
-      if (!(is_x ? tl.new_x : tl.new_w)) continue;
+      if (!c.new_block(is_x ? kOpX : kOpW)) continue;
+      const Tile& tl = c.tile();
       JobRun& jr = c.job();
       const OperandFormat& f = is_x ? *jr.jp.x_format : *jr.jp.w_format;
       const BlockRect& b = is_x ? tl.xb : tl.wb;
@@ -233,8 +287,8 @@ class Accelerator : public sc_module {
   // from DRAM first when an earlier K block spilled them.
   void y_fill() {
     for (Cursor c(jobs_); c.valid(); c.next()) {
-      const Tile tl = c.tile();
-      if (!tl.new_y) continue;
+      if (!c.new_block(kOpY)) continue;
+      const Tile& tl = c.tile();
       JobRun& jr = c.job();
       const int64_t elems = tl.yb.rows() * tl.yb.cols();
       const int64_t bytes = elems * arch_.accumulator_bytes;
@@ -309,11 +363,8 @@ class Accelerator : public sc_module {
 
   // One tile at tile granularity: returns busy cycles after accounting.
   double tile_mode(JobRun& jr, const Tile& tl, uint64_t& compute) {
-    const FoldModel& fm = jr.jp.fold_model;
     double busy = 0;
-    for (const FoldClass& f :
-         fold_classes(fm, tl.m1 - tl.m0, tl.n1 - tl.n0, tl.k1 - tl.k0, tl.first_k)) {
-      const FoldModel::Cost c = fm.fold(f.r, f.c, f.t, f.accumulate);
+    for (const auto& [f, c] : jr.shape_cost(tl).folds) {
       account(jr, f, f.count, c);
       busy += static_cast<double>(c.busy * f.count);
       compute += static_cast<uint64_t>(c.compute * f.count);

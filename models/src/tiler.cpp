@@ -146,7 +146,7 @@ int64_t ceil_div(int64_t a, int64_t b) {
 }  // namespace
 
 Tile TilePlan::tile(int64_t idx) const {
-  const int64_t D[3] = {m, n, k}, T[3] = {tm, tn, tk}, trips[3] = {nm, nn, nk};
+  const int64_t trips[3] = {nm, nn, nk};
   // Block indices of tile idx: the innermost loop varies fastest.
   auto coords = [&](int64_t i, int64_t c[3]) {
     for (int p = 2; p >= 0; --p) {
@@ -155,26 +155,46 @@ Tile TilePlan::tile(int64_t idx) const {
       i /= trips[d];
     }
   };
-  auto pos = [&](int d) { return order[0] == d ? 0 : order[1] == d ? 1 : 2; };
-  // The block of operand op (rows dim rd, cols dim cd) that tile coordinates c lie in.
-  auto block = [&](const int64_t c[3], int op) {
-    const int rd = op == kOpW ? kDimN : kDimM, cd = op == kOpY ? kDimN : kDimK;
-    const int L = level[static_cast<size_t>(op)];
+  int64_t c[3];
+  coords(idx, c);
+  return tile_at(c);
+}
+
+Tile TilePlan::tile_at(const int64_t c[3]) const {
+  const int64_t D[3] = {m, n, k}, T[3] = {tm, tn, tk}, trips[3] = {nm, nn, nk};
+  int pos[3];
+  for (int p = 0; p < 3; ++p) pos[order[static_cast<size_t>(p)]] = p;
+  static constexpr int kRows[3] = {kDimM, kDimN, kDimM}, kCols[3] = {kDimK, kDimK, kDimN};
+  bool tiled[3][2];
+  for (int op = 0; op < 3; ++op) {
+    tiled[op][0] = pos[kRows[op]] < level[static_cast<size_t>(op)];
+    tiled[op][1] = pos[kCols[op]] < level[static_cast<size_t>(op)];
+  }
+  auto block = [&](const int64_t x[3], int op) {
     BlockRect b;
-    if (pos(rd) < L) {
-      b.r0 = c[rd] * T[rd], b.r1 = std::min(D[rd], b.r0 + T[rd]);
+    const int rd = kRows[op], cd = kCols[op];
+    if (tiled[op][0]) {
+      b.r0 = x[rd] * T[rd], b.r1 = std::min(D[rd], b.r0 + T[rd]);
     } else {
-      b.r0 = 0, b.r1 = D[rd];
+      b.r1 = D[rd];
     }
-    if (pos(cd) < L) {
-      b.c0 = c[cd] * T[cd], b.c1 = std::min(D[cd], b.c0 + T[cd]);
+    if (tiled[op][1]) {
+      b.c0 = x[cd] * T[cd], b.c1 = std::min(D[cd], b.c0 + T[cd]);
     } else {
-      b.c0 = 0, b.c1 = D[cd];
+      b.c1 = D[cd];
     }
     return b;
   };
-  int64_t c[3];
-  coords(idx, c);
+  // The previous and next tiles' coordinates: one odometer step back / forward.
+  auto step = [&](int64_t x[3], int dir) {
+    for (int p = 2; p >= 0; --p) {
+      const int d = order[static_cast<size_t>(p)];
+      x[d] += dir;
+      if (x[d] >= 0 && x[d] < trips[d]) return true;
+      x[d] = dir > 0 ? 0 : trips[d] - 1;
+    }
+    return false;  // stepped off the sequence
+  };
   Tile t;
   t.m0 = c[0] * tm;
   t.m1 = std::min(m, t.m0 + tm);
@@ -187,22 +207,18 @@ Tile TilePlan::tile(int64_t idx) const {
   t.xb = block(c, kOpX);
   t.wb = block(c, kOpW);
   t.yb = block(c, kOpY);
-  if (idx > 0) {
-    int64_t p[3];
-    coords(idx - 1, p);
+  int64_t p[3] = {c[0], c[1], c[2]};
+  if (step(p, -1)) {
     t.new_x = !(block(p, kOpX) == t.xb);
     t.new_w = !(block(p, kOpW) == t.wb);
     t.new_y = !(block(p, kOpY) == t.yb);
   }
   t.y_psum_in = t.new_y && c[2] > 0;
-  if (idx + 1 < tiles_per_instance()) {
-    int64_t q[3];
-    coords(idx + 1, q);
-    t.end_y = !(block(q, kOpY) == t.yb);
-  }
+  int64_t q[3] = {c[0], c[1], c[2]};
+  if (step(q, +1)) t.end_y = !(block(q, kOpY) == t.yb);
   // A Y block that holds the whole K range (K loop inside it) ends complete; otherwise it is
   // complete after the last K block.
-  t.y_final = pos(kDimK) >= level[kOpY] || t.last_k;
+  t.y_final = pos[kDimK] >= level[kOpY] || t.last_k;
   return t;
 }
 

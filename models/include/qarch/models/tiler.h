@@ -119,6 +119,8 @@ struct TilePlan {
   int64_t tiles_per_instance() const { return nm * nn * nk; }
   /// Tile idx (0 <= idx < tiles_per_instance()) of one instance, in loop order.
   Tile tile(int64_t idx) const;
+  /// The tile at block coordinates c (m, n, k block indices); tile(idx) without the divisions.
+  Tile tile_at(const int64_t c[3]) const;
   /// "mnk"-style loop order, outermost first.
   std::string loop_order() const;
 };
