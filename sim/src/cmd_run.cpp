@@ -136,6 +136,7 @@ int cmd_demo(const std::vector<std::string>& args, std::ostream& out, std::ostre
       "KV cache. Writes reports/demo/index.html (and the JSON/CSV beside it).\n\noptions");
   std::string out_dir = "reports/demo", model = "llama2-7b", layers = "0";
   int64_t seq = 2048, ctx = 2047;
+  std::string objective;
   AccuracyOptions acc;
   desc.add_options()("help,h", "print this help")(
       "out,o", po::value(&out_dir)->default_value(out_dir), "report directory")(
@@ -146,13 +147,19 @@ int cmd_demo(const std::vector<std::string>& args, std::ostream& out, std::ostre
       "sample", po::value(&acc.sample_rows)->default_value(acc.sample_rows),
       "activation rows quantized per operand for accuracy")(
       "weight-rows", po::value(&acc.weight_rows)->default_value(acc.weight_rows),
-      "weight rows quantized per weight for accuracy");
+      "weight rows quantized per weight for accuracy")(
+      "objective", po::value(&objective),
+      "mapper objective: latency, energy or edp (default: each architecture's, edp)");
   po::variables_map vm;
   if (parse_command_args(args, desc, vm, out)) return 0;
   const std::vector<std::string> names = {"int8", "olive", "mxfp4",  "amxfp4",
                                           "bfp",  "gobo",  "olaccel"};
   std::vector<ArchSpec> archs;
-  for (const auto& n : names) archs.push_back(resolve_arch(n));
+  for (const auto& n : names) {
+    archs.push_back(resolve_arch(n));
+    if (!objective.empty())
+      archs.back().arch.objective = models::parse_objective(objective, "--objective");
+  }
   const std::vector<WorkloadSpec> workloads = {model_workload(model, "prefill", seq, -1, 1, layers),
                                                model_workload(model, "decode", -1, ctx, 1, layers)};
   out << "qarch demo: " << names.size() << " accelerators x " << workloads.size() << " workloads ("

@@ -205,12 +205,57 @@ TEST(ArchConfig, ErrorsNameFileLineColumnAndKey) {
       {"# only a comment\n", "a.yaml:1:1: (document): the file is empty"},
       {"- a\n- b\n", "a.yaml:1:1: (document): expected a mapping (key: value lines), got a list"},
       {"? [a, b]\n: 1\n", "a.yaml:1:3: (document): keys must be plain names, got a list"},
+      // the mapper's keys
+      {m + "array: {dataflows: [os, rs]}\n",
+       "a.yaml:3:20: array.dataflows: unknown dataflow 'rs' (known: os, ws, is)"},
+      {m + "array: {dataflows: [os, os]}\n", "a.yaml:3:20: array.dataflows: 'os' is listed twice"},
+      {m + "array: {dataflows: []}\n", "a.yaml:3:20: array.dataflows: the list is empty"},
+      {m + "array: {dataflows: {os: 1}}\n",
+       "a.yaml:3:20: array.dataflows: expected a list of os, ws, is"},
+      {m + "mapper: {objective: fastest}\n",
+       "a.yaml:3:21: mapper.objective: unknown objective 'fastest' (known: latency, energy, edp)"},
+      {m + "mapper: {objectve: edp}\n",
+       "a.yaml:3:10: mapper.objectve: unknown key (did you mean 'objective'?)"},
+      {m + "buffers: {shared: sometimes}\n",
+       "a.yaml:3:19: buffers.shared: expected true or false, got 'sometimes'"},
   };
   for (const auto& c : cases) {
     SCOPED_TRACE(c.yaml);
     const std::string e = error_of(c.yaml);
     EXPECT_EQ(e.rfind(c.message, 0), 0u) << "got:  " << e << "\nwant: " << c.message << "...";
   }
+}
+
+// array.dataflows, buffers.shared and mapper.objective parse, survive the canonical YAML, and
+// can be swept as overrides.
+TEST(ArchConfig, MapperKeys) {
+  const std::string y = std::string(kMinimal) +
+                        "array: {dataflows: [ws, os]}\nbuffers: {shared: true}\n"
+                        "mapper: {objective: energy}\n";
+  const ArchSpec a = parse_arch(y, "a.yaml");
+  ASSERT_EQ(a.arch.array.dataflows.size(), 2u);
+  EXPECT_EQ(a.arch.array.dataflows[0], models::Dataflow::kWeightStationary);
+  EXPECT_EQ(a.arch.array.dataflow, models::Dataflow::kWeightStationary);  // first of the list
+  EXPECT_TRUE(a.arch.shared_buffer);
+  EXPECT_EQ(a.arch.objective, models::Objective::kEnergy);
+  const ArchSpec b = parse_arch(arch_yaml(a), "b.yaml");
+  EXPECT_EQ(b.arch.array.dataflows, a.arch.array.dataflows);
+  EXPECT_TRUE(b.arch.shared_buffer);
+  EXPECT_EQ(b.arch.objective, models::Objective::kEnergy);
+  EXPECT_EQ(arch_yaml(a), arch_yaml(b));
+  // Defaults: the arch's dataflow alone, separate buffers, EDP.
+  const ArchSpec d = parse_arch(kMinimal, "d.yaml");
+  EXPECT_TRUE(d.arch.array.dataflows.empty());
+  EXPECT_FALSE(d.arch.shared_buffer);
+  EXPECT_EQ(d.arch.objective, models::Objective::kEdp);
+  // Sweep overrides.
+  const ArchSpec o = parse_arch(kMinimal, "o.yaml",
+                                {{"mapper.objective", "latency"}, {"array.dataflows", "os,is"},
+                                 {"buffers.shared", "true"}});
+  EXPECT_EQ(o.arch.objective, models::Objective::kLatency);
+  ASSERT_EQ(o.arch.array.dataflows.size(), 2u);
+  EXPECT_EQ(o.arch.array.dataflows[1], models::Dataflow::kInputStationary);
+  EXPECT_TRUE(o.arch.shared_buffer);
 }
 
 TEST(ArchConfig, MissingFile) {

@@ -191,3 +191,41 @@ TEST(TensorSource, MoveAxisLast) {
 
 }  // namespace
 }  // namespace qarch::sim
+
+namespace qarch::sim {
+namespace {
+
+// qarch map prints the chosen loop nest, the traffic against its bounds, the simulated result,
+// the runners-up and the trade-off front; bad arguments are usage errors that name the option.
+TEST(CliMap, PrintsTheLoopNestTrafficAndTradeOff) {
+  const testing::CliResult r =
+      testing::run_cli({"map", "--arch", "int8", "--m", "512", "--n", "1024", "--k", "768"});
+  ASSERT_EQ(r.code, 0) << r.err;
+  for (const char* want : {"mapping  os ", "for ", "spatial 32 x 32", "x compulsory", "lower bound",
+                           "cycles simulated", "runners-up", "latency vs DRAM traffic"})
+    EXPECT_NE(r.out.find(want), std::string::npos) << want << "\n" << r.out;
+  // Another objective may choose another mapping, but never one with less of what it minimises.
+  const testing::CliResult lat = testing::run_cli(
+      {"map", "--arch", "int8", "--m", "512", "--n", "1024", "--k", "768", "--objective", "latency"});
+  ASSERT_EQ(lat.code, 0) << lat.err;
+  EXPECT_NE(lat.out.find("objective latency"), std::string::npos);
+}
+
+TEST(CliMap, BadArgumentsAreErrors) {
+  EXPECT_EQ(testing::run_cli({"map", "--m", "1", "--n", "1", "--k", "1"}).code, 2);  // no --arch
+  const testing::CliResult z =
+      testing::run_cli({"map", "--arch", "int8", "--m", "0", "--n", "8", "--k", "8"});
+  EXPECT_EQ(z.code, 2);
+  EXPECT_NE(z.err.find("--m"), std::string::npos) << z.err;
+  const testing::CliResult o = testing::run_cli(
+      {"map", "--arch", "int8", "--m", "8", "--n", "8", "--k", "8", "--objective", "speed"});
+  EXPECT_EQ(o.code, 2);
+  EXPECT_NE(o.err.find("unknown objective 'speed'"), std::string::npos) << o.err;
+  const testing::CliResult h =
+      testing::run_cli({"map", "--arch", "int8", "--m", "99999999999", "--n", "8", "--k", "8"});
+  EXPECT_EQ(h.code, 2);
+  EXPECT_NE(h.err.find("larger than 2^24"), std::string::npos) << h.err;
+}
+
+}  // namespace
+}  // namespace qarch::sim
