@@ -47,12 +47,31 @@ class CycleArray {
   /// per cycle after the registers have updated (the SystemC clock wait). Returns the cycles.
   int64_t run(const CycleFold& f, FunctionalGemm* fn, const std::function<void()>& tick);
 
+  /// Runs the folds of one tile pipelined (FoldModel::fold_period): the next fold's stream
+  /// enters right behind the current one's as soon as the shadow registers allow. WS / IS: the
+  /// stationary operand of fold g shifts down through the shadow registers in the R cycles
+  /// before its stream starts, beginning C cycles after fold g - 1's stream began (by then
+  /// every PE has taken fold g - 1's operand from its shadow); a PE swaps shadow and active
+  /// register when fold g's first element reaches it. OS: each PE hands its finished
+  /// accumulator to a shadow register; fold g's shadows drain down the columns in the R cycles
+  /// after its last product; the next fold's results may not overwrite a shadow before. Every
+  /// such rule is asserted as the registers move (std::logic_error). All folds stream the same
+  /// number of steps. pauses[g] cycles where nothing moves precede fold g's first injection
+  /// (slowdowns). Returns the cycles without the pauses.
+  int64_t run_tile(const std::vector<CycleFold>& folds, const std::vector<int64_t>& pauses,
+                   FunctionalGemm* fn, const std::function<void()>& tick);
+
   /// PE updates performed (cycles x R x C).
   uint64_t pe_cycles() const { return pe_cycles_; }
 
  private:
   int64_t run_stationary(const CycleFold& f, FunctionalGemm* fn, const std::function<void()>& tick);
   int64_t run_os(const CycleFold& f, FunctionalGemm* fn, const std::function<void()>& tick);
+  int64_t run_tile_stationary(const std::vector<CycleFold>& folds,
+                              const std::vector<int64_t>& pauses, FunctionalGemm* fn,
+                              const std::function<void()>& tick);
+  int64_t run_tile_os(const std::vector<CycleFold>& folds, const std::vector<int64_t>& pauses,
+                      FunctionalGemm* fn, const std::function<void()>& tick);
 
   Dataflow dataflow_;
   int64_t R_, C_;

@@ -108,6 +108,7 @@ FoldModel fold_model_for(const Context& cx, Dataflow df) {
   fm.x_bits = cx.xf->bits_a;
   fm.w_bits = cx.wf->bits_a;
   fm.acc_bytes = arch.accumulator_bytes;
+  fm.pipelined = arch.array.pipelined_folds;
   return fm;
 }
 
@@ -132,12 +133,19 @@ ComputeTotals compute_totals(const Context& cx, const FoldModel& fm, const int64
           const int64_t count = first ? (c == 0 ? 1 : 0) : kc - (c == 0 ? 1 : 0);
           if (count <= 0) continue;
           const double tiles = static_cast<double>(count * cm.count[a] * cn.count[b] * cx.batch);
-          for (const FoldClass& f :
-               fold_classes(fm, cm.size[a], cn.size[b], ck.size[c], first != 0)) {
+          const std::vector<FoldClass> folds =
+              fold_classes(fm, cm.size[a], cn.size[b], ck.size[c], first != 0);
+          int64_t nfolds = 0, stalls = 0;
+          for (const FoldClass& f : folds) {
             const FoldModel::Cost cost = fm.fold(f.r, f.c, f.t, f.accumulate);
+            nfolds += f.count;
+            stalls += f.count * (cost.busy - cost.compute);
+          }
+          const int64_t tc = folds.empty() ? 0 : fm.tile_compute(nfolds, folds.front().t);
+          out.busy += static_cast<double>(tc + stalls) * tiles;
+          out.compute += static_cast<double>(tc) * tiles;
+          for (const FoldClass& f : folds) {
             const double nf = static_cast<double>(f.count) * tiles;
-            out.busy += static_cast<double>(cost.busy) * nf;
-            out.compute += static_cast<double>(cost.compute) * nf;
             if (!e.given) continue;
             const FoldEvents ev =
                 fold_events(fm.dataflow, cx.R, f, cx.xf->element_bits, cx.wf->element_bits, acc);

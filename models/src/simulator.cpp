@@ -49,16 +49,22 @@ struct JobRun {
     int64_t m, n, k;
     bool first_k;
     std::vector<std::pair<FoldClass, FoldModel::Cost>> folds;
+    int64_t compute;  // FoldModel::tile_compute of these folds
   };
   std::vector<ShapeCost> shapes;
   const ShapeCost& shape_cost(const Tile& tl) {
     const int64_t m = tl.m1 - tl.m0, n = tl.n1 - tl.n0, k = tl.k1 - tl.k0;
     for (const ShapeCost& s : shapes)
       if (s.m == m && s.n == n && s.k == k && s.first_k == tl.first_k) return s;
-    ShapeCost s{m, n, k, tl.first_k, {}};
+    ShapeCost s{m, n, k, tl.first_k, {}, 0};
     const FoldModel& fm = jp.fold_model;
-    for (const FoldClass& f : fold_classes(fm, m, n, k, tl.first_k))
+    int64_t folds = 0, t = 0;
+    for (const FoldClass& f : fold_classes(fm, m, n, k, tl.first_k)) {
       s.folds.emplace_back(f, fm.fold(f.r, f.c, f.t, f.accumulate));
+      folds += f.count;
+      t = f.t;
+    }
+    s.compute = fm.tile_compute(folds, t);
     shapes.push_back(std::move(s));
     return shapes.back();
   }
@@ -363,13 +369,14 @@ class Accelerator : public sc_module {
 
   // One tile at tile granularity: returns busy cycles after accounting.
   double tile_mode(JobRun& jr, const Tile& tl, uint64_t& compute) {
-    double busy = 0;
-    for (const auto& [f, c] : jr.shape_cost(tl).folds) {
+    const JobRun::ShapeCost& sc = jr.shape_cost(tl);
+    int64_t stalls = 0;
+    for (const auto& [f, c] : sc.folds) {
       account(jr, f, f.count, c);
-      busy += static_cast<double>(c.busy * f.count);
-      compute += static_cast<uint64_t>(c.compute * f.count);
+      stalls += f.count * (c.busy - c.compute);
     }
-    return busy;
+    compute += static_cast<uint64_t>(sc.compute);
+    return static_cast<double>(sc.compute + stalls);
   }
 
   // One tile with every PE every clock.
@@ -380,6 +387,8 @@ class Accelerator : public sc_module {
     const sc_time one = cycles_t(1);
     auto tick = [&one] { sc_core::wait(one); };
     double busy = 0;
+    std::vector<detail::CycleFold> folds;
+    std::vector<int64_t> pauses;
     auto one_fold = [&](int64_t r0, int64_t c0) {
       const int64_t r = std::min<int64_t>(R_, d.sr - r0), c = std::min<int64_t>(C_, d.sc - c0);
       detail::CycleFold f;
@@ -396,6 +405,11 @@ class Accelerator : public sc_module {
       }
       const FoldModel::Cost cost = fm.fold(r, c, d.t, accumulate);
       account(jr, FoldClass{r, c, d.t, 1, accumulate}, 1, cost);
+      if (fm.pipelined) {  // run below, all folds of the tile in one schedule
+        folds.push_back(f);
+        pauses.push_back(cost.busy - cost.compute);
+        return;
+      }
       // Decoder latency, then the slowdown cycles (the array pauses: nothing moves).
       const int64_t pause = fm.decoder_latency + (cost.busy - cost.compute);
       for (int64_t i = 0; i < pause; ++i) tick();
@@ -409,6 +423,15 @@ class Accelerator : public sc_module {
     } else {
       for (int64_t c0 = 0; c0 < d.sc; c0 += C_)
         for (int64_t r0 = 0; r0 < d.sr; r0 += R_) one_fold(r0, c0);
+    }
+    if (fm.pipelined && !folds.empty()) {
+      // The decoder pipeline fills once per tile, then the folds run back to back.
+      for (int64_t i = 0; i < fm.decoder_latency; ++i) tick();
+      const int64_t cycles = engines_[static_cast<int>(df)]->run_tile(folds, pauses, fn, tick);
+      int64_t paused = 0;
+      for (int64_t p : pauses) paused += p;
+      compute += static_cast<uint64_t>(fm.decoder_latency + cycles);
+      busy += static_cast<double>(fm.decoder_latency + paused + cycles);
     }
     return busy;
   }

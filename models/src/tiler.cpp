@@ -97,6 +97,18 @@ FoldModel::Cost FoldModel::fold(int64_t r, int64_t c, int64_t t, bool accumulate
   return cost;
 }
 
+int64_t FoldModel::fold_period(int64_t t) const {
+  return dataflow == Dataflow::kOutputStationary ? std::max(t, 2 * rows + cols - 2)
+                                                 : std::max(t, rows + cols);
+}
+
+int64_t FoldModel::tile_compute(int64_t folds, int64_t t) const {
+  if (folds <= 0) return 0;
+  const int64_t one = 2 * rows + cols + t - 2;
+  if (!pipelined) return folds * (one + decoder_latency);
+  return one + (folds - 1) * fold_period(t) + decoder_latency;
+}
+
 namespace {
 
 // Chunks of a dimension of size D cut by `a`: (size, count) pairs.
@@ -301,6 +313,7 @@ void apply(const ArchConfig& arch, const GemmJob& job, const Mapping& mp, const 
   fm.x_bits = jp.x_format->bits_a;
   fm.w_bits = jp.w_format->bits_a;
   fm.acc_bytes = arch.accumulator_bytes;
+  fm.pipelined = arch.array.pipelined_folds;
   TilePlan& p = jp.plan;
   p.m = job.m;
   p.n = job.n;

@@ -54,6 +54,7 @@ const Leaf kSchema[] = {
     {"array.dataflow", Kind::kString},
     {"array.pe", Kind::kString},
     {"array.dataflows", Kind::kString},
+    {"array.pipelined_folds", Kind::kBool},
     {"buffers.shared", Kind::kBool},
     {"mapper.objective", Kind::kString},
     {"decoder.latency_cycles", Kind::kInt},
@@ -525,6 +526,7 @@ ArchSpec convert(const YAML::Node& root, const Context& ctx) {
       if (!df.IsDefined()) c.array.dataflow = c.array.dataflows.front();
     }
     c.array.pe = m.str("pe", c.array.pe);
+    c.array.pipelined_folds = m.boolean("pipelined_folds", c.array.pipelined_folds);
     pe_node = m.get("pe");
     rows_node = m.get("rows");
     m.finish();
@@ -724,7 +726,8 @@ std::string arch_yaml(const ArchSpec& a) {
       os << (i ? ", " : "") << models::dataflow_name(c.array.dataflows[i]);
     os << "]";
   }
-  os << ", pe: " << workloads::detail::yaml_quoted(c.array.pe) << "}\n"
+  os << ", pe: " << workloads::detail::yaml_quoted(c.array.pe)
+     << ", pipelined_folds: " << yes(c.array.pipelined_folds) << "}\n"
      << "decoder: {latency_cycles: " << c.decoder.latency_cycles
      << ", elements_per_cycle: " << num(c.decoder.elements_per_cycle) << "}\n"
      << "dram:\n"

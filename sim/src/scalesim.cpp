@@ -467,6 +467,10 @@ ArchSpec scalesim_arch(const ScaleSimConfig& c, const std::string& format, const
   m.array.dataflow = c.dataflow;
   m.array.pe = pe;
   m.decoder.latency_cycles = 0;  // SCALE-Sim has no decoders: fold time is exactly 2R + C + T - 2
+  // ... for every fold: SCALE-Sim's equation does not overlap consecutive folds, and it has no
+  // mapping choice beyond its fold order, which the latency objective reproduces.
+  m.array.pipelined_folds = false;
+  m.objective = models::Objective::kLatency;
   m.decoder.elements_per_cycle = 1.0;
   // SCALE-Sim words are one byte: kB of SRAM = KiB of bytes. Its scratchpads are double-buffered.
   models::BufferConfig* bufs[] = {&m.input_buffer, &m.weight_buffer, &m.output_buffer};

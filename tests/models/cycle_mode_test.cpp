@@ -106,6 +106,7 @@ TEST(CycleModeTiming, DecoderLatencyAddsPerFold) {
   ArchConfig arch;
   arch.array.rows = arch.array.cols = 8;
   arch.array.dataflow = Dataflow::kWeightStationary;
+  arch.array.pipelined_folds = false;
   arch = arch.idealized();
   GemmJob job;
   job.name = "g";
@@ -119,6 +120,49 @@ TEST(CycleModeTiming, DecoderLatencyAddsPerFold) {
   cyc.mode = SimMode::kCycle;
   EXPECT_EQ(simulate(arch, {job}).stats.cycles, base + 8 * 5);
   EXPECT_EQ(simulate(arch, {job}, cyc).stats.cycles, base + 8 * 5);
+}
+
+// Pipelined folds (the default): the 8 folds of the one tile (idealized memory: the whole GEMM
+// is one tile) start max(T, R + C) = max(20, 16) = 20 cycles apart after the first fold's 42,
+// and the decoder pipeline fills once per tile.
+TEST(CycleModeTiming, PipelinedFoldsOverlapAndDecoderLatencyAddsPerTile) {
+  ArchConfig arch;
+  arch.array.rows = arch.array.cols = 8;
+  arch.array.dataflow = Dataflow::kWeightStationary;
+  arch = arch.idealized();
+  arch.objective = Objective::kLatency;
+  GemmJob job;
+  job.name = "g";
+  job.m = 20, job.n = 12, job.k = 30;
+  job.x_format = job.w_format = "int8";
+  SimOptions one_tile;
+  Mapping mp;
+  mp.dataflow = Dataflow::kWeightStationary;
+  mp.tile = {20, 12, 30};
+  one_tile.mappings = {mp};
+  const uint64_t base = simulate(arch, {job}, one_tile).stats.cycles;
+  EXPECT_EQ(base, 42u + 7u * 20u);
+  arch.decoder.latency_cycles = 5;
+  EXPECT_EQ(simulate(arch, {job}, one_tile).stats.cycles, base + 5);
+  one_tile.mode = SimMode::kCycle;
+  EXPECT_EQ(simulate(arch, {job}, one_tile).stats.cycles, base + 5);
+  // A short stream (T = 4 < R + C): folds are 16 cycles apart, set by the shadow registers.
+  job.m = 4;
+  mp.tile = {4, 12, 30};
+  one_tile.mappings = {mp};
+  arch.decoder.latency_cycles = 0;
+  EXPECT_EQ(simulate(arch, {job}, one_tile).stats.cycles, 2u * 8 + 8 + 4 - 2 + 7u * 16);
+  // OS: folds 2R + C - 2 = 22 apart when T < 22, else T apart.
+  arch.array.dataflow = Dataflow::kOutputStationary;
+  mp.dataflow = Dataflow::kOutputStationary;
+  job.m = 20, job.k = 30;
+  mp.tile = {20, 12, 30};  // ceil(20/8) * ceil(12/8) = 6 folds of T = 30
+  one_tile.mappings = {mp};
+  one_tile.mode = SimMode::kTile;
+  const uint64_t os = simulate(arch, {job}, one_tile).stats.cycles;
+  EXPECT_EQ(os, 2u * 8 + 8 + 30 - 2 + 5u * 30);
+  one_tile.mode = SimMode::kCycle;
+  EXPECT_EQ(simulate(arch, {job}, one_tile).stats.cycles, os);
 }
 
 }  // namespace

@@ -347,7 +347,10 @@ TEST(Mapper, SeveralDataflowsAreAsGoodAsTheBestSingleOne) {
                          Dataflow::kInputStationary};
     const MapResult r = map_gemm(a, j, o);
     EXPECT_EQ(r.best.cost.objective, best_single);
-    EXPECT_EQ(r.best.mapping.dataflow, best_df);
+    // The chosen dataflow is one of the best (ties break on the mapping's text).
+    a.array.dataflows = {r.best.mapping.dataflow};
+    EXPECT_EQ(map_gemm(a, j, o).best.cost.objective, best_single);
+    (void)best_df;
   }
 }
 

@@ -78,11 +78,17 @@ TEST_P(Bounds, LargeSquareGemmRunsAtTheComputeBound) {
   // EDP, may trade a few percent of time for less traffic).
   a.objective = Objective::kLatency;
   const SimResult r = simulate(a, {gemm(2048, 2048, 2048, "int8")});
-  const double bound = 64.0 * 64 * (2 * 32 + 32 + 2048 - 2);
-  EXPECT_EQ(static_cast<double>(r.stats.array.compute_cycles), bound);
-  EXPECT_GE(static_cast<double>(r.stats.cycles), bound);
-  EXPECT_LE(static_cast<double>(r.stats.cycles), 1.05 * bound);
-  EXPECT_GT(r.stats.array.utilization, 0.9);
+  // 64 x 64 folds streaming 2048 steps: with pipelined folds each costs its 2048 stream steps,
+  // plus one fill and drain (2R + C - 2 = 94) per tile; SCALE-Sim's per-fold equation is the
+  // upper bound (every fold pays the 94).
+  const double folds = 64.0 * 64, stream = folds * 2048;
+  const double per_fold_fill = folds * (2 * 32 + 32 + 2048 - 2);
+  EXPECT_GE(static_cast<double>(r.stats.array.compute_cycles), stream);
+  EXPECT_LT(static_cast<double>(r.stats.array.compute_cycles), per_fold_fill);
+  EXPECT_LE(static_cast<double>(r.stats.array.compute_cycles), 1.01 * stream);
+  EXPECT_GE(static_cast<double>(r.stats.cycles), stream);
+  EXPECT_LE(static_cast<double>(r.stats.cycles), 1.05 * stream);
+  EXPECT_GT(r.stats.array.utilization, 0.95);
 }
 
 // Single buffering serializes every load with the compute it feeds; double buffering overlaps

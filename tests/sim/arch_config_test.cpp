@@ -230,28 +230,32 @@ TEST(ArchConfig, ErrorsNameFileLineColumnAndKey) {
 // can be swept as overrides.
 TEST(ArchConfig, MapperKeys) {
   const std::string y = std::string(kMinimal) +
-                        "array: {dataflows: [ws, os]}\nbuffers: {shared: true}\n"
+                        "array: {dataflows: [ws, os], pipelined_folds: false}\n"
+                        "buffers: {shared: true}\n"
                         "mapper: {objective: energy}\n";
   const ArchSpec a = parse_arch(y, "a.yaml");
   ASSERT_EQ(a.arch.array.dataflows.size(), 2u);
   EXPECT_EQ(a.arch.array.dataflows[0], models::Dataflow::kWeightStationary);
   EXPECT_EQ(a.arch.array.dataflow, models::Dataflow::kWeightStationary);  // first of the list
   EXPECT_TRUE(a.arch.shared_buffer);
+  EXPECT_FALSE(a.arch.array.pipelined_folds);
   EXPECT_EQ(a.arch.objective, models::Objective::kEnergy);
   const ArchSpec b = parse_arch(arch_yaml(a), "b.yaml");
   EXPECT_EQ(b.arch.array.dataflows, a.arch.array.dataflows);
   EXPECT_TRUE(b.arch.shared_buffer);
+  EXPECT_FALSE(b.arch.array.pipelined_folds);
   EXPECT_EQ(b.arch.objective, models::Objective::kEnergy);
   EXPECT_EQ(arch_yaml(a), arch_yaml(b));
   // Defaults: the arch's dataflow alone, separate buffers, EDP.
   const ArchSpec d = parse_arch(kMinimal, "d.yaml");
   EXPECT_TRUE(d.arch.array.dataflows.empty());
   EXPECT_FALSE(d.arch.shared_buffer);
+  EXPECT_TRUE(d.arch.array.pipelined_folds);
   EXPECT_EQ(d.arch.objective, models::Objective::kEdp);
   // Sweep overrides.
-  const ArchSpec o = parse_arch(kMinimal, "o.yaml",
-                                {{"mapper.objective", "latency"}, {"array.dataflows", "os,is"},
-                                 {"buffers.shared", "true"}});
+  const ArchSpec o = parse_arch(
+      kMinimal, "o.yaml",
+      {{"mapper.objective", "latency"}, {"array.dataflows", "os,is"}, {"buffers.shared", "true"}});
   EXPECT_EQ(o.arch.objective, models::Objective::kLatency);
   ASSERT_EQ(o.arch.array.dataflows.size(), 2u);
   EXPECT_EQ(o.arch.array.dataflows[1], models::Dataflow::kInputStationary);

@@ -205,8 +205,8 @@ TEST(CliMap, PrintsTheLoopNestTrafficAndTradeOff) {
                            "cycles simulated", "runners-up", "latency vs DRAM traffic"})
     EXPECT_NE(r.out.find(want), std::string::npos) << want << "\n" << r.out;
   // Another objective may choose another mapping, but never one with less of what it minimises.
-  const testing::CliResult lat = testing::run_cli(
-      {"map", "--arch", "int8", "--m", "512", "--n", "1024", "--k", "768", "--objective", "latency"});
+  const testing::CliResult lat = testing::run_cli({"map", "--arch", "int8", "--m", "512", "--n",
+                                                   "1024", "--k", "768", "--objective", "latency"});
   ASSERT_EQ(lat.code, 0) << lat.err;
   EXPECT_NE(lat.out.find("objective latency"), std::string::npos);
 }

@@ -155,20 +155,22 @@ TEST(MapperZoo, NeverWorseThanTheOldTilerAndWithinTheBounds) {
     EXPECT_EQ(bytes, s.estimate.dram_total()) << s.mapping;
     const double gain = double(z.old_dram_bytes) / double(bytes);
     const double vs_comp = double(bytes) / double(s.compulsory_bytes);
-    std::printf("%-6s %-32s %6lld x %6lld x %6lld x %3lld  old/new DRAM %6.2f  cycles new/old "
-                "%5.3f  x compulsory %6.2f  x bound %5.2f  %s\n",
-                z.arch, z.what, (long long)z.m, (long long)z.n, (long long)z.k,
-                (long long)z.batch, gain, double(r.stats.cycles) / double(z.old_cycles), vs_comp,
-                double(bytes) / double(s.traffic_lower_bound), s.mapping.c_str());
+    std::printf(
+        "%-6s %-32s %6lld x %6lld x %6lld x %3lld  old/new DRAM %6.2f  cycles new/old "
+        "%5.3f  x compulsory %6.2f  x bound %5.2f  %s\n",
+        z.arch, z.what, (long long)z.m, (long long)z.n, (long long)z.k, (long long)z.batch, gain,
+        double(r.stats.cycles) / double(z.old_cycles), vs_comp,
+        double(bytes) / double(s.traffic_lower_bound), s.mapping.c_str());
     log_gain += std::log(gain);
     log_cycles += std::log(double(r.stats.cycles) / double(z.old_cycles));
     worst_vs_compulsory = std::max(worst_vs_compulsory, vs_comp);
     better += gain > 1.001;
     ++n;
   }
-  std::printf("%d GEMMs: geomean DRAM old/new %.3f, cycles new/old %.3f, %d moved less, worst "
-              "%.2f x compulsory\n",
-              n, std::exp(log_gain / n), std::exp(log_cycles / n), better, worst_vs_compulsory);
+  std::printf(
+      "%d GEMMs: geomean DRAM old/new %.3f, cycles new/old %.3f, %d moved less, worst "
+      "%.2f x compulsory\n",
+      n, std::exp(log_gain / n), std::exp(log_cycles / n), better, worst_vs_compulsory);
   EXPECT_GE(n, 20);
 }
 

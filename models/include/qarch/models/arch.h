@@ -84,6 +84,10 @@ struct ArrayConfig {
   std::string pe = "int8";
   /// Dataflows the array can run; the mapper picks one per GEMM. Empty: only `dataflow`.
   std::vector<Dataflow> dataflows;
+  /// Consecutive folds of a tile overlap their fill and drain (shadow registers for the
+  /// stationary operand in WS / IS and for finished outputs in OS; FoldModel::fold_period).
+  /// false: every fold pays SCALE-Sim's full 2R + C + T - 2 (import-scalesim's setting).
+  bool pipelined_folds = true;
 };
 
 /// The decoders on the array borders: R on the left edge, C on the top edge (OliVe's n + m).

@@ -48,6 +48,8 @@ struct FoldModel {
   double in_bw = 0, w_bw = 0, out_bw = 0;  ///< buffer bytes per cycle; 0 = unlimited
   double x_bits = 0, w_bits = 0;           ///< packed storage bits per element
   int64_t acc_bytes = 4;
+  /// Consecutive folds of a tile overlap (ArrayConfig::pipelined_folds, see tile_cost).
+  bool pipelined = true;
 
   /// Cost of one fold that uses r x c logical PEs and streams t steps; `accumulate` is true
   /// when the fold adds onto partial sums already in the output buffer (psum read).
@@ -58,6 +60,20 @@ struct FoldModel {
     int64_t port_stall[3] = {0, 0, 0};  ///< input, weight, output buffer
   };
   Cost fold(int64_t r, int64_t c, int64_t t, bool accumulate) const;
+
+  /// Cycles between the starts of two consecutive folds of a tile that stream t steps each,
+  /// when pipelined: WS / IS shift the next fold's stationary operand down through shadow
+  /// registers while the current fold streams; a shadow may be overwritten once the current
+  /// operand has been taken from it, which the last column does C cycles after the stream
+  /// began, and the shift takes R cycles: max(t, R + C). OS hands each finished accumulator to a
+  /// shadow register that drains down the columns in R cycles after the fold's last product; the
+  /// next fold's first result may not overwrite it before: max(t, 2R + C - 2).
+  int64_t fold_period(int64_t t) const;
+  /// Compute cycles of a tile of `folds` folds streaming t steps each: the first fold's
+  /// 2R + C + t - 2 (SCALE-Sim), then fold_period(t) for each further fold when pipelined
+  /// (else 2R + C + t - 2 each), plus the decoder latency once per tile when pipelined (once per
+  /// fold otherwise).
+  int64_t tile_compute(int64_t folds, int64_t t) const;
 };
 
 /// Rows [r0, r1) x cols [c0, c1) of an operand (X: m x k, W: n x k, Y: m x n).

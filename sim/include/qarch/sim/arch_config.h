@@ -7,7 +7,8 @@
 //   technology: {table: default, node: 22nm}   # or a table file, found beside this file first
 //   formats: {act: olive4, weight: olive4} # format specs (`qarch formats`); required
 //   array: {rows: 32, cols: 32, dataflow: os|ws|is, pe: olive4,
-//           dataflows: [os, ws]}        # the mapper picks one per GEMM (default: dataflow)
+//           dataflows: [os, ws],        # the mapper picks one per GEMM (default: dataflow)
+//           pipelined_folds: true}      # consecutive folds overlap fill and drain (tiler.h)
 //   decoder: {latency_cycles: 0, elements_per_cycle: 1}
 //   dram: {bandwidth_gb_per_s: 64 | bandwidth_bytes_per_cycle: 128, latency_cycles: 100,
 //          burst_bytes: 65536, energy_pj_per_byte: 0, ideal: false}
