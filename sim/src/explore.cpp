@@ -141,9 +141,14 @@ ArchSpec resolve_arch(const std::string& arg, const std::vector<Override>& overr
 
 std::vector<std::string> pipeline_notes() {
   return {
-      "Timing: SystemC model in tile mode (SCALE-Sim fold equations per tile; DMA, buffers and "
-      "DRAM contend as threads). Each GEMM is simulated alone; element-wise operations and "
-      "KV-cache writes are not timed.",
+      "Timing: SystemC model in tile mode (SCALE-Sim fold equations per tile, consecutive folds "
+      "pipelined unless array.pipelined_folds is false; DMA, buffers and DRAM contend as "
+      "threads). Each GEMM is simulated alone; element-wise operations and KV-cache writes are "
+      "not timed.",
+      "Mapping: every GEMM runs the loop nest the mapper chose for the architecture's objective "
+      "(mapper.objective, default EDP): dataflow, tile sizes, loop order, resident operand "
+      "blocks and partial-sum spills, exact within its mapspace (docs/MAPPER.md); gemms.csv and "
+      "the Mappings section show it with its DRAM bytes against the compulsory traffic.",
       "Accuracy: QSNR of each measured GEMM's output Y = Q(X) Q(W)^T against the FP32 product, "
       "computed with the hardware's integer arithmetic on generated operands with calibrated "
       "outliers (a row sample of each operand; see AccuracyOptions).",

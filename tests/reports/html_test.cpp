@@ -118,6 +118,24 @@ TEST(Html, ScriptTagInAnIdCannotBreakThePage) {
             (nlohmann::json{"pe_array", "decoders", "sram_input", "sram_weight", "sram_output"}));
 }
 
+// The Mappings section: each GEMM's loop nest (escaped) with its DRAM bytes and the ratio to the
+// compulsory traffic; absent when no GEMM carries a mapping (imported or old reports).
+TEST(Html, MappingsSectionShowsTheLoopNest) {
+  Report r = sample_report();
+  EXPECT_EQ(render_html(r).find("<h2>Mappings</h2>"), std::string::npos);
+  GemmRow& g = r.points[0].gemms[0];
+  g.loop_nest = "for n in [0:32)  (Tn=128)\n  <script>spatial 32 x 32\n";
+  g.dram_x_bytes = 1234567;
+  g.dram_read_bytes = 300, g.dram_write_bytes = 100, g.compulsory_bytes = 200;
+  const std::string h = render_html(r);
+  EXPECT_NE(h.find("<h2>Mappings</h2>"), std::string::npos);
+  EXPECT_NE(h.find("for n in [0:32)  (Tn=128)"), std::string::npos);
+  EXPECT_NE(h.find("&lt;script&gt;spatial"), std::string::npos);
+  EXPECT_EQ(h.find("<script>spatial"), std::string::npos);
+  EXPECT_NE(h.find("1,234,567"), std::string::npos);
+  EXPECT_NE(h.find("<td>2.000</td>"), std::string::npos);  // 400 / 200 bytes
+}
+
 TEST(Html, ZeroPointsSaysSo) {
   Report r;
   r.title = "empty";
