@@ -275,7 +275,8 @@ std::string mappings_section(const Report& r) {
       "to the compulsory traffic (X and W read once, Y written once).</p>\n";
   bool first = true;
   for (const PointResult& p : r.points) {
-    h += std::string(first ? "<details open>" : "<details>") + "<summary>" + esc(p.id) + " &middot; " + esc(p.workload.name) + "</summary>\n";
+    h += std::string(first ? "<details open>" : "<details>") + "<summary>" + esc(p.id) +
+         " &middot; " + esc(p.workload.name) + "</summary>\n";
     h += "<div class=\"table-wrap\"><table class=\"mapping-table\">\n<thead><tr><th>GEMM</th>"
          "<th>M x N x K (batch)</th><th>loop nest</th><th>DRAM X</th><th>DRAM W</th><th>DRAM Y"
          "</th><th>x compulsory</th></tr></thead>\n<tbody>\n";

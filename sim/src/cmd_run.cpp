@@ -1,10 +1,14 @@
 // `qarch run` (one architecture), `qarch compare` (several on the same workload) and
 // `qarch demo` (the built-in comparison): explore.h's pipeline, a terminal table, and a report
 // directory (report.json, summary.csv, gemms.csv, index.html).
+#include <atomic>
 #include <boost/program_options.hpp>
 #include <chrono>
+#include <exception>
+#include <mutex>
 #include <set>
 #include <sstream>
+#include <thread>
 
 #include "qarch/quant/error.h"
 #include "qarch/reports/writers.h"
@@ -32,12 +36,20 @@ double seconds_since(std::chrono::steady_clock::time_point t0) {
 }
 
 // Runs `archs` on every workload and writes the report; the shared body of run/compare/demo.
+// Points are computed on `jobs` threads (the cache makes a shared accuracy or timing result
+// single-flight); the report lists them in the order given, whatever order they finish in.
 int run_and_report(const std::string& command, const std::vector<ArchSpec>& archs,
                    const std::vector<WorkloadSpec>& workloads, const AccuracyOptions& accuracy,
                    const std::string& out_dir, const std::string& title, std::ostream& out,
-                   std::ostream& err) {
+                   std::ostream& err, int jobs) {
+  if (jobs < 1 || jobs > 256) throw Error("--jobs: 1..256, got " + std::to_string(jobs));
   ExploreCache cache;
-  std::vector<reports::PointResult> points;
+  struct Todo {
+    std::string id;
+    const ArchSpec* arch;
+    const WorkloadSpec* workload;
+  };
+  std::vector<Todo> todo;
   std::set<std::string> ids;
   const auto t0 = std::chrono::steady_clock::now();
   for (const WorkloadSpec& w : workloads) {
@@ -49,17 +61,38 @@ int run_and_report(const std::string& command, const std::vector<ArchSpec>& arch
         while (!ids.insert(id + " #" + std::to_string(k)).second) ++k;
         id += " #" + std::to_string(k);
       }
-      const auto tp = std::chrono::steady_clock::now();
-      err << command << ": " << id << " ..." << std::flush;
-      try {
-        points.push_back(run_point(id, a, w, accuracy, cache));
-      } catch (...) {
-        err << "\n";  // end the progress line before the error message
-        throw;
-      }
-      err << " " << fixed(seconds_since(tp), 1) << " s\n";
+      todo.push_back({id, &a, &w});
     }
   }
+  std::vector<reports::PointResult> points(todo.size());
+  std::atomic<size_t> next{0};
+  std::mutex mu;
+  std::exception_ptr failure;
+  auto worker = [&] {
+    for (size_t i = next++; i < todo.size(); i = next++) {
+      {
+        std::lock_guard<std::mutex> lock(mu);
+        if (failure) return;
+      }
+      const auto tp = std::chrono::steady_clock::now();
+      try {
+        points[i] = run_point(todo[i].id, *todo[i].arch, *todo[i].workload, accuracy, cache);
+      } catch (...) {
+        std::lock_guard<std::mutex> lock(mu);
+        if (!failure) failure = std::current_exception();
+        return;
+      }
+      std::lock_guard<std::mutex> lock(mu);
+      err << command << ": " << todo[i].id << " ... " << fixed(seconds_since(tp), 1) << " s\n"
+          << std::flush;
+    }
+  };
+  std::vector<std::thread> threads;
+  for (int j = 1; j < std::min<int>(jobs, static_cast<int>(todo.size())); ++j)
+    threads.emplace_back(worker);
+  worker();
+  for (auto& t : threads) t.join();
+  if (failure) std::rethrow_exception(failure);
   const reports::Report r = make_report(title, std::move(points));
   out << "\n";
   print_points(out, r.points, r.pareto);
@@ -97,7 +130,7 @@ int cmd_run(const std::vector<std::string>& args, std::ostream& out, std::ostrea
   acc.enabled = !ra.no_accuracy;
   const WorkloadSpec w = ra.workload();
   return run_and_report("qarch run", {arch}, {w}, acc, out_dir,
-                        arch.arch.name + " on " + w.describe(), out, err);
+                        arch.arch.name + " on " + w.describe(), out, err, ra.jobs);
 }
 
 int cmd_compare(const std::vector<std::string>& args, std::ostream& out, std::ostream& err) {
@@ -125,7 +158,7 @@ int cmd_compare(const std::vector<std::string>& args, std::ostream& out, std::os
   acc.enabled = !ra.no_accuracy;
   const WorkloadSpec w = ra.workload();
   return run_and_report("qarch compare", archs, {w}, acc, out_dir, "Comparison on " + w.describe(),
-                        out, err);
+                        out, err, ra.jobs);
 }
 
 int cmd_demo(const std::vector<std::string>& args, std::ostream& out, std::ostream& err) {
@@ -137,6 +170,7 @@ int cmd_demo(const std::vector<std::string>& args, std::ostream& out, std::ostre
   std::string out_dir = "reports/demo", model = "llama2-7b", layers = "0";
   int64_t seq = 2048, ctx = 2047;
   std::string objective;
+  int jobs = default_jobs();
   AccuracyOptions acc;
   desc.add_options()("help,h", "print this help")(
       "out,o", po::value(&out_dir)->default_value(out_dir), "report directory")(
@@ -149,7 +183,8 @@ int cmd_demo(const std::vector<std::string>& args, std::ostream& out, std::ostre
       "weight-rows", po::value(&acc.weight_rows)->default_value(acc.weight_rows),
       "weight rows quantized per weight for accuracy")(
       "objective", po::value(&objective),
-      "mapper objective: latency, energy or edp (default: each architecture's, edp)");
+      "mapper objective: latency, energy or edp (default: each architecture's, edp)")(
+      "jobs,j", po::value(&jobs)->default_value(jobs), "points computed concurrently");
   po::variables_map vm;
   if (parse_command_args(args, desc, vm, out)) return 0;
   const std::vector<std::string> names = {"int8", "olive", "mxfp4",  "amxfp4",
@@ -166,7 +201,7 @@ int cmd_demo(const std::vector<std::string>& args, std::ostream& out, std::ostre
       << workloads[0].describe() << "; " << workloads[1].describe() << ")\n";
   return run_and_report("qarch demo", archs, workloads, acc, out_dir,
                         "qarch demo: " + model + " layer " + layers + ", prefill and decode", out,
-                        err);
+                        err, jobs);
 }
 
 }  // namespace qarch::sim

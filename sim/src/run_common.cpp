@@ -1,8 +1,10 @@
 #include "run_common.h"
 
+#include <algorithm>
 #include <cmath>
 #include <iomanip>
 #include <sstream>
+#include <thread>
 
 #include "qarch/quant/error.h"
 
@@ -38,6 +40,7 @@ void RunArgs::add_options(po::options_description& desc) {
       "seed", po::value(&accuracy.seed)->default_value(accuracy.seed), "seed of generated tensors")(
       "tech", po::value(&tech), "technology table YAML (default: the architecture's)")(
       "node", po::value(&node), "process node, e.g. 45nm, 22nm (default: the architecture's)")(
+      "jobs,j", po::value(&jobs)->default_value(jobs), "points computed concurrently")(
       "objective", po::value(&objective),
       "mapper objective per GEMM: latency, energy or edp (default: the architecture's "
       "mapper.objective, edp)");
@@ -56,6 +59,11 @@ WorkloadSpec RunArgs::workload() const {
     w.tensors = tensors;
   }
   return w;
+}
+
+int default_jobs() {
+  const unsigned hw = std::thread::hardware_concurrency();
+  return static_cast<int>(std::max(1u, std::min(2u, hw)));
 }
 
 void RunArgs::apply_tech(ArchSpec& arch) const {

@@ -13,6 +13,10 @@
 namespace qarch::sim {
 
 /// Workload + accuracy + technology options of run and compare.
+/// Points computed concurrently by default: the machine's cores, at most 2 (accuracy runs hold
+/// a layer's tensors each).
+int default_jobs();
+
 struct RunArgs {
   std::string model = "llama2-7b", phase = "prefill", layers = "all", gemms, trace, outliers,
               tensors;
@@ -20,8 +24,8 @@ struct RunArgs {
   bool no_accuracy = false;
   AccuracyOptions accuracy;
   std::string tech, node;
-  std::string objective;  ///< --objective: overrides the architectures' mapper.objective
-
+  std::string objective;      ///< --objective: overrides the architectures' mapper.objective
+  int jobs = default_jobs();  ///< --jobs: points computed concurrently
 
   void add_options(boost::program_options::options_description& desc);
   WorkloadSpec workload() const;

@@ -349,6 +349,21 @@ TEST(RunCommands, RunAndCompareWriteTheReportFiles) {
   EXPECT_EQ(run_cli({"run", "--arch", "int8", "--model", "gpt2", "--ctx", "5"}).code, 2);
 }
 
+// Points computed on two threads give byte-identical report files to one thread, in the order
+// the architectures were given; a bad --jobs is a usage error.
+TEST(RunCommands, ConcurrentPointsGiveTheSameReport) {
+  const std::string d = temp_dir("jobs");
+  for (const char* jobs : {"1", "2"}) {
+    const Result c = run_cli({"compare", "--archs", "int8,olive,mxfp4,gobo", "--model", "gpt2",
+                              "--seq", "32", "--layers", "0", "--sample", "16", "--weight-rows",
+                              "64", "--jobs", jobs, "--out", d + "/j" + jobs});
+    ASSERT_EQ(c.code, 0) << c.err;
+  }
+  for (const char* f : {"report.json", "summary.csv", "gemms.csv", "index.html"})
+    EXPECT_EQ(slurp(d + "/j1/" + f), slurp(d + "/j2/" + f)) << f;
+  EXPECT_EQ(run_cli({"compare", "--archs", "int8", "--model", "gpt2", "--jobs", "0"}).code, 2);
+}
+
 TEST(RunCommands, RunFromATraceTimesItsGemmsAndReportsItsRecordedErrors) {
   const std::string d = temp_dir("trace");
   const Result t =

@@ -176,3 +176,44 @@ TEST(MapperZoo, NeverWorseThanTheOldTilerAndWithinTheBounds) {
 
 }  // namespace
 }  // namespace qarch::sim
+
+namespace qarch::sim {
+namespace {
+
+// Decode of LLaMA-2-7B layer 0 on the int8 accelerator (32 x 32 output-stationary): at 8 GB/s
+// the token sits at the DRAM bound (the weights and KV cache read once), at 64 GB/s the array's
+// M = 1 throughput (32 MACs per cycle: one PE row) decides, and a batch of 8 moves the time per
+// token back toward the DRAM bound (the weights are read once for all 8).
+TEST(MapperZoo, DecodeRooflineAtOneAndEightTokens) {
+  auto run = [](double gbps, int64_t batch) {
+    const ArchSpec a =
+        resolve_arch("int8", {{"dram.bandwidth_gb_per_s", std::to_string(static_cast<int>(gbps))}});
+    const WorkloadSpec w = model_workload("llama2-7b", "decode", -1, 2047, batch, "0");
+    AccuracyOptions acc;
+    acc.enabled = false;
+    ExploreCache cache;
+    return run_point("p", a, w, acc, cache);
+  };
+  const reports::PointResult slow = run(8, 1);
+  const double bytes = static_cast<double>(slow.dram_bytes());
+  const double dram_s = bytes / 8e9;
+  EXPECT_GE(slow.seconds, dram_s);
+  EXPECT_LE(slow.seconds, 1.01 * dram_s) << slow.seconds << " s against " << dram_s;
+  // Every GEMM at its compulsory traffic: weights once.
+  for (const reports::GemmRow& g : slow.gemms)
+    EXPECT_LE(g.traffic_ratio(), 1.01) << g.gemm << " " << g.mapping;
+
+  const reports::PointResult fast = run(64, 1);
+  const double array_bound_cycles = static_cast<double>(fast.macs) / 32.0;
+  EXPECT_GE(static_cast<double>(fast.cycles), array_bound_cycles);
+  EXPECT_LE(static_cast<double>(fast.cycles), 1.10 * array_bound_cycles);
+  EXPECT_GT(fast.seconds, 3 * static_cast<double>(fast.dram_bytes()) / 64e9);  // not DRAM-bound
+
+  const reports::PointResult batch8 = run(64, 8);
+  const double per_token_1 = fast.seconds, per_token_8 = batch8.seconds / 8;
+  EXPECT_LT(per_token_8, per_token_1 / 4);
+  EXPECT_GT(batch8.utilization, 4 * fast.utilization);
+}
+
+}  // namespace
+}  // namespace qarch::sim
