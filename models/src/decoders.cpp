@@ -21,25 +21,13 @@ const std::vector<DecoderInfo>& list_decoders() {
   return kinds;
 }
 
-const DecoderInfo& decoder_for_family(const std::string& family) {
-  auto kind = [&]() -> std::string {
-    if (family.rfind("int", 0) == 0) return "int";
-    if (family == "olive4") return "ovp4";
-    if (family == "olive8") return "ovp8";
-    if (family == "amxfp4") return "amxfp4";
-    if (family == "nvfp4") return "nvfp4";
-    if (family.rfind("mxfp", 0) == 0 || family.rfind("mxint", 0) == 0) return "mx";
-    if (family.rfind("bfp", 0) == 0 || family.rfind("msfp", 0) == 0 || family == "mx4" ||
-        family == "mx6" || family == "mx9") {
-      return "bfp";
-    }
-    if (family == "gobo") return "gobo";
-    if (family == "olaccel") return "olaccel";
-    return "fp";
-  }();
+const DecoderInfo& decoder_kind(const std::string& kind, const std::string& format) {
   for (const DecoderInfo& d : list_decoders())
     if (d.kind == kind) return d;
-  return list_decoders().back();
+  std::string known;
+  for (const DecoderInfo& d : list_decoders()) known += (known.empty() ? "" : ", ") + d.kind;
+  throw Error("format '" + format + "' names decoder kind '" + kind +
+              "', which models/ does not have (known: " + known + ")");
 }
 
 std::shared_ptr<const quant::DecodedTensor> border_decode(const quant::EncodedTensor& e,

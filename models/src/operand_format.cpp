@@ -37,10 +37,16 @@ std::vector<float> sample(int64_t rows, int64_t cols, uint32_t seed) {
 OperandFormat measure(const quant::Format& f) {
   OperandFormat o;
   o.spec = f.name();
-  o.family = quant::FormatSpec::parse(o.spec).name;
-  const DecoderInfo& dec = decoder_for_family(o.family);
-  o.decoder = dec.kind;
-  o.elements_per_decode_op = dec.elements_per_op;
+  const quant::FormatTraits t = f.traits();
+  o.family = t.family;
+  o.element = t.element;
+  o.code_bits = t.element_bits;
+  o.decoder = decoder_kind(t.decoder, o.spec).kind;
+  o.elements_per_decode_op = t.elements_per_decode_op;
+  o.group_cols = t.group_cols;
+  o.sign_split = t.sign_split;
+  o.weight_only = t.weight_only;
+  o.outlier_fraction = t.outlier_fraction;
   const int64_t r1 = 8, r2 = 16, c1 = 1024, c2 = 2048;
   auto bits = [&](int64_t r, int64_t c, uint32_t seed, quant::EncodedTensor* keep) {
     const auto x = sample(r, c, seed);
@@ -49,8 +55,8 @@ OperandFormat measure(const quant::Format& f) {
     if (keep) *keep = std::move(e);
     return b;
   };
-  quant::EncodedTensor e11, e22;
-  const double s11 = bits(r1, c1, 11, &e11), s21 = bits(r2, c1, 21, nullptr);
+  quant::EncodedTensor e22;
+  const double s11 = bits(r1, c1, 11, nullptr), s21 = bits(r2, c1, 21, nullptr);
   const double s12 = bits(r1, c2, 12, nullptr), s22 = bits(r2, c2, 22, &e22);
   const double dr = static_cast<double>(r2 - r1), dc = static_cast<double>(c2 - c1);
   o.bits_a = ((s22 - s12) - (s21 - s11)) / (dr * dc);
@@ -65,9 +71,6 @@ OperandFormat measure(const quant::Format& f) {
     o.bits_b = o.bits_c = o.bits_d = 0;
   }
   o.element_bits = static_cast<double>(e22.elements.size()) * 8.0 / static_cast<double>(r2 * c2);
-  const quant::DecodedTensor d = f.decode_operand(e11);
-  o.group_cols = d.group_cols >= c1 ? 0 : d.group_cols;
-  o.sign_split = d.sign_split;
   return o;
 }
 

@@ -7,14 +7,7 @@
 
 namespace qarch::models {
 
-namespace detail {
-int int_family_bits(const std::string& family) {
-  if (family.size() < 4 || family.compare(0, 3, "int") != 0) return 0;
-  for (size_t i = 3; i < family.size(); ++i)
-    if (family[i] < '0' || family[i] > '9') return 0;
-  return std::atoi(family.c_str() + 3);
-}
-}  // namespace detail
+namespace detail {}  // namespace detail
 
 PeOperand PeType::prepare(std::shared_ptr<const quant::DecodedTensor> d,
                           const quant::EncodedTensor*) const {

@@ -26,17 +26,15 @@ class GoboPe final : public PeType {
   }
   std::string accepted(bool is_x) const override { return is_x ? "fp16" : "gobo, fp16"; }
   bool accepts(const OperandFormat& f, bool is_x) const override {
-    return f.family == "fp16" || (!is_x && f.family == "gobo");
+    return f.element == "fp16" || (!is_x && f.decoder == "gobo");
   }
   std::string mac_kind() const override { return "fp16"; }
 };
 
-// Outlier share of an operand format on the OLAccel PE when the data is unknown.
+// Outlier share of an operand format on the OLAccel PE when the data is unknown: the format's
+// own expected share (quant::FormatTraits::outlier_fraction).
 double expected_outlier_share(const OperandFormat* f) {
-  if (!f || f->family != "olaccel") return 0.0;
-  const quant::FormatSpec s = quant::FormatSpec::parse(f->spec);
-  const auto it = s.options.find("frac");
-  return it == s.options.end() ? 0.03 : std::atof(it->second.c_str());
+  return f ? f->outlier_fraction : 0.0;
 }
 
 class OlaccelPe final : public PeType {
@@ -47,7 +45,7 @@ class OlaccelPe final : public PeType {
   }
   std::string accepted(bool) const override { return "olaccel, int2..int4"; }
   bool accepts(const OperandFormat& f, bool) const override {
-    return f.family == "olaccel" || is_int_up_to(f, 4);
+    return f.decoder == "olaccel" || is_int_up_to(f, 4);
   }
   std::string mac_kind() const override { return "dense4"; }
 
@@ -55,7 +53,7 @@ class OlaccelPe final : public PeType {
                     const quant::EncodedTensor* enc) const override {
     PeOperand p;
     p.outlier.assign(d->mant.size(), 0);
-    if (enc && quant::FormatSpec::parse(enc->format).name == "olaccel") {
+    if (enc && quant::make_format(enc->format)->traits().decoder == "olaccel") {
       for (uint32_t i : enc->indices) p.outlier.at(i) = 1;
     }
     p.full = std::move(d);

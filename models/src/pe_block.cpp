@@ -16,10 +16,6 @@
 namespace qarch::models::detail {
 namespace {
 
-bool starts_with(const std::string& s, const char* p) {
-  return s.rfind(p, 0) == 0;
-}
-
 class MxPe final : public PeType {
  public:
   std::string name() const override { return "mx"; }
@@ -27,9 +23,7 @@ class MxPe final : public PeType {
     return "OCP MX block MAC: integer element products per block, E8M0 scale add at block end";
   }
   std::string accepted(bool) const override { return "mxfp8_*, mxfp6_*, mxfp4, mxint8"; }
-  bool accepts(const OperandFormat& f, bool) const override {
-    return starts_with(f.family, "mxfp") || starts_with(f.family, "mxint");
-  }
+  bool accepts(const OperandFormat& f, bool) const override { return f.decoder == "mx"; }
   std::string mac_kind() const override { return "mx_element"; }
 };
 
@@ -41,7 +35,7 @@ class Amxfp4Pe final : public PeType {
   }
   std::string accepted(bool) const override { return "amxfp4, mxfp4"; }
   bool accepts(const OperandFormat& f, bool) const override {
-    return f.family == "amxfp4" || f.family == "mxfp4";
+    return f.decoder == "amxfp4" || (f.decoder == "mx" && f.element == "e2m1");
   }
   std::string mac_kind() const override { return "fp4_element"; }
 };
@@ -53,7 +47,7 @@ class Nvfp4Pe final : public PeType {
     return "NVFP4 block MAC: E2M1 products per 16-block, E4M3 block scales, FP32 tensor scale";
   }
   std::string accepted(bool) const override { return "nvfp4"; }
-  bool accepts(const OperandFormat& f, bool) const override { return f.family == "nvfp4"; }
+  bool accepts(const OperandFormat& f, bool) const override { return f.decoder == "nvfp4"; }
   std::string mac_kind() const override { return "fp4_element"; }
 };
 

@@ -8,11 +8,9 @@
 
 namespace qarch::models::detail {
 
-/// Bits of an "intN" family name (2..8), or 0 if `family` is not an INT format.
-int int_family_bits(const std::string& family);
-/// True if f is intN with 2 <= N <= max_bits.
+/// True if f is a plain INT format (decoder "int") of N bits, 2 <= N <= max_bits.
 inline bool is_int_up_to(const OperandFormat& f, int max_bits) {
-  const int b = int_family_bits(f.family);
+  const int b = f.int_bits();
   return b >= 2 && b <= max_bits;
 }
 

@@ -21,7 +21,7 @@ class Olive4Pe final : public PeType {
   }
   std::string accepted(bool) const override { return "olive4, int2..int4"; }
   bool accepts(const OperandFormat& f, bool) const override {
-    return f.family == "olive4" || is_int_up_to(f, 4);
+    return f.decoder == "ovp4" || is_int_up_to(f, 4);
   }
   std::string mac_kind() const override { return "ovp4"; }
 };
@@ -48,7 +48,7 @@ class Olive8Pe final : public PeType {
   }
   std::string accepted(bool) const override { return "olive8, int2..int8"; }
   bool accepts(const OperandFormat& f, bool) const override {
-    return f.family == "olive8" || is_int_up_to(f, 8);
+    return f.decoder == "ovp8" || is_int_up_to(f, 8);
   }
   int fuse() const override { return 2; }
   std::string mac_kind() const override { return "ovp8"; }

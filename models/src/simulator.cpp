@@ -75,6 +75,7 @@ struct Tally {
   double in_read_bits = 0, w_read_bits = 0;
   double out_write_bytes = 0, out_read_bytes = 0;
   double left_elems = 0, top_elems = 0, left_ops = 0, top_ops = 0;
+  std::map<std::string, double> left_ops_by_kind, top_ops_by_kind;
   double reg_read_bits = 0, reg_write_bits = 0;
   double mapped_pe_folds = 0;  // sum of r * c over folds
 };
@@ -353,8 +354,12 @@ class Accelerator : public sc_module {
     tally_.out_read_bytes += n * ev.psum_r * acc;
     tally_.left_elems += n * ev.left;
     tally_.top_elems += n * ev.top;
-    tally_.left_ops += n * std::ceil(ev.left / lf.elements_per_decode_op);
-    tally_.top_ops += n * std::ceil(ev.top / tf.elements_per_decode_op);
+    const double lops = n * std::ceil(ev.left / lf.elements_per_decode_op);
+    const double tops = n * std::ceil(ev.top / tf.elements_per_decode_op);
+    tally_.left_ops += lops;
+    tally_.top_ops += tops;
+    tally_.left_ops_by_kind[lf.decoder] += lops;
+    tally_.top_ops_by_kind[tf.decoder] += tops;
     tally_.reg_read_bits += n * ev.reg_r_bits;
     tally_.reg_write_bits += n * ev.reg_w_bits;
     tally_.mapped_pe_folds += n * static_cast<double>(f.r * f.c);
@@ -675,12 +680,13 @@ SimResult simulate(const ArchConfig& arch, const std::vector<GemmJob>& jobs,
   st.input_buffer.capacity_bytes = arch.input_buffer.ideal ? 0 : arch.input_buffer.size_bytes;
   st.weight_buffer.capacity_bytes = arch.weight_buffer.ideal ? 0 : arch.weight_buffer.size_bytes;
   st.output_buffer.capacity_bytes = arch.output_buffer.ideal ? 0 : arch.output_buffer.size_bytes;
-  const bool x_left = arch.array.dataflow != Dataflow::kInputStationary;
   st.left_decoders.edge = "left";
   st.left_decoders.units = st.array.logical_rows;
   st.top_decoders.edge = "top";
   st.top_decoders.units = st.array.logical_cols;
   for (const JobRun& r : runs) {
+    // X enters on the left except in the input-stationary dataflow the mapper chose.
+    const bool x_left = r.jp.fold_model.dataflow != Dataflow::kInputStationary;
     st.left_decoders.kind = (x_left ? r.jp.x_format : r.jp.w_format)->decoder;
     st.top_decoders.kind = (x_left ? r.jp.w_format : r.jp.x_format)->decoder;
   }
@@ -714,6 +720,10 @@ SimResult simulate(const ArchConfig& arch, const std::vector<GemmJob>& jobs,
       st.top_decoders.elements = static_cast<uint64_t>(std::llround(t.top_elems));
       st.left_decoders.ops = static_cast<uint64_t>(std::llround(t.left_ops));
       st.top_decoders.ops = static_cast<uint64_t>(std::llround(t.top_ops));
+      for (const auto& [kind, ops] : t.left_ops_by_kind)
+        st.left_decoders.ops_by_kind[kind] = static_cast<uint64_t>(std::llround(ops));
+      for (const auto& [kind, ops] : t.top_ops_by_kind)
+        st.top_decoders.ops_by_kind[kind] = static_cast<uint64_t>(std::llround(ops));
       st.array.register_read_bytes = to_bytes(t.reg_read_bits);
       st.array.register_write_bytes = to_bytes(t.reg_write_bits);
       st.dram.busy_cycles = static_cast<uint64_t>(std::ceil(acc->dram_busy() - 1e-9));

@@ -19,8 +19,13 @@ nlohmann::json buffer_json(const BufferStats& b) {
 }
 
 nlohmann::json decoder_json(const DecoderStats& d) {
-  return {{"edge", d.edge},         {"kind", d.kind}, {"units", d.units},
-          {"elements", d.elements}, {"ops", d.ops},   {"stall_cycles", d.stall_cycles}};
+  return {{"edge", d.edge},
+          {"kind", d.kind},
+          {"units", d.units},
+          {"elements", d.elements},
+          {"ops", d.ops},
+          {"ops_by_kind", d.ops_by_kind},
+          {"stall_cycles", d.stall_cycles}};
 }
 
 nlohmann::json cost_json(const MappingCost& c) {

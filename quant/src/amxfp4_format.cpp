@@ -238,6 +238,17 @@ class Amxfp4Format final : public Format {
 
   std::string name() const override { return name_; }
 
+  FormatTraits traits() const override {
+    FormatTraits t;
+    t.family = "amxfp4";
+    t.element = "e2m1";
+    t.element_bits = 4;
+    t.decoder = "amxfp4";
+    t.group_cols = block_;
+    t.sign_split = true;
+    return t;
+  }
+
   EncodedTensor encode(const float* x, int64_t rows, int64_t cols) const override {
     checked_numel({rows, cols}, "format '" + name_ + "' input");
     EncodedTensor e;

@@ -198,6 +198,16 @@ class BlockFpFormat final : public Format {
 
   std::string name() const override { return name_; }
 
+  FormatTraits traits() const override {
+    FormatTraits t;
+    t.family = FormatSpec::parse(name_).name;
+    t.element = "bfp";
+    t.element_bits = p_;
+    t.decoder = "bfp";
+    t.group_cols = block_;
+    return t;
+  }
+
   EncodedTensor encode(const float* x, int64_t rows, int64_t cols) const override {
     EncodedTensor e = empty_encoded(rows, cols);
     if (rounding_ == Rounding::kNearestAway) {

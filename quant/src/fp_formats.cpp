@@ -26,6 +26,15 @@ class FpCastFormat final : public Format {
     return s.str();
   }
 
+  FormatTraits traits() const override {
+    FormatTraits t;
+    t.family = spec_.name;
+    t.element = spec_.name;
+    t.element_bits = spec_.bits();
+    t.decoder = "fp";
+    return t;
+  }
+
   EncodedTensor encode(const float* x, int64_t rows, int64_t cols) const override {
     const int64_t n = rows * cols;
     if (spec_.specials == FpSpecials::kNone || scale_ != "none") require_finite(x, n, cols, name());

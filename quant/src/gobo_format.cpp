@@ -142,6 +142,16 @@ class GoboFormat final : public Format {
            ":threshold=" + double_text(threshold_);
   }
 
+  FormatTraits traits() const override {
+    FormatTraits t;
+    t.family = "gobo";
+    t.element = "index";
+    t.element_bits = bits_;
+    t.decoder = "gobo";
+    t.weight_only = true;
+    return t;
+  }
+
   EncodedTensor encode(const float* x, int64_t rows, int64_t cols) const override {
     const int64_t n = rows * cols;
     require_finite(x, n, cols, name());

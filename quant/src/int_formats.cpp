@@ -127,6 +127,20 @@ class IntFormat final : public Format {
 
   std::string name() const override { return name_; }
 
+  FormatTraits traits() const override {
+    FormatTraits t;
+    t.family = "int" + std::to_string(bits_);
+    t.element = "int";
+    t.element_bits = bits_;
+    t.decoder = "int";
+    // Scale segments along K: a group of `group_` columns, one column (per-column scales, or
+    // groups that run down the rows), or the whole row.
+    t.group_cols = gran_ == Granularity::kGroup ? (group_rows_ ? 1 : group_)
+                   : gran_ == Granularity::kCol ? 1
+                                                : 0;
+    return t;
+  }
+
   EncodedTensor encode(const float* x, int64_t rows, int64_t cols) const override {
     const Geometry g = geometry(rows, cols);
     const Params p = choose_params(x, rows, cols, g);

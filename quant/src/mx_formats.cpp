@@ -259,6 +259,16 @@ class MxFormat final : public Format {
 
   std::string name() const override { return name_; }
 
+  FormatTraits traits() const override {
+    FormatTraits t;
+    t.family = type_.name;
+    t.element = type_.spec ? type_.spec->name : "int";
+    t.element_bits = element_bits(type_);
+    t.decoder = "mx";
+    t.group_cols = block_;
+    return t;
+  }
+
   EncodedTensor encode(const float* x, int64_t rows, int64_t cols) const override {
     checked_numel({rows, cols}, "format '" + name_ + "' input");
     EncodedTensor e;

@@ -79,6 +79,16 @@ class OlaccelFormat final : public Format {
   int32_t nmax() const { return (1 << (bits_ - 1)) - 1; }
   int32_t omax() const { return (1 << (obits_ - 1)) - 1; }
 
+  FormatTraits traits() const override {
+    FormatTraits t;
+    t.family = "olaccel";
+    t.element = "int";
+    t.element_bits = bits_;
+    t.decoder = "olaccel";
+    t.outlier_fraction = frac_;
+    return t;
+  }
+
   EncodedTensor encode(const float* x, int64_t rows, int64_t cols) const override {
     const int64_t n = rows * cols;
     require_finite(x, n, cols, name());
@@ -130,9 +140,10 @@ class OlaccelFormat final : public Format {
     // (1 + 2^-20) covers the rounding of x / s.
     float amax = 0;
     for (uint32_t i : e.indices) amax = std::max(amax, std::fabs(x[i]));
-    const double s_min =
-        static_cast<double>(amax) / (static_cast<double>(omax()) * std::ldexp(1.0, kMaxOutlierShift));
-    if (static_cast<double>(s) < s_min) s = static_cast<float>(s_min * (1.0 + std::ldexp(1.0, -20)));
+    const double s_min = static_cast<double>(amax) /
+                         (static_cast<double>(omax()) * std::ldexp(1.0, kMaxOutlierShift));
+    if (static_cast<double>(s) < s_min)
+      s = static_cast<float>(s_min * (1.0 + std::ldexp(1.0, -20)));
     e.fp32 = {s};
 
     const uint32_t mask = (1u << bits_) - 1u;

@@ -218,6 +218,28 @@ class OliveFormat final : public Format {
     return n;
   }
 
+  FormatTraits traits() const override {
+    FormatTraits t;
+    t.family = t_.bits == 4 ? "olive4" : "olive8";
+    t.element = t_.bits == 4 ? "ovp4" : "ovp8";
+    t.element_bits = t_.bits;
+    t.decoder = t.element;
+    t.elements_per_decode_op = 2;  // one pair unit decodes two elements
+    return t;
+  }
+
+  // OliVe's per-tensor MSE scale search, run on a sample (per-row scales are searched row by
+  // row, and a given scale is fixed already).
+  std::unique_ptr<Format> calibrated(const float* x, int64_t rows, int64_t cols) const override {
+    if (per_row_ || fixed_ || rows <= 0 || cols <= 0) return nullptr;
+    FormatSpec spec = FormatSpec::parse(name());
+    const float s = olive_search_scale(t_, victim_, x, rows, cols);
+    char text[32];
+    std::snprintf(text, sizeof text, "%.9g", static_cast<double>(s));  // round-trips a float
+    spec.options["scale"] = text;
+    return make_format(spec.str());
+  }
+
   EncodedTensor encode(const float* x, int64_t rows, int64_t cols) const override {
     return encode_impl(x, rows, cols, nullptr);
   }

@@ -470,14 +470,30 @@ Breakdown energy_breakdown(const models::Stats& stats, const models::ArchConfig&
       tech.register_pj_per_byte;
   // X enters on the left except in the input-stationary dataflow (models/src/simulator.cpp).
   const bool x_left = arch.array.dataflow != models::Dataflow::kInputStationary;
+  // Each decoder kind at its own price; the element width is that of the operand this edge
+  // carries in the architecture's dataflow when its format uses the kind, else the other's.
+  const std::string x_kind = models::operand_format(act_format, "act_format").decoder;
+  const std::string w_kind = models::operand_format(weight_format, "weight_format").decoder;
   const auto decoder = [&](const models::DecoderStats& d, int bits) {
     if (d.ops == 0) return 0.0;
-    if (d.kind.empty()) {
+    if (d.ops_by_kind.empty() && d.kind.empty()) {
       throw Error("energy_breakdown: the " + d.edge + " decoders ran " + std::to_string(d.ops) +
                   " operations but Stats names no decoder kind");
     }
-    return static_cast<double>(d.ops) *
-           lookup(tech.decoder_pj, d.kind, bits, tech, "decoder_pj", "decoder kind");
+    if (d.ops_by_kind.empty()) {
+      return static_cast<double>(d.ops) *
+             lookup(tech.decoder_pj, d.kind, bits, tech, "decoder_pj", "decoder kind");
+    }
+    const int edge_bits = bits, other_bits = bits == xb ? wb : xb;
+    const std::string& edge_kind = bits == xb ? x_kind : w_kind;
+    double pj = 0;
+    for (const auto& [kind, ops] : d.ops_by_kind) {
+      if (ops == 0) continue;
+      const int b = kind == edge_kind ? edge_bits : other_bits;
+      pj += static_cast<double>(ops) *
+            lookup(tech.decoder_pj, kind, b, tech, "decoder_pj", "decoder kind");
+    }
+    return pj;
   };
   e["decoder"] = decoder(stats.left_decoders, x_left ? xb : wb) +
                  decoder(stats.top_decoders, x_left ? wb : xb);

@@ -13,20 +13,32 @@
 namespace qarch::models {
 namespace {
 
-TEST(Decoders, KindPerFamily) {
-  EXPECT_EQ(decoder_for_family("int8").kind, "int");
-  EXPECT_EQ(decoder_for_family("olive4").kind, "ovp4");
-  EXPECT_EQ(decoder_for_family("olive4").elements_per_op, 2);
-  EXPECT_EQ(decoder_for_family("olive8").elements_per_op, 2);
-  EXPECT_EQ(decoder_for_family("mxfp6_e3m2").kind, "mx");
-  EXPECT_EQ(decoder_for_family("mxint8").kind, "mx");
-  EXPECT_EQ(decoder_for_family("amxfp4").kind, "amxfp4");
-  EXPECT_EQ(decoder_for_family("nvfp4").kind, "nvfp4");
-  EXPECT_EQ(decoder_for_family("msfp12").kind, "bfp");
-  EXPECT_EQ(decoder_for_family("mx9").kind, "bfp");
-  EXPECT_EQ(decoder_for_family("gobo").kind, "gobo");
-  EXPECT_EQ(decoder_for_family("olaccel").kind, "olaccel");
-  EXPECT_EQ(decoder_for_family("fp16").kind, "fp");
+// The decoder kind and work unit come from each format's own traits (quant::FormatTraits):
+// the same kinds the catalogue had per family, and every registered format names a known kind.
+TEST(Decoders, KindPerFormatFromItsTraits) {
+  EXPECT_EQ(operand_format("int8").decoder, "int");
+  EXPECT_EQ(operand_format("olive4").decoder, "ovp4");
+  EXPECT_EQ(operand_format("olive4").elements_per_decode_op, 2);
+  EXPECT_EQ(operand_format("olive8").elements_per_decode_op, 2);
+  EXPECT_EQ(operand_format("mxfp6_e3m2").decoder, "mx");
+  EXPECT_EQ(operand_format("mxint8").decoder, "mx");
+  EXPECT_EQ(operand_format("amxfp4").decoder, "amxfp4");
+  EXPECT_EQ(operand_format("nvfp4").decoder, "nvfp4");
+  EXPECT_EQ(operand_format("msfp12").decoder, "bfp");
+  EXPECT_EQ(operand_format("mx9").decoder, "bfp");
+  EXPECT_EQ(operand_format("gobo").decoder, "gobo");
+  EXPECT_TRUE(operand_format("gobo").weight_only);
+  EXPECT_EQ(operand_format("olaccel").decoder, "olaccel");
+  EXPECT_DOUBLE_EQ(operand_format("olaccel:frac=0.05").outlier_fraction, 0.05);
+  EXPECT_EQ(operand_format("fp16").decoder, "fp");
+  EXPECT_EQ(operand_format("int4").int_bits(), 4);
+  EXPECT_EQ(operand_format("olaccel").int_bits(), 0);
+  for (const quant::FormatInfo& f : quant::list_formats()) {
+    const OperandFormat& o = operand_format(f.name);
+    EXPECT_NO_THROW(decoder_kind(o.decoder, f.name)) << f.name;
+    EXPECT_GT(o.code_bits, 0) << f.name;
+  }
+  EXPECT_THROW(decoder_kind("ovp3", "olive3"), Error);
   for (const DecoderInfo& d : list_decoders()) EXPECT_FALSE(d.description.empty()) << d.kind;
 }
 

@@ -197,8 +197,8 @@ TEST(Tech, HandComputedEnergyOfEveryComponent) {
   s.array.segment_closes = 10;
   s.array.register_read_bytes = 300;
   s.array.register_write_bytes = 200;
-  s.left_decoders = {"left", "int", 4, 60, 50, 0};
-  s.top_decoders = {"top", "int", 4, 40, 40, 0};
+  s.left_decoders = {"left", "int", 4, 60, 50, 0, {}};
+  s.top_decoders = {"top", "int", 4, 40, 40, 0, {}};
   s.input_buffer.fill_bytes = 100;
   s.input_buffer.read_bytes = 400;
   s.weight_buffer.fill_bytes = 200;
@@ -238,7 +238,7 @@ TEST(Tech, NarrowVariantsFollowTheOperandWidth) {
   a.array.pe = "mx";
   models::Stats s;
   s.array.macs_by_type = {{"mx_element", 100}};
-  s.left_decoders = {"left", "mx", 4, 10, 10, 0};
+  s.left_decoders = {"left", "mx", 4, 10, 10, 0, {}};
   // Both operands 4-bit: the MXFP4 PE, its E2M1 decoder.
   Breakdown e = energy_breakdown(s, a, "mxfp4", "mxfp4", t);
   expect_rel(e.at("mac"), 100 * 0.09583);
@@ -251,6 +251,27 @@ TEST(Tech, NarrowVariantsFollowTheOperandWidth) {
   const Breakdown ar = area_breakdown(a, "mxfp4", "mxfp8_e4m3", t);
   expect_rel(ar.at("pe_array"), 16 * 932.86e-6);
   expect_rel(ar.at("decoders"), (4 * 8.0 + 4 * 26.3) * 1e-6);
+}
+
+// Decoder operations are priced per kind: an edge that ran two kinds (a job list mixing formats)
+// pays each kind's energy, at the width of the operand whose format uses it.
+TEST(Tech, DecoderOpsArePricedPerKind) {
+  const Technology t = load_technology("", "45nm");
+  models::ArchConfig a = hand_arch();
+  a.array.pe = "mx";
+  models::Stats s;
+  s.left_decoders = {"left", "mx", 4, 30, 30, 0, {{"mx", 10}, {"int", 20}}};
+  const Breakdown one = energy_breakdown(s, a, "mxfp4", "mxfp4", t);
+  models::Stats only_mx;
+  only_mx.left_decoders = {"left", "mx", 4, 10, 10, 0, {{"mx", 10}}};
+  models::Stats only_int;
+  only_int.left_decoders = {"left", "int", 4, 20, 20, 0, {{"int", 20}}};
+  const double mx = energy_breakdown(only_mx, a, "mxfp4", "mxfp4", t).at("decoder");
+  const double in = energy_breakdown(only_int, a, "mxfp4", "mxfp4", t).at("decoder");
+  EXPECT_GT(mx, 0);
+  EXPECT_GT(in, 0);
+  expect_rel(one.at("decoder"), mx + in);
+  expect_rel(mx, 10 * 0.002673);  // the narrow E2M1 decoder, as without per-kind counts
 }
 
 TEST(Tech, DecodersFollowTheDataflowAndPeFusion) {
@@ -341,7 +362,7 @@ sram_um2_per_kib: 1000
   EXPECT_EQ(error_of([&] { energy_breakdown(s, hand_arch(), "int8", "int8", t); }),
             "technology table " + p + ": MAC kind 'int8' has no entry in mac_pj (known: dense4)");
   s.array.macs_by_type.clear();
-  s.left_decoders = {"left", "ovp4", 4, 2, 1, 0};
+  s.left_decoders = {"left", "ovp4", 4, 2, 1, 0, {}};
   EXPECT_EQ(
       error_of([&] { energy_breakdown(s, hand_arch(), "int8", "int8", t); }),
       "technology table " + p + ": decoder kind 'ovp4' has no entry in decoder_pj (known: int)");

@@ -19,7 +19,7 @@ namespace qarch::workloads {
 // Formats and layer selection
 
 bool is_weight_only_format(const std::string& spec) {
-  return quant::FormatSpec::parse(spec).name == "gobo";
+  return quant::make_format(spec)->traits().weight_only;
 }
 
 FormatChoice resolve_formats(const std::string& format, const std::string& act,
@@ -345,26 +345,16 @@ TraceBuilder::Operand TraceBuilder::make_w(const GemmOp& op, const RowSample& s)
 std::unique_ptr<quant::Format> TraceBuilder::effective_format(const quant::Format& f,
                                                               const quant::Tensor& data,
                                                               int64_t* search_rows) const {
-  quant::FormatSpec spec = quant::FormatSpec::parse(f.name());
-  if (spec.name != "olive4" && spec.name != "olive8") return nullptr;
-  if (spec.options["per"] != "tensor" || spec.options.count("scale")) return nullptr;
+  // The format's calibration hook (OliVe: its per-tensor MSE scale search) on a row sample.
   const int64_t rows = data.rows(), cols = data.cols();
   if (options_.scale_search_elements <= 0 || cols == 0) return nullptr;
   const int64_t want = std::max<int64_t>(1, options_.scale_search_elements / cols);
   if (want >= rows) return nullptr;  // the sample would be the whole operand: plain search
-  const quant::OvpType& t = spec.name == "olive4"               ? quant::kOvp4
-                            : spec.options["outlier"] == "e2m5" ? quant::kOvp8E2M5
-                                                                : quant::kOvp8E4M3;
-  const quant::OvpVictim victim =
-      spec.options["victim"] == "even" ? quant::OvpVictim::kEven : quant::OvpVictim::kLarger;
   const RowSample rs = sample_rows(rows, want);
   const quant::Tensor sample = take_rows(data, rs);
-  const float s = quant::olive_search_scale(t, victim, sample.data.data(), rs.count, cols);
-  char text[32];
-  std::snprintf(text, sizeof text, "%.9g", static_cast<double>(s));  // round-trips a float
-  spec.options["scale"] = text;
-  *search_rows = rs.count;
-  return quant::make_format(spec.str());
+  std::unique_ptr<quant::Format> cal = f.calibrated(sample.data.data(), rs.count, cols);
+  if (cal) *search_rows = rs.count;
+  return cal;
 }
 
 void TraceBuilder::probe(const GemmOp& op, TraceGemm& g, const quant::Format& fx,

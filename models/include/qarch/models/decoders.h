@@ -25,8 +25,10 @@ struct DecoderInfo {
 
 /// Every decoder kind, in catalogue order.
 const std::vector<DecoderInfo>& list_decoders();
-/// The decoder that reads format family `family` ("olive4" -> ovp4; unknown families -> "fp").
-const DecoderInfo& decoder_for_family(const std::string& family);
+/// The decoder of kind `kind` (quant::FormatTraits::decoder). Throws qarch::Error naming
+/// `format` when no decoder of that kind exists: a format that states a decoder models/ does
+/// not know cannot be priced as some other decoder.
+const DecoderInfo& decoder_kind(const std::string& kind, const std::string& format);
 
 /// The decoders' functional step: a packed operand as the PEs receive it (quant's decoded view).
 /// Throws qarch::Error (prefixed with `who`) if the encoding's format is not `expected_spec`

@@ -1,7 +1,8 @@
 // What the timing model needs to know about an operand format: its storage size, its scale-group
-// length along K and which border decoder reads it. Nothing here re-implements a format: the
-// numbers are measured from quant/'s own encoder (Format::encode on fixed sample matrices) and
-// its decoded view (Format::decode_operand), once per spec, and cached.
+// length along K and which border decoder reads it. Nothing here re-implements a format or
+// recognises one by name: the structure is the format's quant::FormatTraits, and the storage
+// size is measured from quant/'s own encoder (Format::encode on fixed sample matrices), once
+// per spec, and cached.
 #pragma once
 
 #include <cstdint>
@@ -9,10 +10,19 @@
 
 namespace qarch::models {
 
-/// Storage and structure of one operand format (see file comment).
+/// Storage and structure of one operand format (see file comment). The structure (decoder,
+/// element code, scale groups, sign split, weight-only, outliers) is the format's own
+/// quant::FormatTraits; only the storage size is measured.
 struct OperandFormat {
   std::string spec;    ///< canonical spec string (quant::Format::name())
-  std::string family;  ///< spec name: "int8", "olive4", "mxfp4", ...
+  std::string family;  ///< spec name: "int8", "olive4", "mxfp4", ... (for messages only)
+  /// Element code (quant::FormatTraits::element): "int", "e2m1", "e4m3", "fp16", "ovp4", ...
+  std::string element;
+  int code_bits = 0;              ///< bits of one element code (FormatTraits::element_bits)
+  bool weight_only = false;       ///< activations stay FP16 (GOBO)
+  double outlier_fraction = 0.0;  ///< expected share of sparse outliers (OLAccel)
+  /// Bits of a plain INT format's codes (decoder "int"), else 0: what integer PEs accept.
+  int int_bits() const { return decoder == "int" ? code_bits : 0; }
   /// Storage bits of a rows x cols matrix: a*rows*cols + b*rows + c*cols + d, fitted exactly on
   /// four sample sizes (element codes and per-block scales give a, per-row side data b,
   /// per-column side data c, per-tensor side data d). Data-dependent side storage (GOBO and

@@ -44,6 +44,9 @@ struct DecoderStats {
       0;             ///< elements decoded (an element re-streamed into a new fold counts again)
   uint64_t ops = 0;  ///< decoder operations (an OVP pair decode yields two elements)
   uint64_t stall_cycles = 0;  ///< cycles the array waited because decoders were slower than it
+  /// Decoder operations by kind: a job list that mixes formats, or dataflows that swap which
+  /// operand enters on this edge, uses several kinds on one edge (each priced as its own).
+  Counters ops_by_kind;
 };
 
 /// The PE array and its accumulators.

@@ -93,9 +93,44 @@ inline int64_t packed_row_bytes(int64_t cols, int bits) {
 }
 
 /// A number format. Implementations are immutable and thread-safe after construction.
+/// What the rest of qarch needs to know about a format, stated by the format itself so that no
+/// code outside quant/ recognises a format by its name (models/ picks PEs and decoders from
+/// these, workloads/ keeps weight-only formats' activations in FP16).
+struct FormatTraits {
+  std::string family;  ///< spec name ("mxfp4"), for display only
+  /// The element code: "int" (two's-complement or offset integers), an FP element name
+  /// ("e2m1", "e4m3", "fp16", ...), "ovp4" / "ovp8" (OliVe pairs), "bfp" (block mantissas),
+  /// "index" (GOBO centroid indices).
+  std::string element;
+  int element_bits = 0;  ///< bits of one element code, without scales or side data
+  /// Border decoder that turns stored codes into PE operands (models/decoders.h lists them):
+  /// int, ovp4, ovp8, mx, nvfp4, amxfp4, bfp, gobo, olaccel, fp.
+  std::string decoder;
+  int elements_per_decode_op = 1;  ///< an OVP byte decodes two elements
+  /// Scale-group length along the reduction axis (cols); 0 = one scale segment per row.
+  int64_t group_cols = 0;
+  bool sign_split = false;   ///< separate scales for negative elements (AMXFP4)
+  bool weight_only = false;  ///< quantizes weights only; activations stay FP16 (GOBO)
+  /// Expected share of elements stored as outliers beside the dense codes (OLAccel's frac);
+  /// 0 when the format has none or its count depends on the data only.
+  double outlier_fraction = 0.0;
+};
+
 class Format {
  public:
   virtual ~Format() = default;
+
+  /// The format's traits (FormatTraits).
+  virtual FormatTraits traits() const = 0;
+
+  /// Calibration hook: a format whose encoder searches a per-tensor parameter from the data
+  /// (OliVe's MSE scale search) returns a copy with that parameter fixed from `x` (a sample of
+  /// the tensor, rows x cols), so a large tensor can be calibrated on a sample and encoded
+  /// with the result. nullptr when the format has nothing to calibrate (or it is fixed).
+  virtual std::unique_ptr<Format> calibrated(const float* x, int64_t rows, int64_t cols) const {
+    (void)x, (void)rows, (void)cols;
+    return nullptr;
+  }
 
   /// Canonical spec string: every option with its value, sorted by key, as FormatSpec::str()
   /// prints it ("mxfp4:block=32:round=even"); make_format(name()) rebuilds the same format.

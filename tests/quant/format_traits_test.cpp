@@ -1,0 +1,90 @@
+// Every registered format states the traits the rest of qarch needs (FormatTraits), and they
+// agree with what the format does: its decoded view's scale groups and sign split, its element
+// code width. A format added without traits, or with traits that contradict its codec, fails here.
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <random>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "qarch/quant/format.h"
+
+namespace qarch::quant {
+namespace {
+
+// Every format at its defaults, and the variants that change a trait.
+std::vector<std::string> specs() {
+  std::vector<std::string> v;
+  for (const FormatInfo& f : list_formats()) v.push_back(f.name);
+  for (const char* s :
+       {"int8:group=32", "int4:per=row", "int8:group=16:group_axis=rows", "int8:per=col",
+        "mxfp4:block=16", "nvfp4:block=8", "amxfp4:block=16", "bfp:block=8:p=6",
+        "olive8:outlier=e2m5", "olive4:per=row", "olaccel:frac=0.05", "gobo:bits=4"})
+    v.push_back(s);
+  return v;
+}
+
+std::vector<float> sample(int64_t rows, int64_t cols) {
+  std::mt19937 gen(7);
+  std::normal_distribution<float> nd(0.0f, 1.0f);
+  std::vector<float> x(static_cast<size_t>(rows * cols));
+  for (auto& v : x) v = nd(gen);
+  x[5] = 40.0f;  // one outlier
+  return x;
+}
+
+TEST(FormatTraits, EveryFormatStatesItsTraitsAndTheyMatchItsCodec) {
+  const std::set<std::string> decoders = {"int",    "ovp4", "ovp8", "mx",      "nvfp4",
+                                          "amxfp4", "bfp",  "gobo", "olaccel", "fp"};
+  const int64_t rows = 16, cols = 1024;
+  const std::vector<float> x = sample(rows, cols);
+  for (const std::string& spec : specs()) {
+    SCOPED_TRACE(spec);
+    std::unique_ptr<Format> f;
+    try {
+      f = make_format(spec);
+    } catch (const std::exception& e) {
+      ADD_FAILURE() << e.what();
+      continue;
+    }
+    const FormatTraits t = f->traits();
+    EXPECT_EQ(t.family, FormatSpec::parse(f->name()).name);
+    EXPECT_EQ(decoders.count(t.decoder), 1u) << t.decoder;
+    EXPECT_FALSE(t.element.empty());
+    EXPECT_GT(t.element_bits, 0);
+    EXPECT_GE(t.elements_per_decode_op, 1);
+    EXPECT_GE(t.outlier_fraction, 0.0);
+    EXPECT_LT(t.outlier_fraction, 1.0);
+    const EncodedTensor e = f->encode(x.data(), rows, cols);
+    const DecodedTensor d = f->decode_operand(e);
+    // Scale segments along K as the PE sees them.
+    const int64_t seg = d.group_cols >= cols ? 0 : d.group_cols;
+    EXPECT_EQ(t.group_cols, seg);
+    EXPECT_EQ(t.sign_split, d.sign_split);
+    // Element codes: the packed element bytes hold element_bits per element (pairs and row
+    // alignment round up).
+    const double stored = static_cast<double>(e.elements.size()) * 8.0 / double(rows * cols);
+    EXPECT_GE(stored + 1e-9, static_cast<double>(t.element_bits)) << stored;
+    EXPECT_LE(stored, static_cast<double>(t.element_bits) + 1.0) << stored;
+  }
+}
+
+// The calibration hook: OliVe fixes its searched per-tensor scale from a sample, and encoding
+// with the calibrated format equals encoding with that scale given; formats with nothing to
+// calibrate say so.
+TEST(FormatTraits, CalibrationHook) {
+  const std::vector<float> x = sample(16, 256);
+  const auto olive = make_format("olive4");
+  const auto cal = olive->calibrated(x.data(), 16, 256);
+  ASSERT_NE(cal, nullptr);
+  EXPECT_NE(cal->name().find("scale="), std::string::npos) << cal->name();
+  EXPECT_EQ(cal->encode(x.data(), 16, 256).elements, olive->encode(x.data(), 16, 256).elements);
+  EXPECT_EQ(make_format("olive4:per=row")->calibrated(x.data(), 16, 256), nullptr);
+  EXPECT_EQ(cal->calibrated(x.data(), 16, 256), nullptr);  // already fixed
+  EXPECT_EQ(make_format("int8")->calibrated(x.data(), 16, 256), nullptr);
+}
+
+}  // namespace
+}  // namespace qarch::quant
