@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "qarch/quant/format.h"
+#include "qarch/quant/olive.h"
 
 namespace {
 
@@ -63,6 +64,31 @@ void BM_Quantize(benchmark::State& state, const std::string& spec) {
   }
   state.SetBytesProcessed(state.iterations() * static_cast<int64_t>(x.size() * sizeof(float)));
 }
+
+// The OliVe per-tensor MSE scale search (issue 13: >= 300 MB/s of FP32 input, the same scale
+// as the exhaustive search): the fast search, and the exhaustive one it replaces, on the same
+// LLM-like input, for olive4 and olive8.
+void BM_OliveScaleSearch(benchmark::State& state, const OvpType* t, bool exhaustive) {
+  const auto& x = input();
+  const int64_t rows = static_cast<int64_t>(x.size()) / kCols;
+  float s = 0;
+  for (auto _ : state) {
+    s = exhaustive ? olive_search_scale_exhaustive(*t, OvpVictim::kLarger, x.data(), rows, kCols)
+                   : olive_search_scale(*t, OvpVictim::kLarger, x.data(), rows, kCols);
+    benchmark::DoNotOptimize(s);
+  }
+  state.counters["scale"] = s;
+  state.SetBytesProcessed(state.iterations() * static_cast<int64_t>(x.size() * sizeof(float)));
+}
+BENCHMARK_CAPTURE(BM_OliveScaleSearch, olive4_fast, &kOvp4, false)->Unit(benchmark::kMillisecond);
+BENCHMARK_CAPTURE(BM_OliveScaleSearch, olive4_exhaustive, &kOvp4, true)
+    ->Unit(benchmark::kMillisecond)
+    ->Iterations(1);
+BENCHMARK_CAPTURE(BM_OliveScaleSearch, olive8_fast, &kOvp8E4M3, false)
+    ->Unit(benchmark::kMillisecond);
+BENCHMARK_CAPTURE(BM_OliveScaleSearch, olive8_exhaustive, &kOvp8E4M3, true)
+    ->Unit(benchmark::kMillisecond)
+    ->Iterations(1);
 
 // Registers a benchmark per catalogue format (default options) plus the variants named in
 // QARCH_BENCH_EXTRA (comma-separated specs).

@@ -22,6 +22,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <limits>
+#include <vector>
 
 #include "qarch/quant/error.h"
 #include "qarch/quant/olive.h"
@@ -423,10 +424,38 @@ OvpSplit ovp8_split(ExpIntPair e) {
   return {ExpIntPair{hi, e.shift + 4}, ExpIntPair{lo, e.shift}};
 }
 
-float olive_search_scale(const OvpType& t, OvpVictim victim, const float* x, int64_t rows,
-                         int64_t cols) {
-  const OvpGrid& g = grid_of(t);
-  const int64_t n = rows * cols;
+namespace {
+
+// Squared error of one pair quantized with scale s, exactly as ovp_sse computes it.
+inline double pair_sse(const OvpGrid& g, OvpVictim victim, float x0, float x1, bool has1, float s) {
+  const float v0 = std::fabs(x0) / s, v1 = has1 ? std::fabs(x1) / s : 0.0f;
+  float q0, q1;
+  if (v0 < g.normal_limit && v1 < g.normal_limit) {
+    q0 = static_cast<float>(g.round_mag(v0)) * s;
+    q1 = static_cast<float>(g.round_mag(v1)) * s;
+  } else {
+    uint32_t k0, k1;
+    OvpPairClass cls;
+    encode_pair_core(g, v0, false, v1, false, victim, k0, k1, cls);
+    const auto p = ovp_decode_pair(g.t, k0, k1);
+    q0 = static_cast<float>(p[0].mant * (int64_t{1} << p[0].shift)) * s;
+    q1 = static_cast<float>(p[1].mant * (int64_t{1} << p[1].shift)) * s;
+  }
+  q0 = std::copysign(q0, x0);
+  q1 = std::copysign(q1, x1);
+  const double e0 = static_cast<double>(q0) - static_cast<double>(x0);
+  const double e1 = static_cast<double>(q1) - static_cast<double>(x1);
+  return e0 * e0 + (has1 ? e1 * e1 : 0.0);
+}
+
+// One pair that may hold an outlier under some candidate scale.
+struct WidePair {
+  float x0, x1, m;  // m = max(|x0|, |x1|)
+  bool has1;
+};
+
+// The candidate scales of the search, in the order the search tries them.
+std::vector<float> search_candidates(const OvpType& t, const float* x, int64_t n) {
   double sum = 0;
   for (int64_t i = 0; i < n; ++i) sum += x[i];
   const double mu = n > 0 ? sum / static_cast<double>(n) : 0.0;
@@ -434,16 +463,139 @@ float olive_search_scale(const OvpType& t, OvpVictim victim, const float* x, int
   for (int64_t i = 0; i < n; ++i) ss += (x[i] - mu) * (x[i] - mu);
   const double sigma = n > 1 ? std::sqrt(ss / static_cast<double>(n - 1)) : 0.0;
   const double alpha0 = std::max(std::fabs(mu + 3 * sigma), std::fabs(mu - 3 * sigma));
-  float best_s = 1.0f;
-  double best = std::numeric_limits<double>::infinity();
+  std::vector<float> c;
   for (int i = 75; i <= 249; i += 2) {
     const double alpha = alpha0 * i / 100.0;
     const float s = static_cast<float>(alpha / t.normal_max());
     if (!(s > 0.0f) || !std::isfinite(s)) continue;
+    c.push_back(s);
+  }
+  return c;
+}
+
+}  // namespace
+
+float olive_search_scale_exhaustive(const OvpType& t, OvpVictim victim, const float* x,
+                                    int64_t rows, int64_t cols) {
+  const OvpGrid& g = grid_of(t);
+  float best_s = 1.0f;
+  double best = std::numeric_limits<double>::infinity();
+  for (const float s : search_candidates(t, x, rows * cols)) {
     const double sse = ovp_sse(g, victim, x, rows, cols, s);
     if (sse < best) {
       best = sse;
       best_s = s;
+    }
+  }
+  return best_s;
+}
+
+// The same search, fast and with the same answer. Every pair whose larger magnitude could be an
+// outlier under the smallest candidate (a few percent of pairs) is kept aside and priced
+// exactly, with the same arithmetic as ovp_sse, for each candidate under which it holds an
+// outlier. All other elements are normals under every candidate, and their squared error under
+// scale s is a sum over the rounding levels k of (sum x^2 - 2 k s sum x + k^2 s^2 count) over
+// the elements that round to k: a fine histogram of |x| (count, sum, sum of squares per bin)
+// gives these sums, pairs that stop holding an outlier as s grows move into it. Bins that
+// straddle a rounding boundary may attribute elements to the wrong level; each such element
+// changes the error by at most 2 s w (w the bin width), which with the float rounding of the
+// exhaustive arithmetic bounds each estimate. Candidates whose interval overlaps the best one's
+// are priced exactly by ovp_sse and the first lowest wins, which is the exhaustive rule: so the
+// result equals olive_search_scale_exhaustive (tests check it on many tensors).
+float olive_search_scale(const OvpType& t, OvpVictim victim, const float* x, int64_t rows,
+                         int64_t cols) {
+  const int64_t n = rows * cols;
+  if (n < 4096 || cols < 2) return olive_search_scale_exhaustive(t, victim, x, rows, cols);
+  const OvpGrid& g = grid_of(t);
+  const std::vector<float> cand = search_candidates(t, x, n);
+  if (cand.empty()) return 1.0f;
+  const int32_t N = t.normal_max();
+  const double ostart = g.outlier_start;
+  // Pairs that may hold an outlier (a margin below the smallest candidate's threshold).
+  const double wide = ostart * static_cast<double>(cand.front()) * (1.0 - 1e-6);
+  const double top = ostart * static_cast<double>(cand.back()) * (1.0 + 1e-6);
+  const int nb = N <= 7 ? 8192 : 65536;
+  const double w = top / nb, inv_w = nb / top;
+  std::vector<double> cnt(static_cast<size_t>(nb), 0.0), sx(static_cast<size_t>(nb), 0.0),
+      sxx(static_cast<size_t>(nb), 0.0);
+  auto add = [&](float v) {
+    const double a = std::fabs(static_cast<double>(v));
+    const int64_t b = std::min<int64_t>(nb - 1, static_cast<int64_t>(a * inv_w));
+    cnt[static_cast<size_t>(b)] += 1;
+    sx[static_cast<size_t>(b)] += a;
+    sxx[static_cast<size_t>(b)] += a * a;
+  };
+  std::vector<WidePair> pairs;
+  int64_t hist_n = 0;
+  for (int64_t r = 0; r < rows; ++r) {
+    const float* xr = x + r * cols;
+    for (int64_t c = 0; c < cols; c += 2) {
+      const bool has1 = c + 1 < cols;
+      const float x0 = xr[c], x1 = has1 ? xr[c + 1] : 0.0f;
+      const float m = std::max(std::fabs(x0), std::fabs(x1));
+      if (m >= wide) {
+        pairs.push_back({x0, x1, m, has1});
+      } else {
+        add(x0);
+        if (has1) add(x1);
+        hist_n += has1 ? 2 : 1;
+      }
+    }
+  }
+  std::sort(pairs.begin(), pairs.end(),
+            [](const WidePair& a, const WidePair& b) { return a.m < b.m; });
+  size_t moved = 0;  // pairs[0, moved) are normal under the current and every larger candidate
+  const size_t nc = cand.size();
+  std::vector<double> est(nc), bound(nc);
+  for (size_t ci = 0; ci < nc; ++ci) {
+    const float s = cand[ci];
+    const double sd = s;
+    while (moved < pairs.size() && pairs[moved].m / s < g.outlier_start) {
+      add(pairs[moved].x0);
+      if (pairs[moved].has1) add(pairs[moved].x1);
+      hist_n += pairs[moved].has1 ? 2 : 1;
+      ++moved;
+    }
+    double h = 0, b = 0, big = 0;
+    int k = 0;
+    for (int bi = 0; bi < nb; ++bi) {
+      if (cnt[static_cast<size_t>(bi)] == 0) continue;
+      const double lo = bi * w, hi = lo + w, mid = lo + 0.5 * w;
+      while (k < N && mid >= (k + 0.5) * sd) ++k;  // level of the bin's centre
+      // A rounding boundary inside the bin: its elements may belong to the next level.
+      const bool straddles = (k < N && hi > (k + 0.5) * sd) || (k > 0 && lo < (k - 0.5) * sd);
+      const double ks = k * sd;
+      h += sxx[static_cast<size_t>(bi)] - 2 * ks * sx[static_cast<size_t>(bi)] +
+           ks * ks * cnt[static_cast<size_t>(bi)];
+      big += sxx[static_cast<size_t>(bi)] + ks * ks * cnt[static_cast<size_t>(bi)];
+      if (straddles) b += cnt[static_cast<size_t>(bi)] * 2 * sd * w;
+    }
+    double p = 0;
+    for (size_t i = moved; i < pairs.size(); ++i)
+      p += pair_sse(g, victim, pairs[i].x0, pairs[i].x1, pairs[i].has1, s);
+    // Float rounding of q = float(k) * s (relative 2^-24) against errors of at most
+    // (outlier_start - N) s, and double rounding of the sums.
+    const double q_max = N * sd, e_max = std::max(0.5, ostart - N) * sd;
+    b += static_cast<double>(hist_n) * (2 * e_max + q_max * 0x1p-23) * q_max * 0x1p-23;
+    b += 1e-12 * (big + std::fabs(h) + p) + 1e-9 * sd * sd;
+    est[ci] = h + p;
+    bound[ci] = b;
+  }
+  double best_hi = std::numeric_limits<double>::infinity();
+  for (size_t ci = 0; ci < nc; ++ci) best_hi = std::min(best_hi, est[ci] + bound[ci]);
+  size_t contenders = 0, only = 0;
+  for (size_t ci = 0; ci < nc; ++ci) {
+    if (est[ci] - bound[ci] <= best_hi) ++contenders, only = ci;
+  }
+  if (contenders == 1) return cand[only];  // no other candidate can be as low
+  float best_s = 1.0f;
+  double best = std::numeric_limits<double>::infinity();
+  for (size_t ci = 0; ci < nc; ++ci) {
+    if (est[ci] - bound[ci] > best_hi) continue;  // cannot be the lowest
+    const double sse = ovp_sse(g, victim, x, rows, cols, cand[ci]);
+    if (sse < best) {
+      best = sse;
+      best_s = cand[ci];
     }
   }
   return best_s;

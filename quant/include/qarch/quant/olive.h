@@ -156,5 +156,9 @@ OvpPairStats olive_pair_stats(const std::string& spec, const float* x, int64_t r
 /// float (e.g. all-zero input).
 float olive_search_scale(const OvpType& t, OvpVictim victim, const float* x, int64_t rows,
                          int64_t cols);
+/// The same search pricing every candidate with a full pass (the definition; the fast search
+/// above returns the same scale, checked by tests).
+float olive_search_scale_exhaustive(const OvpType& t, OvpVictim victim, const float* x,
+                                    int64_t rows, int64_t cols);
 
 }  // namespace qarch::quant
