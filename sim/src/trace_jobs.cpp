@@ -1,9 +1,12 @@
-#include "qarch/models/trace_jobs.h"
+#include "qarch/sim/trace_jobs.h"
 
 #include <memory>
 #include <utility>
 
-namespace qarch::models {
+namespace qarch::sim {
+
+using models::GemmJob;
+using models::Operand;
 
 GemmJob job_from_trace(const workloads::TraceGemm& g) {
   GemmJob j;
@@ -38,4 +41,4 @@ GemmJob functional_job_from_trace(const workloads::TraceReader& trace, size_t i)
   return j;
 }
 
-}  // namespace qarch::models
+}  // namespace qarch::sim

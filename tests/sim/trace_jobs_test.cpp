@@ -8,13 +8,16 @@
 #include <string>
 
 #include "qarch/models/simulator.h"
-#include "qarch/models/trace_jobs.h"
+#include "qarch/sim/trace_jobs.h"
 #include "qarch/quant/error.h"
 #include "qarch/workloads/trace_builder.h"
 #include "test_util.h"
 
 namespace qarch::models {
 namespace {
+
+using sim::functional_job_from_trace;
+using sim::jobs_from_trace;
 
 struct TempDir {
   std::string path;
