@@ -46,7 +46,12 @@ int run(int argc, const char* const* argv, std::ostream& out, std::ostream& err)
 }
 
 int run(const std::vector<std::string>& args, std::ostream& out, std::ostream& err) {
-  if (args.size() < 2 || args[1] == "--help" || args[1] == "-h" || args[1] == "help") {
+  if (args.size() < 2) {  // no command: a usage error (scripts must not mistake it for success)
+    err << "qarch: no command given\n\n";
+    usage(err);
+    return 2;
+  }
+  if (args[1] == "--help" || args[1] == "-h" || args[1] == "help") {
     usage(out);
     return 0;
   }

@@ -100,6 +100,11 @@ WorkloadSpec model_workload(const std::string& model, const std::string& phase, 
   w.model = model;
   w.layers = layers;
   w.params.phase = workloads::parse_phase(phase);
+  // The sweep file's limit too (sim/src/sweep.cpp): a typo of a few zeros must be an error, not
+  // a run that expands billions of sequences with no output.
+  if (batch < 1 || batch > (int64_t{1} << 20)) {
+    throw Error("batch: must be in [1, 1048576], got " + std::to_string(batch));
+  }
   w.params.batch = batch;
   const int64_t default_len = std::min<int64_t>(2048, m.max_positions);
   if (w.params.phase == workloads::Phase::kPrefill) {

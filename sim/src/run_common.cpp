@@ -97,31 +97,39 @@ std::string short_formats(const reports::PointResult& p) {
 
 void print_points(std::ostream& out, const std::vector<reports::PointResult>& points,
                   const std::vector<size_t>& pareto) {
-  size_t id_w = 4, fmt_w = 8, wl_w = 8;
-  for (const auto& p : points) {
-    id_w = std::max(id_w, p.id.size());
-    fmt_w = std::max(fmt_w, short_formats(p).size());
-    wl_w = std::max(wl_w, p.workload.name.size());
-  }
-  out << std::left << std::setw(static_cast<int>(id_w) + 2) << "point"
-      << std::setw(static_cast<int>(fmt_w) + 2) << "formats"
-      << std::setw(static_cast<int>(wl_w) + 2) << "workload" << std::right << std::setw(8)
-      << "array" << std::setw(14) << "cycles" << std::setw(12) << "latency" << std::setw(7)
-      << "util" << std::setw(12) << "energy uJ" << std::setw(10) << "area mm2" << std::setw(10)
-      << "QSNR dB"
-      << "  pareto\n";
+  // Every cell as text first, so that each column is as wide as its widest value (a
+  // 70B model's cycle and energy counts must not run into the next column).
+  const std::vector<std::string> header = {"point",    "formats", "workload", "array",
+                                           "cycles",   "latency", "util",     "energy uJ",
+                                           "area mm2", "QSNR dB", "pareto"};
+  const size_t left = 3;  // the first three columns are text, left-aligned
+  std::vector<std::vector<std::string>> rows;
   for (size_t i = 0; i < points.size(); ++i) {
     const auto& p = points[i];
     const bool front = std::find(pareto.begin(), pareto.end(), i) != pareto.end();
-    out << std::left << std::setw(static_cast<int>(id_w) + 2) << p.id
-        << std::setw(static_cast<int>(fmt_w) + 2) << short_formats(p)
-        << std::setw(static_cast<int>(wl_w) + 2) << p.workload.name << std::right << std::setw(8)
-        << (std::to_string(p.rows) + "x" + std::to_string(p.cols)) << std::setw(14) << p.cycles
-        << std::setw(12) << human_seconds(p.seconds) << std::setw(7) << fixed(p.utilization, 3)
-        << std::setw(12) << fixed(p.energy_total_pj() * 1e-6, 2) << std::setw(10)
-        << fixed(p.area_total_mm2(), 3) << std::setw(10)
-        << (p.has_accuracy ? fixed(p.mean_qsnr_db, 2) : "-") << (front ? "  *" : "") << "\n";
+    rows.push_back({p.id, short_formats(p), p.workload.name,
+                    std::to_string(p.rows) + "x" + std::to_string(p.cols), std::to_string(p.cycles),
+                    human_seconds(p.seconds), fixed(p.utilization, 3),
+                    fixed(p.energy_total_pj() * 1e-6, 2), fixed(p.area_total_mm2(), 3),
+                    p.has_accuracy ? fixed(p.mean_qsnr_db, 2) : "-", front ? "*" : ""});
   }
+  std::vector<size_t> w(header.size());
+  for (size_t c = 0; c < header.size(); ++c) {
+    w[c] = header[c].size();
+    for (const auto& r : rows) w[c] = std::max(w[c], r[c].size());
+  }
+  auto line = [&](const std::vector<std::string>& cells) {
+    std::string text;
+    for (size_t c = 0; c < cells.size(); ++c) {
+      const std::string pad(w[c] - cells[c].size(), ' ');
+      if (c > 0) text += "  ";
+      text += c < left ? cells[c] + pad : pad + cells[c];
+    }
+    while (!text.empty() && text.back() == ' ') text.pop_back();
+    out << text << "\n";
+  };
+  line(header);
+  for (const auto& r : rows) line(r);
 }
 
 reports::Report make_report(const std::string& title, std::vector<reports::PointResult> points,

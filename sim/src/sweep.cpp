@@ -159,6 +159,7 @@ Sweep parse_sweep(const std::string& yaml, const std::string& file) {
   Sweep s;
   s.file = file;
   YamlMap top(workloads::detail::parse_yaml(yaml, file), file);
+  top.declare({"name", "archs", "parameters", "workloads", "accuracy"});
   s.name = top.get_string("name", "sweep");
 
   const YAML::Node archs = top.node("archs");

@@ -27,7 +27,10 @@ TEST(Cli, HelpAndVersion) {
   const Result r = run_cli({"--help"});
   EXPECT_EQ(r.code, 0);
   EXPECT_NE(r.out.find("quant"), std::string::npos);
-  EXPECT_EQ(run_cli({}).code, 0);
+  const Result none = run_cli({});  // no command: usage on stderr, exit 2
+  EXPECT_EQ(none.code, 2);
+  EXPECT_NE(none.err.find("no command given"), std::string::npos);
+  EXPECT_NE(none.err.find("commands:"), std::string::npos);
   EXPECT_NE(run_cli({"--version"}).out.find("qarch "), std::string::npos);
   const Result q = run_cli({"quant", "--help"});
   EXPECT_EQ(q.code, 0);

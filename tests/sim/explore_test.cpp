@@ -18,6 +18,7 @@
 #include "qarch/sim/sweep.h"
 #include "qarch/workloads/model.h"
 #include "qarch/workloads/workload.h"
+#include "run_common.h"
 
 namespace qarch::sim {
 namespace {
@@ -300,6 +301,9 @@ TEST(Sweep, ConfigurationErrorsNameFileLineAndKey) {
   std::string e = error_of("name: x\narchs: [int8]\nworkloads: [{model: gpt2}]\nparamters: {}\n");
   EXPECT_NE(e.find("bad.yaml:4"), std::string::npos) << e;
   EXPECT_NE(e.find("paramters"), std::string::npos) << e;
+  // The known keys listed are all of them, also those the file does not use.
+  for (const char* k : {"name", "archs", "parameters", "workloads", "accuracy"})
+    EXPECT_NE(e.find(k), std::string::npos) << k << " missing from: " << e;
   e = error_of("archs: [int8]\nworkloads: [{model: gpt2, seq: -3}]\n");
   EXPECT_NE(e.find("bad.yaml:2"), std::string::npos) << e;
   EXPECT_NE(e.find("seq"), std::string::npos) << e;
@@ -362,6 +366,52 @@ TEST(RunCommands, ConcurrentPointsGiveTheSameReport) {
   for (const char* f : {"report.json", "summary.csv", "gemms.csv", "index.html"})
     EXPECT_EQ(slurp(d + "/j1/" + f), slurp(d + "/j2/" + f)) << f;
   EXPECT_EQ(run_cli({"compare", "--archs", "int8", "--model", "gpt2", "--jobs", "0"}).code, 2);
+}
+
+// A batch far beyond any workload is a named error at once, not a silent multi-hour run.
+TEST(RunCommands, HugeBatchIsAnError) {
+  const Result r = run_cli({"run", "--arch", "int8", "--model", "gpt2", "--batch", "100000000",
+                            "--no-accuracy", "--out", temp_dir("batch")});
+  EXPECT_EQ(r.code, 2);
+  EXPECT_NE(r.err.find("batch: must be in [1, 1048576], got 100000000"), std::string::npos)
+      << r.err;
+}
+
+// The terminal table widens each column to its widest value: at 70B-model scale the numbers of
+// neighbouring columns must not run together (issue 15: "0.949582437806.21").
+TEST(RunCommands, TableColumnsNeverRunTogether) {
+  reports::PointResult p;
+  p.id = "llama2-70b-point";
+  p.arch = "a";
+  p.act_format = p.weight_format = "int8";
+  p.workload.name = "llama2-70b";
+  p.rows = p.cols = 32;
+  p.cycles = 949582437806ull;
+  p.seconds = 1899.164875612;
+  p.utilization = 0.949;
+  p.energy_pj["dram"] = 1.23456789e15;
+  p.area_mm2["pe_array"] = 0.798;
+  p.has_accuracy = true;
+  p.mean_qsnr_db = 19.23;
+  std::ostringstream os;
+  print_points(os, {p}, {0});
+  std::istringstream lines(os.str());
+  std::string header, row;
+  std::getline(lines, header);
+  std::getline(lines, row);
+  auto fields = [](const std::string& s) {
+    std::istringstream is(s);
+    std::vector<std::string> v;
+    for (std::string f; is >> f;) v.push_back(f);
+    return v;
+  };
+  const auto r = fields(row);
+  // point formats workload array cycles latency(2 words) util energy area qsnr *
+  ASSERT_EQ(r.size(), 12u) << row;
+  EXPECT_EQ(r[4], "949582437806");
+  EXPECT_EQ(r[7], "0.949");
+  EXPECT_EQ(r[8], "1234567890.00");
+  EXPECT_EQ(r[11], "*");
 }
 
 TEST(RunCommands, RunFromATraceTimesItsGemmsAndReportsItsRecordedErrors) {

@@ -52,6 +52,12 @@ TEST(TraceCli, WritesAReadableTrace) {
   const auto ops = t.load_operands(0);
   EXPECT_EQ(ops.first.rows, 16);
   EXPECT_EQ(ops.second.rows, 3 * 768);
+  // A nested --out whose parents do not exist yet (the README's `--out traces/...`).
+  const std::string nested = dir + "/traces/bert/olive4";
+  const Result n = run_cli({"trace", "--model", "bert-base", "--seq", "64", "--format", "int8",
+                            "--layers", "0", "--shape-only", "--out", nested});
+  ASSERT_EQ(n.code, 0) << n.err;
+  EXPECT_EQ(workloads::TraceReader(nested).gemms().size(), 6u);
   std::filesystem::remove_all(dir);
 }
 

@@ -57,7 +57,16 @@ std::string read_file(const std::string& path) {
   return ss.str();
 }
 
+// Creates `path` and its missing parents (like mkdir -p), so `--out traces/x` works when
+// traces/ does not exist yet.
 void make_dir(const std::string& path) {
+  for (size_t slash = path.find('/', 1); slash != std::string::npos;
+       slash = path.find('/', slash + 1)) {
+    const std::string parent = path.substr(0, slash);
+    if (::mkdir(parent.c_str(), 0777) != 0 && errno != EEXIST) {
+      throw Error(parent + ": cannot create the directory (" + std::strerror(errno) + ")");
+    }
+  }
   if (::mkdir(path.c_str(), 0777) != 0 && errno != EEXIST) {
     throw Error(path + ": cannot create the directory (" + std::strerror(errno) + ")");
   }

@@ -254,6 +254,10 @@ YamlMap YamlMap::get_map(const std::string& key) {
   return YamlMap(cnode()[key], file_, prefix_ + key + ".");
 }
 
+void YamlMap::declare(std::initializer_list<const char*> keys) {
+  for (const char* k : keys) used_.insert(k);
+}
+
 void YamlMap::accept_all() {
   for (const auto& k : keys()) used_.insert(k);
 }

@@ -62,6 +62,9 @@ class YamlMap {
   void finish() const;
   /// Marks every key as used (for maps whose keys are data, e.g. role names checked elsewhere).
   void accept_all();
+  /// Names keys this map may hold even when they are absent or read later, so that an
+  /// unknown-key error lists every known key, not only those read so far.
+  void declare(std::initializer_list<const char*> keys);
 
   [[noreturn]] void fail(const std::string& key, const std::string& problem) const;
   [[noreturn]] void fail_at(const YAML::Node& at, const std::string& key,
