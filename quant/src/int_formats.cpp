@@ -39,7 +39,8 @@
 // bounds are integers. Decode is exactly fl32((q - z) * s), which is what decoded_value()
 // computes (scale_exp 0, scale_mul s).
 // A constant group c != 0 decodes to fl(qmax * fl(|c| / qmax)) (sym), within an ulp or two of
-// c; an all-zero group decodes to zeros with s = 1, z = 0.
+// c; an all-zero group decodes to zeros with s = 1, z = 0. A scale whose qmax * s would overflow
+// (inputs at FLT_MAX) is stepped down by ulps until qmax * s is finite, so nothing decodes to Inf.
 //
 // Layout: elements = k-bit codes per row in the pack_codes layout (sym: two's complement q;
 // asym: q), 8 and 4 bits without the generic bit loop. fp32 = one scale per scale group,
@@ -49,6 +50,7 @@
 // DecodedTensor: mant = q - z, shift 0, groups of group_rows x group_cols = rows x cols
 // (tensor), 1 x cols (row), rows x 1 (col), 1 x G or G x 1 (group), scale_exp 0, scale_mul s.
 #include <algorithm>
+#include <cfloat>
 #include <cmath>
 #include <limits>
 #include <vector>
@@ -350,6 +352,19 @@ class IntFormat final : public Format {
     return rounding_ == Rounding::kNearestAway ? std::round(v) : std::nearbyint(v);
   }
 
+  // Near FLT_MAX, qmax * fl(amax / qmax) can round above FLT_MAX and decode to Inf: step the
+  // scale down (one ulp at a time; at most a few steps) until the largest code decodes finite.
+  // The largest input then clamps to qmax. Inputs below ~FLT_MAX / 2 never take this path.
+  float keep_decode_finite(float s) const {
+    while (s > 0.0f && !std::isfinite(static_cast<float>(qmax_) * s)) s = std::nextafter(s, 0.0f);
+    return s;
+  }
+
+  int32_t zero_point(float lo, float s) const {
+    const double zd = round_double(-static_cast<double>(lo) / static_cast<double>(s));
+    return static_cast<int32_t>(std::min<double>(std::max(zd, 0.0), qmax_));
+  }
+
   // Scale, zero point and clamp bounds of every group for clipping ratio `ratio`.
   void make_params(const std::vector<float>& st_a, const std::vector<float>& st_b, float ratio,
                    Params* p) const {
@@ -359,6 +374,7 @@ class IntFormat final : public Format {
       if (sym_) {
         float s = (ratio * st_a[i]) / static_cast<float>(qmax_);
         if (!(s > 0.0f)) s = 1.0f;
+        s = keep_decode_finite(s);
         p->s[i] = s;
         p->z[i] = 0;
         p->lo[i] = -static_cast<float>(qmax_);
@@ -367,8 +383,13 @@ class IntFormat final : public Format {
         const float lo = std::min(st_a[i], 0.0f) * ratio, hi = std::max(st_b[i], 0.0f) * ratio;
         float s = static_cast<float>((static_cast<double>(hi) - static_cast<double>(lo)) / qmax_);
         if (!(s > 0.0f)) s = 1.0f;
-        const double zd = round_double(-static_cast<double>(lo) / static_cast<double>(s));
-        const int32_t z = static_cast<int32_t>(std::min<double>(std::max(zd, 0.0), qmax_));
+        int32_t z = zero_point(lo, s);
+        // Inputs spanning nearly the whole float range: shrink s until the largest code
+        // decodes finite (|q - z| <= max(z, qmax - z)); never taken below ~FLT_MAX / 2.
+        while (!std::isfinite(static_cast<float>(std::max(z, qmax_ - z)) * s)) {
+          s *= 1.0f - 0x1p-12f;
+          z = zero_point(lo, s);
+        }
         p->s[i] = s;
         p->z[i] = z;
         p->lo[i] = -static_cast<float>(z);

@@ -5,6 +5,8 @@
 // invariants on random data with outliers for every option combination.
 #include <gtest/gtest.h>
 
+#include <cfloat>
+
 #include <algorithm>
 #include <cmath>
 #include <limits>
@@ -525,6 +527,35 @@ TEST(IntStorage, BitsPerElement) {
             4.0 + 40.0 / 128);
   EXPECT_EQ(make_format("int3:per=row")->encode(x.data(), 64, 256).bits_per_element(),
             3.0 + 32.0 / 256);
+}
+
+}  // namespace
+}  // namespace qarch::quant
+
+namespace qarch::quant {
+namespace {
+
+// Inputs at the edge of the float range (issue 15: int6/int8 turned an exact FLT_MAX into
+// Inf/NaN): every INT variant decodes them finite, the largest within a grid step (5%), and the
+// other elements keep their sign.
+TEST(IntEdge, FltMaxInputsDecodeFinite) {
+  for (const char* spec : {"int8", "int6", "int4", "int2", "int8:sym=false", "int6:sym=false",
+                           "int8:per=row", "int8:group=2", "int8:clip=mse"}) {
+    SCOPED_TRACE(spec);
+    const auto f = make_format(spec);
+    for (const std::vector<float>& x : {std::vector<float>{FLT_MAX, 1.0f, -2.0f, 0.0f},
+                                        std::vector<float>{-FLT_MAX, FLT_MAX, 3.0f, -1.0f},
+                                        std::vector<float>{FLT_MAX, FLT_MAX, FLT_MAX, FLT_MAX}}) {
+      std::vector<float> out(x.size());
+      f->decode(f->encode(x.data(), 1, static_cast<int64_t>(x.size())), out.data());
+      for (size_t i = 0; i < x.size(); ++i) {
+        EXPECT_TRUE(std::isfinite(out[i])) << i << " " << out[i];
+        if (std::fabs(x[i]) == FLT_MAX && std::string(spec) != "int8:clip=mse") {
+          EXPECT_NEAR(out[i] / x[i], 1.0, 0.05) << i;  // within a step of the 6-bit grids
+        }
+      }
+    }
+  }
 }
 
 }  // namespace
