@@ -95,21 +95,7 @@ struct Context {
 };
 
 FoldModel fold_model_for(const Context& cx, Dataflow df) {
-  const ArchConfig& arch = *cx.arch;
-  FoldModel fm;
-  fm.dataflow = df;
-  fm.rows = cx.R;
-  fm.cols = cx.C;
-  fm.decoder_latency = arch.decoder.latency_cycles;
-  fm.decoder_rate = arch.decoder.elements_per_cycle;
-  fm.in_bw = arch.input_buffer.ideal ? 0 : arch.input_buffer.bandwidth_bytes_per_cycle();
-  fm.w_bw = arch.weight_buffer.ideal ? 0 : arch.weight_buffer.bandwidth_bytes_per_cycle();
-  fm.out_bw = arch.output_buffer.ideal ? 0 : arch.output_buffer.bandwidth_bytes_per_cycle();
-  fm.x_bits = cx.xf->bits_a;
-  fm.w_bits = cx.wf->bits_a;
-  fm.acc_bytes = arch.accumulator_bytes;
-  fm.pipelined = arch.array.pipelined_folds;
-  return fm;
+  return make_fold_model(*cx.arch, df, cx.pe->fuse(), *cx.xf, *cx.wf);
 }
 
 // Array-side totals of one tile triple (all instances): independent of loop order and residency.
@@ -349,11 +335,7 @@ class TopK {
 
 Context make_context(const ArchConfig& arch, const GemmJob& job, const MapperOptions& opt) {
   const std::string who = "job '" + job.name + "'";
-  if (job.m < 0 || job.n < 0 || job.k < 0) {
-    throw Error(who + ": m, n, k must be >= 0 (got " + std::to_string(job.m) + ", " +
-                std::to_string(job.n) + ", " + std::to_string(job.k) + ")");
-  }
-  if (job.batch < 1) throw Error(who + ".batch: must be >= 1, got " + std::to_string(job.batch));
+  check_job_shape(job);
   Context cx;
   cx.arch = &arch;
   cx.pe = &pe_type(arch.array.pe);
@@ -559,6 +541,15 @@ std::string memo_key(const ArchConfig& a, const GemmJob& j, const MapperOptions&
 void set_bounds(const Context& cx, MapResult& r);
 
 }  // namespace
+
+void check_job_shape(const GemmJob& job) {
+  const std::string who = "job '" + job.name + "'";
+  if (job.m < 0 || job.n < 0 || job.k < 0) {
+    throw Error(who + ": m, n, k must be >= 0 (got " + std::to_string(job.m) + ", " +
+                std::to_string(job.n) + ", " + std::to_string(job.k) + ")");
+  }
+  if (job.batch < 1) throw Error(who + ".batch: must be >= 1, got " + std::to_string(job.batch));
+}
 
 std::string Mapping::key() const {
   std::ostringstream s;

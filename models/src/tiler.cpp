@@ -97,6 +97,24 @@ FoldModel::Cost FoldModel::fold(int64_t r, int64_t c, int64_t t, bool accumulate
   return cost;
 }
 
+FoldModel make_fold_model(const ArchConfig& arch, Dataflow df, int fuse, const OperandFormat& x,
+                          const OperandFormat& w) {
+  FoldModel fm;
+  fm.dataflow = df;
+  fm.rows = arch.array.rows / fuse;
+  fm.cols = arch.array.cols / fuse;
+  fm.decoder_latency = arch.decoder.latency_cycles;
+  fm.decoder_rate = arch.decoder.elements_per_cycle;
+  fm.in_bw = arch.input_buffer.ideal ? 0 : arch.input_buffer.bandwidth_bytes_per_cycle();
+  fm.w_bw = arch.weight_buffer.ideal ? 0 : arch.weight_buffer.bandwidth_bytes_per_cycle();
+  fm.out_bw = arch.output_buffer.ideal ? 0 : arch.output_buffer.bandwidth_bytes_per_cycle();
+  fm.x_bits = x.bits_a;
+  fm.w_bits = w.bits_a;
+  fm.acc_bytes = arch.accumulator_bytes;
+  fm.pipelined = arch.array.pipelined_folds;
+  return fm;
+}
+
 int64_t FoldModel::fold_period(int64_t t) const {
   return dataflow == Dataflow::kOutputStationary ? std::max(t, 2 * rows + cols - 2)
                                                  : std::max(t, rows + cols);
@@ -278,11 +296,7 @@ namespace {
 
 JobPlan prepare(const ArchConfig& arch, const GemmJob& job) {
   const std::string who = "job '" + job.name + "'";
-  if (job.m < 0 || job.n < 0 || job.k < 0) {
-    throw Error(who + ": m, n, k must be >= 0 (got " + std::to_string(job.m) + ", " +
-                std::to_string(job.n) + ", " + std::to_string(job.k) + ")");
-  }
-  if (job.batch < 1) throw Error(who + ".batch: must be >= 1, got " + std::to_string(job.batch));
+  check_job_shape(job);
   JobPlan jp;
   jp.pe = &pe_type(arch.array.pe);
   jp.x_format = &operand_format(job.x_format, who + ".x_format");
@@ -301,19 +315,7 @@ JobPlan prepare(const ArchConfig& arch, const GemmJob& job) {
 
 void apply(const ArchConfig& arch, const GemmJob& job, const Mapping& mp, const MappingCost& cost,
            JobPlan& jp) {
-  FoldModel& fm = jp.fold_model;
-  fm.dataflow = mp.dataflow;
-  fm.rows = arch.array.rows / jp.pe->fuse();
-  fm.cols = arch.array.cols / jp.pe->fuse();
-  fm.decoder_latency = arch.decoder.latency_cycles;
-  fm.decoder_rate = arch.decoder.elements_per_cycle;
-  fm.in_bw = arch.input_buffer.ideal ? 0 : arch.input_buffer.bandwidth_bytes_per_cycle();
-  fm.w_bw = arch.weight_buffer.ideal ? 0 : arch.weight_buffer.bandwidth_bytes_per_cycle();
-  fm.out_bw = arch.output_buffer.ideal ? 0 : arch.output_buffer.bandwidth_bytes_per_cycle();
-  fm.x_bits = jp.x_format->bits_a;
-  fm.w_bits = jp.w_format->bits_a;
-  fm.acc_bytes = arch.accumulator_bytes;
-  fm.pipelined = arch.array.pipelined_folds;
+  jp.fold_model = make_fold_model(arch, mp.dataflow, jp.pe->fuse(), *jp.x_format, *jp.w_format);
   TilePlan& p = jp.plan;
   p.m = job.m;
   p.n = job.n;

@@ -152,6 +152,30 @@ int64_t pair_units(int64_t cols) {
 
 // Sum of squared errors of OVP quantization of the rows [r0, r1) of x with scale s (the MSE
 // search objective); the arithmetic is exactly encode() followed by decode().
+// The errors q - x of a pair quantized with scale s, given v = |x| / s as fl32 divisions: the
+// arithmetic of ovp_sse, shared with the fast search so that both price a pair identically.
+inline void pair_errors(const OvpGrid& g, OvpVictim victim, float x0, float x1, float v0, float v1,
+                        float s, double& e0, double& e1) {
+  float q0, q1;
+  if (v0 < g.normal_limit && v1 < g.normal_limit) {  // two normals: the common case
+    q0 = static_cast<float>(g.round_mag(v0)) * s;
+    q1 = static_cast<float>(g.round_mag(v1)) * s;
+  } else {
+    uint32_t k0, k1;
+    OvpPairClass cls;
+    encode_pair_core(g, v0, false, v1, false, victim, k0, k1, cls);
+    const auto p = ovp_decode_pair(g.t, k0, k1);
+    q0 = static_cast<float>(p[0].mant * (int64_t{1} << p[0].shift)) * s;
+    q1 = static_cast<float>(p[1].mant * (int64_t{1} << p[1].shift)) * s;
+  }
+  // decode() multiplies the signed integer by s: the same as negating the product (a victim's
+  // zero may come out as -0 here, which squares the same). Branch-free.
+  q0 = std::copysign(q0, x0);
+  q1 = std::copysign(q1, x1);
+  e0 = static_cast<double>(q0) - static_cast<double>(x0);
+  e1 = static_cast<double>(q1) - static_cast<double>(x1);
+}
+
 double ovp_sse(const OvpGrid& g, OvpVictim victim, const float* x, int64_t rows, int64_t cols,
                float s) {
   // Chunks of an even length keep pairs whole; the divisions run as one vectorizable loop.
@@ -171,25 +195,8 @@ double ovp_sse(const OvpGrid& g, OvpVictim victim, const float* x, int64_t rows,
       for (int64_t i = 0; i < len; i += 2) {
         const bool has1 = i + 1 < len;
         const float x0 = xc[i], x1 = has1 ? xc[i + 1] : 0.0f;
-        const float v0 = v[i], v1 = has1 ? v[i + 1] : 0.0f;
-        float q0, q1;
-        if (v0 < g.normal_limit && v1 < g.normal_limit) {  // two normals: the common case
-          q0 = static_cast<float>(g.round_mag(v0)) * s;
-          q1 = static_cast<float>(g.round_mag(v1)) * s;
-        } else {
-          uint32_t k0, k1;
-          OvpPairClass cls;
-          encode_pair_core(g, v0, false, v1, false, victim, k0, k1, cls);
-          const auto p = ovp_decode_pair(g.t, k0, k1);
-          q0 = static_cast<float>(p[0].mant * (int64_t{1} << p[0].shift)) * s;
-          q1 = static_cast<float>(p[1].mant * (int64_t{1} << p[1].shift)) * s;
-        }
-        // decode() multiplies the signed integer by s: the same as negating the product (a
-        // victim's zero may come out as -0 here, which squares the same). Branch-free.
-        q0 = std::copysign(q0, x0);
-        q1 = std::copysign(q1, x1);
-        const double e0 = static_cast<double>(q0) - static_cast<double>(x0);
-        const double e1 = static_cast<double>(q1) - static_cast<double>(x1);
+        double e0, e1;
+        pair_errors(g, victim, x0, x1, v[i], has1 ? v[i + 1] : 0.0f, s, e0, e1);
         sse += e0 * e0;
         if (has1) sse += e1 * e1;
       }
@@ -428,23 +435,8 @@ namespace {
 
 // Squared error of one pair quantized with scale s, exactly as ovp_sse computes it.
 inline double pair_sse(const OvpGrid& g, OvpVictim victim, float x0, float x1, bool has1, float s) {
-  const float v0 = std::fabs(x0) / s, v1 = has1 ? std::fabs(x1) / s : 0.0f;
-  float q0, q1;
-  if (v0 < g.normal_limit && v1 < g.normal_limit) {
-    q0 = static_cast<float>(g.round_mag(v0)) * s;
-    q1 = static_cast<float>(g.round_mag(v1)) * s;
-  } else {
-    uint32_t k0, k1;
-    OvpPairClass cls;
-    encode_pair_core(g, v0, false, v1, false, victim, k0, k1, cls);
-    const auto p = ovp_decode_pair(g.t, k0, k1);
-    q0 = static_cast<float>(p[0].mant * (int64_t{1} << p[0].shift)) * s;
-    q1 = static_cast<float>(p[1].mant * (int64_t{1} << p[1].shift)) * s;
-  }
-  q0 = std::copysign(q0, x0);
-  q1 = std::copysign(q1, x1);
-  const double e0 = static_cast<double>(q0) - static_cast<double>(x0);
-  const double e1 = static_cast<double>(q1) - static_cast<double>(x1);
+  double e0, e1;
+  pair_errors(g, victim, x0, x1, std::fabs(x0) / s, has1 ? std::fabs(x1) / s : 0.0f, s, e0, e1);
   return e0 * e0 + (has1 ? e1 * e1 : 0.0);
 }
 

@@ -114,6 +114,9 @@ struct MapperOptions {
   size_t runners_up = 3;
 };
 
+/// Throws qarch::Error naming the job for negative m, n, k or a batch below 1.
+void check_job_shape(const GemmJob& job);
+
 /// The best mapping of `job` (shape, batch and formats; operands are ignored) on `arch`.
 /// Throws qarch::Error when nothing fits, naming the buffer and the smallest block.
 /// Memoized (thread-safe).

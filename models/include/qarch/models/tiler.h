@@ -76,6 +76,12 @@ struct FoldModel {
   int64_t tile_compute(int64_t folds, int64_t t) const;
 };
 
+/// The fold model of a job on `arch` in dataflow `df`: the logical array (physical / PE
+/// fusion), decoder and SRAM-port limits, the operands' packed widths. The one builder the
+/// mapper and the simulator's plan share.
+FoldModel make_fold_model(const ArchConfig& arch, Dataflow df, int fuse, const OperandFormat& x,
+                          const OperandFormat& w);
+
 /// Rows [r0, r1) x cols [c0, c1) of an operand (X: m x k, W: n x k, Y: m x n).
 struct BlockRect {
   int64_t r0 = 0, r1 = 0, c0 = 0, c1 = 0;
