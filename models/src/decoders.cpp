@@ -17,6 +17,9 @@ const std::vector<DecoderInfo>& list_decoders() {
       {"gobo", 1, "GOBO 3-bit index -> FP16 centroid, or the FP32 outlier at its position"},
       {"olaccel", 1, "OLAccel dense 4-bit code, or the sparse outlier at its position"},
       {"fp", 1, "FP element (FP16/BF16/FP8 cast) -> <e, m>"},
+      {"ant", 1,
+       "ANT element -> <e, m>: int passes through, flint by its first-one code, pot as a shift"},
+      {"adaptivfloat", 1, "AdaptivFloat element -> <e, m>; the tensor's exponent bias to the sum"},
   };
   return kinds;
 }

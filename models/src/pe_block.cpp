@@ -2,7 +2,8 @@
 // block; the PE forms integer element products and the column/accumulator keeps one exact sum
 // per block (per scale segment), adding the two shared scale exponents (and multiplying the
 // FP8 block scales for NVFP4, the per-sign scales for AMXFP4) once at the block's end.
-// - mx: OCP MX v1.0 MXFP8/MXFP6/MXFP4/MXINT8 (element integer products per 32-block, E8M0
+// - mx: OCP MX v1.0 MXFP8/MXFP6/MXFP4/MXINT8, and AdaptivFloat (element integer products per
+// 32-block, E8M0
 //   scale add at block end: "X_A * X_B * sum P_A,i P_B,i", OCP MX spec section 6.1).
 // - amxfp4: AMXFP4 (Lee et al., arXiv 2411.09909): E2M1 elements with separate scales for
 //   positive and negative elements, so the PE keeps one partial sum per sign combination of the
@@ -22,8 +23,15 @@ class MxPe final : public PeType {
   std::string description() const override {
     return "OCP MX block MAC: integer element products per block, E8M0 scale add at block end";
   }
-  std::string accepted(bool) const override { return "mxfp8_*, mxfp6_*, mxfp4, mxint8"; }
-  bool accepts(const OperandFormat& f, bool) const override { return f.decoder == "mx"; }
+  std::string accepted(bool) const override {
+    return "mxfp8_*, mxfp6_*, mxfp4, mxint8, adaptivfloat*";
+  }
+  // AdaptivFloat's per-tensor exponent bias is a power-of-two scale over the whole row: the
+  // same block MAC with one block per row (the paper's HFINT PE also multiplies FP significands
+  // and accumulates integers).
+  bool accepts(const OperandFormat& f, bool) const override {
+    return f.decoder == "mx" || f.decoder == "adaptivfloat";
+  }
   std::string mac_kind() const override { return "mx_element"; }
 };
 

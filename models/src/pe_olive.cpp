@@ -19,9 +19,11 @@ class Olive4Pe final : public PeType {
   std::string description() const override {
     return "OliVe 4-bit exponent-integer PE: (b*d) << (a+c) shift-add (Guo et al., ISCA 2023)";
   }
-  std::string accepted(bool) const override { return "olive4, int2..int4"; }
+  std::string accepted(bool) const override { return "olive4, ant4, int2..int4"; }
+  // ANT's datapath is this PE without the OVP decoder (OliVe section 4): its border decoder
+  // turns int / flint / pot codes into the same exponent-integer pairs.
   bool accepts(const OperandFormat& f, bool) const override {
-    return f.decoder == "ovp4" || is_int_up_to(f, 4);
+    return f.decoder == "ovp4" || (f.decoder == "ant" && f.code_bits <= 4) || is_int_up_to(f, 4);
   }
   std::string mac_kind() const override { return "ovp4"; }
 };
@@ -46,9 +48,9 @@ class Olive8Pe final : public PeType {
     return "OliVe 8-bit OVP on four 4-bit exponent-integer PEs (hi/lo split, Guo et al., ISCA "
            "2023)";
   }
-  std::string accepted(bool) const override { return "olive8, int2..int8"; }
+  std::string accepted(bool) const override { return "olive8, ant4, ant8, int2..int8"; }
   bool accepts(const OperandFormat& f, bool) const override {
-    return f.decoder == "ovp8" || is_int_up_to(f, 8);
+    return f.decoder == "ovp8" || f.decoder == "ant" || is_int_up_to(f, 8);
   }
   int fuse() const override { return 2; }
   std::string mac_kind() const override { return "ovp8"; }

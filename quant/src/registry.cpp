@@ -14,6 +14,8 @@ const detail::Registry& registry() {
     detail::register_mx_formats(reg);
     detail::register_nvfp4_formats(reg);
     detail::register_amxfp4_formats(reg);
+    detail::register_adaptivfloat_formats(reg);
+    detail::register_ant_formats(reg);
     detail::register_olive_formats(reg);
     detail::register_gobo_formats(reg);
     detail::register_olaccel_formats(reg);

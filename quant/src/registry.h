@@ -32,5 +32,8 @@ void register_bfp_formats(Registry& r);
 void register_mx_formats(Registry& r);
 void register_nvfp4_formats(Registry& r);   // nvfp4_format.cpp: NVIDIA NVFP4
 void register_amxfp4_formats(Registry& r);  // amxfp4_format.cpp: asymmetric MXFP4 (Lee et al.)
+void register_ant_formats(Registry& r);     // ant_format.cpp: ANT int/flint/pot (Guo et al.)
+// adaptivfloat_format.cpp: AdaptivFloat, per-tensor exponent bias (Tambe et al.).
+void register_adaptivfloat_formats(Registry& r);
 
 }  // namespace qarch::quant::detail

@@ -1,9 +1,9 @@
 // The universal Format invariants (PREAMBLE) for every option combination of the outlier-aware
-// formats (olive4, olive8, gobo, olaccel), on random data with outlier channels and spikes:
-// (1) decoded_value(decode_operand(e)) == decode(e) bit for bit; (2) quantize == decode(encode)
-// bit for bit; (3) make_format(name()) reproduces the name and the encoding; (4) reference_matmul
-// on decoded operands agrees with a double GEMM of the decoded values; plus zero-size shapes,
-// NaN/Inf rejection and corrupted encodings.
+// formats (olive4, olive8, gobo, olaccel, ant, adaptivfloat), on random data with outlier channels
+// and spikes: (1) decoded_value(decode_operand(e)) == decode(e) bit for bit; (2) quantize ==
+// decode(encode) bit for bit; (3) make_format(name()) reproduces the name and the encoding; (4)
+// reference_matmul on decoded operands agrees with a double GEMM of the decoded values; plus
+// zero-size shapes, NaN/Inf rejection and corrupted encodings.
 #include <gtest/gtest.h>
 
 #include <cctype>
@@ -45,6 +45,14 @@ std::vector<std::string> all_specs() {
                     fr);
       }
     }
+  }
+  for (const char* a : {"ant4", "ant8", "ant4:per=row", "ant4:ties=up:sign=signed",
+                        "ant4:types=pot:scale=0.01", "ant8:types=flint:sign=unsigned"}) {
+    v.push_back(a);
+  }
+  for (const char* a :
+       {"adaptivfloat8", "adaptivfloat6", "adaptivfloat4:per=row", "adaptivfloat:bits=7:e=5"}) {
+    v.push_back(a);
   }
   return v;
 }

@@ -104,7 +104,7 @@ struct FormatTraits {
   std::string element;
   int element_bits = 0;  ///< bits of one element code, without scales or side data
   /// Border decoder that turns stored codes into PE operands (models/decoders.h lists them):
-  /// int, ovp4, ovp8, mx, nvfp4, amxfp4, bfp, gobo, olaccel, fp.
+  /// int, ovp4, ovp8, mx, nvfp4, amxfp4, bfp, gobo, olaccel, fp, ant, adaptivfloat.
   std::string decoder;
   int elements_per_decode_op = 1;  ///< an OVP byte decodes two elements
   /// Scale-group length along the reduction axis (cols); 0 = one scale segment per row.
