@@ -216,11 +216,7 @@ class AdaptivFloatFormat final : public Format {
 };
 
 std::unique_ptr<Format> make_adaptivfloat(int alias_bits, FormatOptions& o) {
-  if (alias_bits != 0 && o.spec().options.count("bits")) {
-    throw Error("format '" + o.spec().name + "' fixes bits=" + std::to_string(alias_bits) +
-                "; write adaptivfloat:bits=N for another width");
-  }
-  const int bits = alias_bits != 0 ? alias_bits : static_cast<int>(o.get_int("bits", 8, 4, 8));
+  const int bits = detail::width_option(o, alias_bits, "adaptivfloat", 8, 4, 8);
   const int e = static_cast<int>(o.get_int("e", std::min(3, bits - 2), 1, std::min(5, bits - 1)));
   const bool per_row = o.get_choice("per", "tensor", {"tensor", "row"}) == "row";
   o.finish();

@@ -612,11 +612,7 @@ class AntFormat final : public Format {
 
 // ant takes bits=; the aliases ant4 / ant8 fix it (alias_bits 4 or 8).
 std::unique_ptr<AntFormat> make_ant(int alias_bits, FormatOptions& o) {
-  if (alias_bits != 0 && o.spec().options.count("bits")) {
-    throw Error("format '" + o.spec().name + "' fixes bits=" + std::to_string(alias_bits) +
-                "; write ant:bits=N for another width");
-  }
-  const int bits = alias_bits != 0 ? alias_bits : static_cast<int>(o.get_int("bits", 4, 4, 8));
+  const int bits = detail::width_option(o, alias_bits, "ant", 4, 4, 8);
   if (bits != 4 && bits != 8) {
     throw Error("format '" + o.spec().name + "': option 'bits' must be 4 or 8, got " +
                 std::to_string(bits));

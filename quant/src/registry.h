@@ -4,8 +4,10 @@
 
 #include <functional>
 #include <memory>
+#include <string>
 #include <vector>
 
+#include "qarch/quant/error.h"
 #include "qarch/quant/format.h"
 
 namespace qarch::quant::detail {
@@ -18,6 +20,19 @@ struct FormatFactory {
   FormatMaker make;
 };
 using Registry = std::vector<FormatFactory>;
+
+/// The bit width of a family that has width aliases (ant4 / ant8, adaptivfloat4..8): an alias
+/// fixes it (alias_bits != 0) and then rejects a "bits" option; the family name reads
+/// bits=def in [lo, hi].
+inline int width_option(FormatOptions& o, int alias_bits, const std::string& family, int def,
+                        int lo, int hi) {
+  if (alias_bits == 0) return static_cast<int>(o.get_int("bits", def, lo, hi));
+  if (o.spec().options.count("bits")) {
+    throw Error("format '" + o.spec().name + "' fixes bits=" + std::to_string(alias_bits) +
+                "; write " + family + ":bits=N for another width");
+  }
+  return alias_bits;
+}
 
 void register_fp_formats(Registry& r);       // fp_formats.cpp: plain FP element casts
 void register_olive_formats(Registry& r);    // olive_formats.cpp: OliVe OVP olive4/olive8

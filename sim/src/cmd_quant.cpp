@@ -244,10 +244,12 @@ int cmd_formats(const std::vector<std::string>& args, std::ostream& out, std::os
     out << j.dump(2) << "\n";
     return 0;
   }
+  int width = 12;  // the longest name plus two spaces, so names never run into the text
+  for (const auto& f : all) width = std::max(width, static_cast<int>(f.name.size()) + 2);
   out << "Format specs are name[:key=value...], e.g. mxfp4:block=16:round=away.\n\n";
   for (const auto& f : all) {
-    out << std::left << std::setw(12) << f.name << f.description << "\n"
-        << std::setw(12) << ""
+    out << std::left << std::setw(width) << f.name << f.description << "\n"
+        << std::setw(width) << ""
         << "options: " << (f.options.empty() ? "(none)" : f.options) << "\n";
   }
   return 0;

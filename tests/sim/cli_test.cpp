@@ -37,6 +37,18 @@ TEST(Cli, HelpAndVersion) {
   EXPECT_NE(q.out.find("--formats"), std::string::npos);
 }
 
+TEST(Cli, FormatsListsEveryMethodWithItsSourceInAlignedColumns) {
+  const Result r = run_cli({"formats"});
+  ASSERT_EQ(r.code, 0) << r.err;
+  for (const auto& f : quant::list_formats()) {
+    // The name starts a line and is followed by at least two spaces (no run-together columns).
+    const size_t at = r.out.find("\n" + f.name + "  ");
+    EXPECT_NE(at, std::string::npos) << f.name;
+  }
+  for (const char* m : {"ant4", "ant8", "adaptivfloat8", "MICRO 2022", "DAC 2020"})
+    EXPECT_NE(r.out.find(m), std::string::npos) << m;
+}
+
 TEST(Cli, UnknownCommandAndOptionAreUsageErrors) {
   const Result r = run_cli({"frobnicate"});
   EXPECT_EQ(r.code, 2);
