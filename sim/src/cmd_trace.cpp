@@ -80,7 +80,8 @@ int cmd_trace(const std::vector<std::string>& args, std::ostream& out, std::ostr
           error_cols = 256, elem_bytes = 2, search_elements = int64_t{1} << 20;
   uint64_t seed = 1;
   int threads = 1;
-  bool shape_only = false, exact_hw = false, no_stats = false, list = false, list_models = false;
+  bool shape_only = false, exact_hw = false, no_stats = false, list = false, list_models = false,
+       force = false;
   desc.add_options()("help,h", "print this help")(
       "model,m", po::value(&model_arg), "zoo model name (see --list-models) or a model YAML file")(
       "phase,p", po::value(&phase)->default_value(phase), "prefill or decode")(
@@ -128,7 +129,9 @@ int cmd_trace(const std::vector<std::string>& args, std::ostream& out, std::ostr
       "bytes per activation value in element-wise traffic")(
       "threads", po::value(&threads)->default_value(threads), "GEMMs built concurrently")(
       "list", po::bool_switch(&list), "print the GEMM list and exit")(
-      "list-models", po::bool_switch(&list_models), "print the model zoo and exit");
+      "list-models", po::bool_switch(&list_models), "print the model zoo and exit")(
+      "force", po::bool_switch(&force),
+      "replace a trace already in --out (it is swapped out only when the new one is complete)");
   po::variables_map vm;
   if (parse_command_args(args, desc, vm, out)) return 0;
 
@@ -206,8 +209,9 @@ int cmd_trace(const std::vector<std::string>& args, std::ostream& out, std::ostr
       << std::right << std::setw(9) << "X bits" << std::setw(9) << "W bits" << std::setw(11)
       << "X QSNR" << std::setw(11) << "W QSNR" << std::setw(11) << "Y QSNR"
       << "\n";
-  const auto summary =
-      workloads::write_trace(builder, out_dir, threads, [&](const workloads::TraceGemm& g) {
+  const auto summary = workloads::write_trace(
+      builder, out_dir, threads,
+      [&](const workloads::TraceGemm& g) {
         out << std::left << std::setw(34) << g.op.name << std::setw(26) << shape(g.op) << std::right
             << std::setw(9) << fixed(g.x.bits_per_element, 3) << std::setw(9)
             << fixed(g.w.bits_per_element, 3);
@@ -217,7 +221,8 @@ int cmd_trace(const std::vector<std::string>& args, std::ostream& out, std::ostr
               << (g.has_output_error ? fixed(g.output_error.qsnr_db, 2) : "-");
         }
         out << "\n";
-      });
+      },
+      force);
   out << "\nwrote " << summary.gemms << " GEMMs, " << mib(summary.bytes) << " to " << out_dir
       << " in " << fixed(summary.seconds, 2) << " s\n";
   return 0;

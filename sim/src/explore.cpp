@@ -270,6 +270,8 @@ reports::PointResult run_point(const std::string& id, const ArchSpec& arch,
 
   if (!workload.trace.empty()) {
     const workloads::TraceReader trace(workload.trace);
+    // The recorded accuracy was measured on these operand files: refuse a damaged trace.
+    trace.verify_data();
     const workloads::TraceHeader& h = trace.header();
     // The recorded accuracy belongs to the trace's formats: refuse an architecture that would
     // run other ones.

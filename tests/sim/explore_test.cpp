@@ -6,6 +6,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 #include <cstdio>
+#include <filesystem>
 #include <fstream>
 #include <nlohmann/json.hpp>
 #include <set>
@@ -441,6 +442,23 @@ TEST(RunCommands, RunFromATraceTimesItsGemmsAndReportsItsRecordedErrors) {
   const Result bad = run_cli({"run", "--arch", "int8", "--trace", d + "/trace", "--out", d + "/b"});
   EXPECT_EQ(bad.code, 2);
   EXPECT_NE(bad.err.find("was quantized with activations olive4"), std::string::npos) << bad.err;
+  // A damaged operand file (one flipped byte) is refused, with or without accuracy.
+  std::string first_bin;
+  for (const auto& e : std::filesystem::directory_iterator(d + "/trace/gemms"))
+    if (e.path().extension() == ".bin" && (first_bin.empty() || e.path().string() < first_bin))
+      first_bin = e.path().string();
+  ASSERT_FALSE(first_bin.empty());
+  std::string bytes = slurp(first_bin);
+  bytes[bytes.size() / 2] ^= 0x04;
+  std::ofstream(first_bin, std::ios::binary) << bytes;
+  for (const char* acc : {"", "--no-accuracy"}) {
+    std::vector<std::string> args = {"run",        "--arch", "olive", "--trace",
+                                     d + "/trace", "--out",  d + "/c"};
+    if (*acc) args.push_back(acc);
+    const Result c = run_cli(args);
+    EXPECT_EQ(c.code, 2) << acc;
+    EXPECT_NE(c.err.find("checksum mismatch"), std::string::npos) << c.err;
+  }
 }
 
 TEST(RunCommands, DemoRunsSevenAcceleratorsOnBothPhases) {

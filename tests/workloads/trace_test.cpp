@@ -217,15 +217,56 @@ TEST(Trace, ThreadsAndRewritesGiveTheSameFiles) {
   write_trace(TraceBuilder(tiny(), prefill(32), all), tmp.path + "/re");
   TraceOptions few = o;
   few.layers = "1";
-  write_trace(TraceBuilder(tiny(), prefill(16), few), tmp.path + "/re");
+  // Replacing a trace needs the explicit flag (qarch trace --force).
+  const std::string e =
+      error_of([&] { write_trace(TraceBuilder(tiny(), prefill(16), few), tmp.path + "/re"); });
+  EXPECT_NE(e.find("holds a trace already; pass --force"), std::string::npos) << e;
+  EXPECT_GT(TraceReader(tmp.path + "/re").gemms().size(), 7u);  // untouched
+  write_trace(TraceBuilder(tiny(), prefill(16), few), tmp.path + "/re", 1, {}, true);
   EXPECT_EQ(std::distance(fs::directory_iterator(tmp.path + "/re/gemms"), fs::directory_iterator()),
             2 * 7);
   EXPECT_EQ(TraceReader(tmp.path + "/re").gemms().size(), 7u);
+  EXPECT_FALSE(fs::exists(tmp.path + "/re.partial"));
+  EXPECT_FALSE(fs::exists(tmp.path + "/re.old"));
   for (const auto& e : fs::directory_iterator(tmp.path + "/one/gemms")) {
     const std::string n = e.path().filename().string();
     EXPECT_EQ(read(e.path().string()), read(tmp.path + "/two/gemms/" + n)) << n;
   }
   EXPECT_EQ(read(tmp.path + "/one/trace.json"), read(tmp.path + "/two/trace.json"));
+}
+
+TEST(Trace, AnInterruptedRetraceLeavesThePreviousTraceIntact) {
+  TempDir tmp;
+  TraceOptions o = opts("int8");
+  o.layers = "all";
+  const std::string dir = tmp.path + "/t/";  // a trailing slash, as users type it
+  write_trace(TraceBuilder(tiny(), prefill(16), o), dir);
+  const size_t before = TraceReader(dir).gemms().size();
+  const std::string index = read(tmp.path + "/t/trace.json");
+  // A re-trace that fails half-way (a bound tensor of the wrong shape for a later GEMM).
+  quant::write_npy(tmp.path + "/bad.npy",
+                   quant::Tensor::matrix(3, 5, std::vector<float>(15, 1.0f)));
+  write(tmp.path + "/bind.yaml", "tensors:\n  - gemm: layers.1.mlp.down\n    w: bad.npy\n");
+  TraceOptions bad = o;
+  bad.bindings = std::make_shared<TensorBindings>(TensorBindings::load(tmp.path + "/bind.yaml"));
+  const std::string e =
+      error_of([&] { write_trace(TraceBuilder(tiny(), prefill(16), bad), dir, 1, {}, true); });
+  EXPECT_NE(e.find("bad.npy"), std::string::npos) << e;
+  EXPECT_EQ(TraceReader(dir).gemms().size(), before);
+  EXPECT_EQ(read(tmp.path + "/t/trace.json"), index);
+  EXPECT_TRUE(fs::exists(tmp.path + "/t.partial"));  // the unfinished one, out of the way
+  // The next trace clears the leftover staging folder.
+  o.layers = "0";
+  write_trace(TraceBuilder(tiny(), prefill(16), o), dir, 1, {}, true);
+  EXPECT_LT(TraceReader(dir).gemms().size(), before);
+  EXPECT_FALSE(fs::exists(tmp.path + "/t.partial"));
+  // A folder that holds something else is never written into or deleted.
+  fs::create_directories(tmp.path + "/mine");
+  write(tmp.path + "/mine/notes.txt", "keep me");
+  const std::string m = error_of(
+      [&] { write_trace(TraceBuilder(tiny(), prefill(16), o), tmp.path + "/mine", 1, {}, true); });
+  EXPECT_NE(m.find("holds no qarch trace"), std::string::npos) << m;
+  EXPECT_EQ(read(tmp.path + "/mine/notes.txt"), "keep me");
 }
 
 TEST(Trace, FormatsPerOperandAndGoboIsWeightOnly) {
@@ -278,6 +319,19 @@ TEST(Trace, CorruptionTruncationAndVersionAreClearErrors) {
   EXPECT_NE(e.find("truncated"), std::string::npos) << e;
   write(bin, bin_text);
   EXPECT_NO_THROW(TraceReader(dir).load_operands(0));
+  // verify_data (what `qarch run --trace` calls) checks every operand file up front: a flipped
+  // byte, and a deleted file.
+  EXPECT_NO_THROW(TraceReader(dir).verify_data());
+  bad = bin_text;
+  bad[bad.size() / 3] ^= 0x01;
+  write(bin, bad);
+  e = error_of([&] { TraceReader(dir).verify_data(); });
+  EXPECT_NE(e.find("checksum mismatch"), std::string::npos) << e;
+  fs::remove(bin);
+  e = error_of([&] { TraceReader(dir).verify_data(); });
+  EXPECT_NE(e.find("missing or unreadable"), std::string::npos) << e;
+  EXPECT_NE(e.find(g0.data_file), std::string::npos) << e;
+  write(bin, bin_text);
 
   // A changed manifest: its own checksum fails first.
   bad = man_text;
@@ -512,6 +566,16 @@ TEST(Trace, RealTensorsThroughBindings) {
   EXPECT_NE(e.find("typo.yaml:3:"), std::string::npos) << e;
   EXPECT_NE(e.find("unknown key 'tensors[0].ww'"), std::string::npos) << e;
   EXPECT_EQ(split_tensor_source("a/b.safetensors:model.x:y").second, "model.x:y");
+  // A pattern that matches no GEMM (a typo) is an error naming the entry, not a silent
+  // fallback to generated tensors.
+  write(tmp.path + "/nomatch.yaml",
+        "tensors:\n  - gemm: layers.0.attn.qkv\n    x: x.npy\n  - gemm: layers.{layer}.mlp.dwn\n"
+        "    w: w.safetensors:q.weight\n");
+  o.bindings = std::make_shared<TensorBindings>(TensorBindings::load(tmp.path + "/nomatch.yaml"));
+  e = error_of([&] { TraceBuilder(m, prefill(16), o); });
+  EXPECT_NE(e.find("nomatch.yaml:4:"), std::string::npos) << e;
+  EXPECT_NE(e.find("'layers.{layer}.mlp.dwn' matches no GEMM"), std::string::npos) << e;
+  EXPECT_NE(e.find("layers.0.mlp.down"), std::string::npos) << e;  // the hint
 }
 
 }  // namespace

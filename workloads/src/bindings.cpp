@@ -103,6 +103,25 @@ std::vector<std::string> TensorBindings::sources(const GemmOp& op, char operand)
   return {};
 }
 
+void TensorBindings::check_matches(const std::vector<GemmOp>& ops) const {
+  for (const auto& e : entries_) {
+    const bool hit = std::any_of(ops.begin(), ops.end(), [&](const GemmOp& op) {
+      return substitute(e.gemm, op) == op.name;
+    });
+    if (hit) continue;
+    std::string names;
+    int listed = 0;
+    for (const GemmOp& op : ops) {
+      if (op.layer > 0 || listed == 12) continue;
+      names += (names.empty() ? "" : ", ") + op.name;
+      ++listed;
+    }
+    throw Error(e.where + ": gemm '" + e.gemm + "' matches no GEMM of this workload, so its " +
+                "tensors would never be used (GEMM names of layer 0: " + names +
+                "; write {layer} for the layer number)");
+  }
+}
+
 quant::Tensor TensorBindings::load(const GemmOp& op, char operand, int64_t rows,
                                    int64_t cols) const {
   const std::vector<std::string> srcs = sources(op, operand);

@@ -153,27 +153,48 @@ std::string open_json_envelope(const std::string& text, const std::string& file)
 // ---------------------------------------------------------------------------------------------
 // Writer
 
-TraceWriter::TraceWriter(std::string dir, TraceHeader header)
+namespace {
+constexpr char kStagingMarker[] = ".qarch-partial-trace";
+
+bool is_dir(const std::string& path) {
+  struct stat st;
+  return ::stat(path.c_str(), &st) == 0 && S_ISDIR(st.st_mode);
+}
+}  // namespace
+
+TraceWriter::TraceWriter(std::string dir, TraceHeader header, bool replace)
     : dir_(std::move(dir)), header_(std::move(header)) {
+  while (dir_.size() > 1 && dir_.back() == '/') dir_.pop_back();
   if (dir_.empty()) throw Error("trace: empty output directory");
-  make_dir(dir_);
-  make_dir(dir_ + "/gemms");
-  const std::string index = dir_ + "/trace.json";
-  if (std::remove(index.c_str()) != 0 && errno != ENOENT) {
-    throw Error(index + ": cannot remove the old index (" + std::strerror(errno) + ")");
-  }
-  // Files of an earlier trace in the same directory ("NNNN-<name>.json|.bin") would otherwise
-  // linger unreferenced; nothing else in gemms/ is touched.
   std::error_code ec;
-  for (const auto& entry : std::filesystem::directory_iterator(dir_ + "/gemms", ec)) {
-    const std::string n = entry.path().filename().string();
-    const bool ours = n.size() > 5 && std::isdigit(static_cast<unsigned char>(n[0])) &&
-                      std::isdigit(static_cast<unsigned char>(n[1])) &&
-                      std::isdigit(static_cast<unsigned char>(n[2])) &&
-                      std::isdigit(static_cast<unsigned char>(n[3])) && n[4] == '-' &&
-                      (entry.path().extension() == ".json" || entry.path().extension() == ".bin");
-    if (ours) std::filesystem::remove(entry.path(), ec);
+  if (std::filesystem::exists(dir_, ec)) {
+    if (!is_dir(dir_)) throw Error(dir_ + ": exists and is not a directory");
+    if (std::filesystem::exists(dir_ + "/trace.json", ec)) {
+      if (!replace) {
+        throw Error(dir_ +
+                    ": holds a trace already; pass --force to replace it (the new trace "
+                    "takes its place only when complete), or choose another --out");
+      }
+    } else if (!std::filesystem::is_empty(dir_, ec)) {
+      throw Error(dir_ +
+                  ": exists, is not empty and holds no qarch trace (no trace.json); "
+                  "choose a new or empty folder");
+    }
   }
+  staging_ = dir_ + ".partial";
+  if (std::filesystem::exists(staging_, ec)) {
+    // Left by an interrupted trace: ours only if it carries the marker.
+    if (!std::filesystem::exists(staging_ + "/" + kStagingMarker, ec)) {
+      throw Error(staging_ + ": exists and is not a qarch staging folder; move it away");
+    }
+    std::filesystem::remove_all(staging_, ec);
+    if (ec) throw Error(staging_ + ": cannot remove the old staging folder (" + ec.message() + ")");
+  }
+  const auto slash = dir_.find_last_of('/');
+  if (slash != std::string::npos && slash > 0) make_dir(dir_.substr(0, slash));
+  make_dir(staging_);
+  make_dir(staging_ + "/gemms");
+  write_file_atomic(staging_ + "/" + kStagingMarker, "qarch trace being written\n");
 }
 
 void TraceWriter::add(TraceGemm g, const quant::EncodedTensor* x, const quant::EncodedTensor* w) {
@@ -206,7 +227,7 @@ void TraceWriter::add(TraceGemm g, const quant::EncodedTensor* x, const quant::E
       table[op == 0 ? "x" : "w"] = t;
     }
     // Stream it out, hashing as we go.
-    AtomicFileWriter out(dir_ + "/" + g.data_file);
+    AtomicFileWriter out(staging_ + "/" + g.data_file);
     uint64_t h = kFnv1a64Offset, pos = 0;
     auto emit = [&](const void* p, uint64_t n) {
       if (n == 0) return;
@@ -245,7 +266,7 @@ void TraceWriter::add(TraceGemm g, const quant::EncodedTensor* x, const quant::E
                                              {"fnv1a64", hex64(g.data_fnv1a64)},
                                              {"sections", table}};
   const std::string text = json_envelope(body.dump(1));
-  write_file_atomic(dir_ + "/" + g.manifest, text);
+  write_file_atomic(staging_ + "/" + g.manifest, text);
   manifest_sums_.push_back({text.size(), fnv1a64(text)});
   total_bytes_ += text.size();
   gemms_.push_back(std::move(g));
@@ -268,8 +289,28 @@ uint64_t TraceWriter::finish(const std::vector<ElementwiseOp>& elementwise) {
   for (const auto& e : elementwise) ew.push_back(detail::elementwise_json(e));
   body["elementwise"] = ew;
   const std::string text = json_envelope(body.dump(1));
-  write_file_atomic(dir_ + "/trace.json", text);
+  write_file_atomic(staging_ + "/trace.json", text);
   total_bytes_ += text.size();
+  std::remove((staging_ + "/" + kStagingMarker).c_str());
+  // Swap the finished trace in: the old one (if any) moves aside first, then goes.
+  std::error_code ec;
+  const std::string old = dir_ + ".old";
+  if (std::filesystem::exists(old, ec)) {  // left by a crash between the two renames below
+    if (!std::filesystem::exists(old + "/trace.json", ec)) {
+      throw Error(old + ": exists and is not a qarch trace; move it away");
+    }
+    std::filesystem::remove_all(old, ec);
+  }
+  if (std::filesystem::exists(dir_, ec)) {
+    std::filesystem::rename(dir_, old, ec);
+    if (ec) throw Error(dir_ + ": cannot move the previous trace aside (" + ec.message() + ")");
+  }
+  std::filesystem::rename(staging_, dir_, ec);
+  if (ec) {
+    throw Error(staging_ + ": cannot move the finished trace to " + dir_ + " (" + ec.message() +
+                ")");
+  }
+  std::filesystem::remove_all(old, ec);
   return total_bytes_;
 }
 
@@ -322,15 +363,16 @@ size_t TraceReader::find(const std::string& name) const {
   throw Error(dir_ + ": no GEMM named '" + name + "' in the trace");
 }
 
-std::pair<quant::EncodedTensor, quant::EncodedTensor> TraceReader::load_operands(size_t i) const {
-  if (i >= gemms_.size()) throw Error(dir_ + ": GEMM index out of range");
+std::string TraceReader::verified_bytes(size_t i) const {
   const TraceGemm& g = gemms_[i];
-  if (g.data_file.empty()) {
-    throw Error(dir_ + "/" + g.manifest + ": shape-only trace: GEMM '" + g.op.name +
-                "' has no stored operands");
-  }
   const std::string path = dir_ + "/" + g.data_file;
-  const std::string bytes = read_file(path);
+  std::string bytes;
+  try {
+    bytes = read_file(path);
+  } catch (const Error&) {
+    throw Error(path + ": cannot read the operands of GEMM '" + g.op.name +
+                "' (missing or unreadable; trace.json lists it)");
+  }
   const auto* p = reinterpret_cast<const unsigned char*>(bytes.data());
   const uint64_t n = bytes.size();
   if (n != g.data_bytes) {
@@ -349,6 +391,25 @@ std::pair<quant::EncodedTensor, quant::EncodedTensor> TraceReader::load_operands
     throw Error(path + ": checksum mismatch (file says " + hex64(stored) + ", contents hash to " +
                 hex64(h) + ", manifest says " + hex64(g.data_fnv1a64) + "): the file is corrupted");
   }
+  return bytes;
+}
+
+void TraceReader::verify_data() const {
+  for (size_t i = 0; i < gemms_.size(); ++i)
+    if (!gemms_[i].data_file.empty()) verified_bytes(i);
+}
+
+std::pair<quant::EncodedTensor, quant::EncodedTensor> TraceReader::load_operands(size_t i) const {
+  if (i >= gemms_.size()) throw Error(dir_ + ": GEMM index out of range");
+  const TraceGemm& g = gemms_[i];
+  if (g.data_file.empty()) {
+    throw Error(dir_ + "/" + g.manifest + ": shape-only trace: GEMM '" + g.op.name +
+                "' has no stored operands");
+  }
+  const std::string path = dir_ + "/" + g.data_file;
+  const std::string bytes = verified_bytes(i);
+  const auto* p = reinterpret_cast<const unsigned char*>(bytes.data());
+  const uint64_t n = bytes.size();
   const uint32_t version = get_u32(p + 8);
   if (version != static_cast<uint32_t>(kTraceVersion)) {
     throw Error(path + ": trace binary version " + std::to_string(version) +

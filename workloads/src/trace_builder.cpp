@@ -178,6 +178,7 @@ TraceBuilder::TraceBuilder(ModelConfig model, WorkloadParams params, TraceOption
   for (size_t i = 0; i < workload_.gemms.size(); ++i) {
     if (selection_.contains(workload_.gemms[i].layer)) selected_.push_back(i);
   }
+  if (options_.bindings) options_.bindings->check_matches(workload_.gemms);
 }
 
 std::vector<ElementwiseOp> TraceBuilder::selected_elementwise() const {
@@ -480,9 +481,9 @@ GemmResult TraceBuilder::build(const GemmOp& op) const {
 // ---------------------------------------------------------------------------------------------
 
 TraceSummary write_trace(const TraceBuilder& builder, const std::string& dir, int threads,
-                         const std::function<void(const TraceGemm&)>& on_gemm) {
+                         const std::function<void(const TraceGemm&)>& on_gemm, bool replace) {
   const auto t0 = std::chrono::steady_clock::now();
-  TraceWriter writer(dir, builder.header());
+  TraceWriter writer(dir, builder.header(), replace);
   const auto& sel = builder.selected();
   const auto& gemms = builder.workload().gemms;
   threads = std::max(1, threads);

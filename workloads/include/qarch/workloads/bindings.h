@@ -51,6 +51,10 @@ class TensorBindings {
   const std::string& file() const { return file_; }
   /// Sources bound to operand 'x' or 'w' of `op`, placeholders substituted; empty if none.
   std::vector<std::string> sources(const GemmOp& op, char operand) const;
+  /// Throws qarch::Error naming the entry (file:line:col) if a `gemm:` pattern matches none of
+  /// `ops` (a typo would otherwise leave the GEMM on generated tensors without a word); the
+  /// message lists the workload's GEMM names of layer 0 as a hint.
+  void check_matches(const std::vector<GemmOp>& ops) const;
   /// Reads the operand: the files' tensors as 2-D matrices stacked along rows; throws
   /// qarch::Error unless the result is [rows, cols] and finite.
   quant::Tensor load(const GemmOp& op, char operand, int64_t rows, int64_t cols) const;

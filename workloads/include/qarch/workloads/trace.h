@@ -131,18 +131,22 @@ struct TraceHeader {
 /// If finish() is not reached the directory has no trace.json and readers refuse it.
 class TraceWriter {
  public:
-  /// Creates `dir` (and dir/gemms) if needed; removes an existing trace.json first so that a
-  /// half-rewritten directory is never mistaken for a complete trace.
-  TraceWriter(std::string dir, TraceHeader header);
+  /// Writes a trace that appears at `dir` only when finish() completes: the files go to the
+  /// sibling staging folder `dir`.partial, which finish() renames into place (an earlier trace
+  /// at `dir` is swapped out then). An interrupted trace therefore leaves the previous one
+  /// intact. Throws qarch::Error if `dir` holds a trace and `replace` is false, or holds
+  /// anything else (it is not ours to delete).
+  TraceWriter(std::string dir, TraceHeader header, bool replace = false);
   /// Writes the manifest (and, if x and w are given, the binary) of one GEMM. `gemm`'s
   /// manifest/data fields are filled in.
   void add(TraceGemm gemm, const quant::EncodedTensor* x, const quant::EncodedTensor* w);
-  /// Writes trace.json. Returns the total bytes of the trace's files.
+  /// Writes trace.json and moves the trace into place. Returns the total bytes of its files.
   uint64_t finish(const std::vector<ElementwiseOp>& elementwise);
   const std::vector<TraceGemm>& gemms() const { return gemms_; }
 
  private:
-  std::string dir_;
+  std::string dir_;      // where the finished trace goes
+  std::string staging_;  // where it is written until then
   TraceHeader header_;
   std::vector<TraceGemm> gemms_;
   std::vector<std::pair<uint64_t, uint64_t>> manifest_sums_;  // (bytes, fnv) per manifest
@@ -159,12 +163,16 @@ class TraceReader {
   const std::vector<ElementwiseOp>& elementwise() const { return elementwise_; }
   /// Index of the GEMM named `name`; throws qarch::Error if absent.
   size_t find(const std::string& name) const;
+  /// Reads every GEMM's operand file and checks its size, markers and checksum against
+  /// trace.json (a flipped byte, a truncated or a deleted file throws qarch::Error naming it).
+  void verify_data() const;
   /// The stored operands (X, W) of GEMM i, verified (size, checksum, section bounds). Throws
   /// qarch::Error for a shape-only trace.
   std::pair<quant::EncodedTensor, quant::EncodedTensor> load_operands(size_t i) const;
   const std::string& dir() const { return dir_; }
 
  private:
+  std::string verified_bytes(size_t i) const;  // file of GEMM i after the integrity checks
   std::string dir_;
   TraceHeader header_;
   std::vector<TraceGemm> gemms_;

@@ -143,8 +143,11 @@ struct TraceSummary {
 };
 
 /// Builds every selected GEMM and writes the trace to `dir`; `threads` GEMMs are built
-/// concurrently (written in order). `on_gemm` is called after each GEMM is written.
+/// concurrently (written in order). `on_gemm` is called after each GEMM is written. A trace
+/// already at `dir` is replaced only if `replace` (TraceWriter), and only once the new one is
+/// complete.
 TraceSummary write_trace(const TraceBuilder& builder, const std::string& dir, int threads = 1,
-                         const std::function<void(const TraceGemm&)>& on_gemm = {});
+                         const std::function<void(const TraceGemm&)>& on_gemm = {},
+                         bool replace = false);
 
 }  // namespace qarch::workloads
