@@ -8,7 +8,9 @@
 #include <atomic>
 #include <boost/program_options.hpp>
 #include <chrono>
+#include <cstdio>
 #include <cstring>
+#include <ctime>
 #include <fstream>
 #include <map>
 #include <mutex>
@@ -134,6 +136,12 @@ Collected collect(const std::vector<std::string>& inputs) {
       for (const auto& f : files) {
         if (!read_file(f, text)) throw Error(f + ": cannot read file");
         const PointFile pf = parse_point_file(text, f);
+        if (!c.sweeps.empty() && !c.sweeps.count(pf.sweep)) {
+          throw Error(f + ": a point of sweep '" + pf.sweep +
+                      "', but the other point files are of "
+                      "sweep '" +
+                      *c.sweeps.begin() + "'; merge the shards of one sweep at a time");
+        }
         c.sweeps.insert(pf.sweep);
         c.expected = std::max(c.expected, pf.of);
         add(pf.point, f);
@@ -165,6 +173,88 @@ reports::Report merged_report(const Collected& c, const std::string& title_arg) 
   return make_report(title, c.points, notes);
 }
 
+// DIR/sweep.json names the sweep whose points DIR holds, so a second, different sweep cannot
+// mix its points into the first one's folder (and report them as its own).
+void claim_out_dir(const std::string& out_dir, const Sweep& s, bool force, std::ostream& err) {
+  const std::string stamp = out_dir + "/sweep.json";
+  std::string text, owner;
+  if (read_file(stamp, text)) {
+    try {
+      owner = nlohmann::json::parse(text).at("sweep").get<std::string>();
+    } catch (const std::exception&) {
+      throw Error(stamp +
+                  ": damaged (expected {\"sweep\": name, ...}); remove it if the folder is "
+                  "yours");
+    }
+  } else {
+    // A folder from before the stamp: the point files say whose they are.
+    for (const auto& f : list_json(out_dir + "/points")) {
+      if (!read_file(f, text)) continue;
+      try {
+        const std::string w = nlohmann::json::parse(text).value("sweep", "");
+        if (w != s.name) owner = w;
+      } catch (const std::exception&) {
+      }
+      if (!owner.empty()) break;
+    }
+    if (owner.empty()) owner = s.name;
+  }
+  if (owner != s.name) {
+    if (!force) {
+      throw Error(out_dir + ": holds the results of sweep '" + owner + "', not '" + s.name + "' (" +
+                  s.file + "); choose another --out, or pass --force to discard them");
+    }
+    size_t removed = 0;
+    for (const auto& f : list_json(out_dir + "/points")) removed += std::remove(f.c_str()) == 0;
+    err << "qarch sweep: --force: removed " << removed << " point files of sweep '" << owner
+        << "' from " << out_dir << "/points\n";
+  }
+  const nlohmann::json j{{"sweep", s.name}, {"file", s.file}, {"points", s.points.size()}};
+  write_file_atomic(stamp, j.dump(1) + "\n");
+}
+
+// Temporary files of atomic writes that a killed process left behind (".<id>.json.tmp.<pid>.<n>").
+// A point file is written in milliseconds, so one older than ten minutes is an orphan; younger
+// ones may belong to a shard still running on another machine.
+void remove_orphan_temporaries(const std::string& dir, std::ostream& err) {
+  DIR* d = ::opendir(dir.c_str());
+  if (!d) return;
+  std::vector<std::string> orphans;
+  const time_t now = ::time(nullptr);
+  while (dirent* e = ::readdir(d)) {
+    const std::string n = e->d_name;
+    if (n.size() < 2 || n[0] != '.' || n.find(".json.tmp.") == std::string::npos) continue;
+    struct stat st {};
+    const std::string path = dir + "/" + n;
+    if (::stat(path.c_str(), &st) == 0 && S_ISREG(st.st_mode) && now - st.st_mtime > 600)
+      orphans.push_back(path);
+  }
+  ::closedir(d);
+  for (const auto& o : orphans) std::remove(o.c_str());
+  if (!orphans.empty())
+    err << "qarch sweep: removed " << orphans.size() << " temporary file(s) left by an "
+        << "interrupted run in " << dir << "\n";
+}
+
+// The finished points of this sweep in out_dir: only ids of `s` whose key matches (a file left
+// from an earlier definition of a point, or a damaged one, is not reported as a result).
+Collected collect_sweep(const std::string& out_dir, const Sweep& s) {
+  Collected c;
+  c.sweeps.insert(s.name);
+  c.expected = s.points.size();
+  for (const SweepPoint& p : s.points) {
+    std::string text;
+    const std::string f = point_file(out_dir, p.id);
+    if (!read_file(f, text)) continue;
+    const PointFile pf = parse_point_file(text, f);
+    if (pf.key == p.key) c.points.push_back(pf.point);
+  }
+  std::sort(
+      c.points.begin(), c.points.end(),
+      [](const reports::PointResult& a, const reports::PointResult& b) { return a.id < b.id; });
+  return c;
+}
+
 }  // namespace
 
 int cmd_sweep(const std::vector<std::string>& args, std::ostream& out, std::ostream& err) {
@@ -185,7 +275,8 @@ int cmd_sweep(const std::vector<std::string>& args, std::ostream& out, std::ostr
       "shard", po::value(&shard_arg)->default_value(shard_arg), "run shard i of N (1-based)")(
       "jobs,j", po::value(&jobs)->default_value(jobs), "points computed concurrently")(
       "list", po::bool_switch(&list), "list the points of this shard and exit")(
-      "force", po::bool_switch(&force), "recompute finished points");
+      "force", po::bool_switch(&force),
+      "recompute finished points (and discard another sweep's points in --out)");
   po::positional_options_description pos;
   pos.add("sweep", 1);
   po::variables_map vm;
@@ -216,6 +307,8 @@ int cmd_sweep(const std::vector<std::string>& args, std::ostream& out, std::ostr
   }
 
   make_dirs(out_dir + "/points");
+  claim_out_dir(out_dir, s, force, err);
+  remove_orphan_temporaries(out_dir + "/points", err);
   // Skip finished points whose key matches (same architecture, workload and options).
   std::vector<const SweepPoint*> todo;
   size_t skipped = 0;
@@ -274,7 +367,7 @@ int cmd_sweep(const std::vector<std::string>& args, std::ostream& out, std::ostr
     return 1;
   }
   if (shards == 1) {
-    const reports::Report r = merged_report(collect({out_dir}), "");
+    const reports::Report r = merged_report(collect_sweep(out_dir, s), "");
     reports::write_report(out_dir, r);
     print_points(out, r.points, r.pareto);
     out << "wrote " << out_dir << "/{report.json,summary.csv,gemms.csv,index.html}\n";

@@ -285,8 +285,11 @@ std::string point_file(const std::string& out_dir, const std::string& id) {
 }
 
 std::string point_file_text(const Sweep& s, const SweepPoint& p, const reports::PointResult& r) {
+  const nlohmann::json point = r;
   nlohmann::json j{
-      {"key", p.key}, {"sweep", s.name}, {"index", p.index}, {"of", s.points.size()}, {"point", r}};
+      {"key", p.key},     {"sweep", s.name},
+      {"index", p.index}, {"of", s.points.size()},
+      {"point", point},   {"fnv1a64", workloads::hex64(workloads::fnv1a64(point.dump()))}};
   return j.dump(1) + "\n";
 }
 
@@ -300,6 +303,16 @@ PointFile parse_point_file(const std::string& text, const std::string& file) {
     f.sweep = j.value("sweep", "");
     f.index = j.value("index", size_t{0});
     f.of = j.value("of", size_t{0});
+    // The checksum covers the point's values: an edited number is refused, not reported.
+    if (!j.contains("fnv1a64"))
+      throw Error(file +
+                  ": no checksum (written by an older qarch, or not by qarch); rerun "
+                  "the sweep to recompute it");
+    const std::string want = j.at("fnv1a64").get<std::string>();
+    const std::string got = workloads::hex64(workloads::fnv1a64(j.at("point").dump()));
+    if (want != got)
+      throw Error(file + ": checksum mismatch (stored " + want + ", the point hashes to " + got +
+                  "): its values were changed after the sweep wrote it");
     f.point = j.at("point").get<reports::PointResult>();
   } catch (const nlohmann::json::exception& e) {
     throw Error(file + ": not a valid point file: " + e.what());

@@ -5,6 +5,7 @@
 
 #include <sys/stat.h>
 #include <unistd.h>
+#include <chrono>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
@@ -230,6 +231,57 @@ accuracy: {enabled: false}
   write(d + "/old.json", first);
   const Result c = run_cli({"report", d + "/out", d + "/old.json", "--out", d + "/m"});
   EXPECT_EQ(c.code, 2);
+}
+
+TEST(Sweep, AnOutputFolderBelongsToOneSweepAndPointFilesAreChecksummed) {
+  const std::string d = temp_dir("owner");
+  const std::string one = R"(name: one
+archs: [int8]
+workloads: [{model: gpt2, phase: decode, context: 15, layers: "0"}]
+accuracy: {enabled: false}
+)";
+  std::string two = one;
+  two.replace(two.find("one"), 3, "two");
+  two.replace(two.find("[int8]"), 6, "[int8, olive]");
+  write(d + "/one.yaml", one);
+  write(d + "/two.yaml", two);
+  ASSERT_EQ(run_cli({"sweep", d + "/one.yaml", "--out", d + "/out"}).code, 0);
+  // Another sweep into the same folder is refused instead of mixing its points in.
+  const Result clash = run_cli({"sweep", d + "/two.yaml", "--out", d + "/out"});
+  EXPECT_EQ(clash.code, 2);
+  EXPECT_NE(clash.err.find("holds the results of sweep 'one'"), std::string::npos) << clash.err;
+  const Result forced = run_cli({"sweep", d + "/two.yaml", "--out", d + "/out", "--force"});
+  ASSERT_EQ(forced.code, 0) << forced.err;
+  const nlohmann::json rep = nlohmann::json::parse(slurp(d + "/out/report.json"));
+  EXPECT_EQ(rep["points"].size(), 2u);
+  EXPECT_EQ(rep["title"], "two");
+  // Shards of different sweeps do not merge.
+  ASSERT_EQ(run_cli({"sweep", d + "/one.yaml", "--out", d + "/o1"}).code, 0);
+  const Result mixed = run_cli({"report", d + "/o1", d + "/out", "--out", d + "/mixed"});
+  EXPECT_EQ(mixed.code, 2);
+  EXPECT_NE(mixed.err.find("merge the shards of one sweep at a time"), std::string::npos)
+      << mixed.err;
+  // An edited value fails its checksum: report refuses it, a rerun recomputes it.
+  const std::string pf = d + "/o1/points/p0000.json";
+  std::string text = slurp(pf);
+  const size_t at = text.find("\"cycles\": ");
+  ASSERT_NE(at, std::string::npos);
+  text.insert(at + 10, "1");
+  write(pf, text);
+  const Result edited = run_cli({"report", d + "/o1", "--out", d + "/e"});
+  EXPECT_EQ(edited.code, 2);
+  EXPECT_NE(edited.err.find("checksum mismatch"), std::string::npos) << edited.err;
+  // An orphaned temporary file of a killed run (older than ten minutes) is cleaned up.
+  const std::string orphan = d + "/o1/points/.p0000.json.tmp.12345.6";
+  write(orphan, "{");
+  std::filesystem::last_write_time(
+      orphan, std::filesystem::file_time_type::clock::now() - std::chrono::hours(1));
+  const Result rerun = run_cli({"sweep", d + "/one.yaml", "--out", d + "/o1"});
+  ASSERT_EQ(rerun.code, 0) << rerun.err;
+  EXPECT_NE(rerun.err.find("checksum mismatch"), std::string::npos) << rerun.err;
+  EXPECT_NE(rerun.out.find("0 already done, 1 to run"), std::string::npos) << rerun.out;
+  EXPECT_FALSE(exists(orphan));
+  EXPECT_EQ(run_cli({"report", d + "/o1", "--out", d + "/e"}).code, 0);
 }
 
 TEST(Sweep, AnEditedTechnologyTableIsRecomputed) {
