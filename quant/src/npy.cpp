@@ -264,7 +264,7 @@ struct NpyHeader {
 
 const char* kSupportedDescrs =
     "supported: '<f4', '<f2', '<f8' and their big-endian forms '>f4', '>f2', '>f8'; "
-    "'<i2'/'<u2' as bfloat16 bit patterns with the int16-as-bf16 option";
+    "'<i2'/'<u2' as bfloat16 bit patterns with --int16-as-bf16";
 
 // Maps a descr string to an element type.
 void parse_descr(const std::string& source, const std::string& descr, const NpyReadOptions& options,
@@ -289,8 +289,8 @@ void parse_descr(const std::string& source, const std::string& descr, const NpyR
       if (!options.int16_as_bf16) {
         throw Error(field + "dtype " + quote(descr) +
                     " is a 16-bit integer array; if it holds bfloat16 bit patterns (torch: "
-                    "t.view(torch.int16).numpy()), read it with the int16-as-bf16 option "
-                    "(NpyReadOptions::int16_as_bf16)");
+                    "t.view(torch.int16).numpy()), read it as bfloat16: qarch quant "
+                    "--int16-as-bf16 (library: NpyReadOptions::int16_as_bf16)");
       }
       h.elem = Elem::kBF16;
       return;

@@ -10,6 +10,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdio>
 #include <cstring>
 #include <limits>
 #include <numeric>
@@ -292,6 +293,13 @@ void check_linear_pair(const Tensor& x, const Tensor& w, const std::string& what
 // ---- 1. smoothing ------------------------------------------------------------------------------
 
 namespace {
+// Largest |value| of a tensor.
+float absmax_all(const Tensor& t) {
+  float m = 0.0f;
+  for (float v : t.data) m = std::max(m, std::fabs(v));
+  return m;
+}
+
 // column_absmax without the validation (callers validated already).
 std::vector<float> absmax_unchecked(const Tensor& t) {
   const int64_t k = t.cols();
@@ -796,8 +804,24 @@ TransformedPair TransformPipeline::run(const Tensor& x, const Tensor& w) const {
       r.transform.add_smoothing(std::move(s));
     } else {
       HadamardRotation rot(x.cols(), st.hadamard);
-      rot.rotate(r.x);
-      rot.rotate(r.w);
+      // The inputs are finite (checked above), so a NaN or Inf after the rotation is the
+      // rotation's own FP32 overflow: say so, instead of letting a format report it as a bad
+      // input element.
+      for (Tensor* t : {&r.x, &r.w}) {
+        const float before = absmax_all(*t);
+        rot.rotate(*t);
+        int64_t bad = 0;
+        for (float v : t->data) bad += !std::isfinite(v);
+        if (bad > 0) {
+          char largest[32];
+          std::snprintf(largest, sizeof largest, "%.3g", static_cast<double>(before));
+          throw Error("transform pipeline '" + str() +
+                      "': the Hadamard rotation overflowed FP32 in " + (t == &r.x ? "X" : "W") +
+                      ": " + std::to_string(bad) +
+                      " values became Inf/NaN (largest |value| before it " + largest +
+                      "); scale the tensor down");
+        }
+      }
       r.transform.add_rotation(std::move(rot));
     }
   }

@@ -1,6 +1,9 @@
 // `qarch quant`: quantize one tensor (a file's, or the built-in demo's) in a list of formats
 // and report the error of each against FP32; with a weight tensor also the error of the layer
 // output Y = X W^T with both operands quantized.
+#include <unistd.h>
+#include <iostream>
+
 #include <algorithm>
 #include <boost/program_options.hpp>
 #include <cmath>
@@ -147,6 +150,13 @@ int cmd_quant(const std::vector<std::string>& args, std::ostream& out, std::ostr
                   std::to_string(nf.first) + "); the error against FP32 is undefined for them");
     }
   }
+  for (const auto* t : {&x, &w}) {
+    if (t == &w && w_name.empty()) continue;
+    if (t->data.empty()) {
+      throw Error((t == &x ? x_name : w_name) + ": tensor " + t->shape_string() +
+                  " has no elements; there is nothing to quantize (a QSNR would be meaningless)");
+    }
+  }
   if (!w.data.empty() && w.cols() != x.cols()) {
     throw Error(w_name + ": weight has K = " + std::to_string(w.cols()) +
                 " but the input has K = " + std::to_string(x.cols()) + " (weights are [N, K])");
@@ -198,7 +208,13 @@ int cmd_quant(const std::vector<std::string>& args, std::ostream& out, std::ostr
     out << "\n";
   }
   nlohmann::json rows = nlohmann::json::array();
+  // On a terminal, stderr shows which format is being measured (a search-based format on a big
+  // tensor takes seconds); each finished row is flushed at once.
+  const bool progress = &err == &std::cerr && ::isatty(2);
+  size_t done = 0;
   for (const auto& f : fmts) {
+    if (progress)
+      err << "\r[" << ++done << "/" << fmts.size() << "] " << f->name() << " ..." << std::flush;
     const quant::EncodedTensor e = f->encode(x);
     const quant::Tensor q = f->decode(e);
     const quant::ErrorMetrics m = quant::compare(x, q);
@@ -209,6 +225,7 @@ int cmd_quant(const std::vector<std::string>& args, std::ostream& out, std::ostr
       ym = quant::layer_output_error(x, *f, w, *f, false, sample_rows);
       row["layer_output"] = metrics_json(ym);
     }
+    if (progress) err << "\r\033[K" << std::flush;  // clear the progress line
     rows.push_back(row);
     if (!json) {
       out << std::left << std::setw(nw) << f->name() << std::right << std::setw(8)
@@ -216,7 +233,7 @@ int cmd_quant(const std::vector<std::string>& args, std::ostream& out, std::ostr
           << sci(m.mse) << std::setw(12) << sci(m.max_abs_err) << std::setw(10)
           << fixed(m.cosine, 5);
       if (!w.data.empty()) out << std::setw(12) << fixed(ym.qsnr_db, 2);
-      out << "\n";
+      out << "\n" << std::flush;
     }
   }
   result["formats"] = rows;

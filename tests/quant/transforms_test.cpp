@@ -793,6 +793,15 @@ TEST(TransformPipeline, ParsesPrintsAndRuns) {
   EXPECT_TRUE(n.transform.steps().empty());
 }
 
+TEST(TransformPipeline, AnOverflowingRotationIsNamedAsSuch) {
+  // Finite inputs near FLT_MAX: the rotation's sums overflow. The error names the rotation, not
+  // a bad input element.
+  const Tensor x({2, 4}, std::vector<float>(8, 3.0e38f)), w({1, 4}, {1, 2, 3, 4});
+  EXPECT_ERROR_HAS(TransformPipeline::parse("hadamard:signs=false").run(x, w),
+                   "the Hadamard rotation overflowed FP32 in X: 4 values became Inf/NaN (largest "
+                   "|value| before it 3e+38)");
+}
+
 TEST(TransformPipeline, ErrorsListWhatIsKnown) {
   EXPECT_ERROR_HAS(TransformPipeline::parse("smooth,rotate"),
                    "unknown transform 'rotate' (known: none, smooth, hadamard)");

@@ -188,6 +188,25 @@ TEST(CliFiles, MalformedMissingAndNonFiniteFilesAreCleanErrors) {
       run_cli({"quant", "--input", temp_path("k3.npy"), "--weight", temp_path("k2.npy")});
   EXPECT_EQ(k.code, 2);
   EXPECT_NE(k.err.find("K = 2"), std::string::npos) << k.err;
+  // A tensor with no elements has nothing to measure (it used to print "QSNR inf").
+  quant::write_npy(temp_path("empty.npy"), quant::Tensor({0, 8}, {}));
+  const Result z = run_cli({"quant", "--input", temp_path("empty.npy"), "--formats", "int8"});
+  EXPECT_EQ(z.code, 2);
+  EXPECT_NE(z.err.find("has no elements"), std::string::npos) << z.err;
+  // A 16-bit integer .npy: the hint names the command-line flag.
+  std::string hdr = "{'descr': '<i2', 'fortran_order': False, 'shape': (2,), }";
+  hdr.append(128 - 10 - hdr.size() - 1, ' ');  // magic + header a multiple of 64
+  hdr += '\n';
+  std::ofstream(temp_path("i2.npy"), std::ios::binary)
+      << std::string("\x93NUMPY\x01\x00", 8) << static_cast<char>(hdr.size() & 0xff)
+      << static_cast<char>(hdr.size() >> 8) << hdr << std::string("\x01\x00\x02\x00", 4);
+  const Result i2 = run_cli({"quant", "--input", temp_path("i2.npy"), "--formats", "int8"});
+  EXPECT_EQ(i2.code, 2);
+  EXPECT_NE(i2.err.find("--int16-as-bf16"), std::string::npos) << i2.err;
+  EXPECT_EQ(
+      run_cli({"quant", "--input", temp_path("i2.npy"), "--formats", "int8", "--int16-as-bf16"})
+          .code,
+      0);
 }
 
 TEST(TensorSource, MoveAxisLast) {
