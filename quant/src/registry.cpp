@@ -16,6 +16,7 @@ const detail::Registry& registry() {
     detail::register_amxfp4_formats(reg);
     detail::register_adaptivfloat_formats(reg);
     detail::register_ant_formats(reg);
+    detail::register_dgq_formats(reg);
     detail::register_olive_formats(reg);
     detail::register_gobo_formats(reg);
     detail::register_olaccel_formats(reg);

@@ -50,5 +50,7 @@ void register_amxfp4_formats(Registry& r);  // amxfp4_format.cpp: asymmetric MXF
 void register_ant_formats(Registry& r);     // ant_format.cpp: ANT int/flint/pot (Guo et al.)
 // adaptivfloat_format.cpp: AdaptivFloat, per-tensor exponent bias (Tambe et al.).
 void register_adaptivfloat_formats(Registry& r);
+// dgq_format.cpp: dual-grained INT4 with 8-bit group scales (Zhang et al.).
+void register_dgq_formats(Registry& r);
 
 }  // namespace qarch::quant::detail

@@ -51,7 +51,8 @@ std::vector<std::string> all_specs() {
     v.push_back(a);
   }
   for (const char* a :
-       {"adaptivfloat8", "adaptivfloat6", "adaptivfloat4:per=row", "adaptivfloat:bits=7:e=5"}) {
+       {"adaptivfloat8", "adaptivfloat6", "adaptivfloat4:per=row", "adaptivfloat:bits=7:e=5",
+        "dgq4", "dgq:bits=3:group=5", "dgq:group=1000"}) {
     v.push_back(a);
   }
   return v;
