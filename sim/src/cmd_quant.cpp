@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <boost/program_options.hpp>
 #include <cmath>
+#include <filesystem>
 #include <iomanip>
 #include <nlohmann/json.hpp>
 #include <set>
@@ -87,6 +88,40 @@ void print_stats(std::ostream& out, const std::string& what, const quant::Tensor
   out << "\n";
 }
 
+// Inverse of move_axis_last: `t` has the reduction axis last; returns it in `shape`'s order
+// (the input's), where the reduction axis was `axis` (negative counts from the end).
+quant::Tensor restore_axis(const quant::Tensor& t, const std::vector<int64_t>& shape, int axis) {
+  const int rank = static_cast<int>(shape.size());
+  const int a = axis < 0 ? axis + rank : axis;
+  if (rank == 0 || a == rank - 1) {
+    quant::Tensor r = t;
+    r.shape = shape;
+    return r;
+  }
+  int64_t outer = 1, inner = 1;
+  for (int i = 0; i < a; ++i) outer *= shape[static_cast<size_t>(i)];
+  for (int i = a + 1; i < rank; ++i) inner *= shape[static_cast<size_t>(i)];
+  const int64_t len = shape[static_cast<size_t>(a)];
+  // t is [outer, inner, len]; the result is [outer, len, inner].
+  quant::Tensor r;
+  r.shape = shape;
+  r.data.resize(t.data.size());
+  for (int64_t o = 0; o < outer; ++o)
+    for (int64_t i = 0; i < inner; ++i)
+      for (int64_t j = 0; j < len; ++j)
+        r.data[static_cast<size_t>((o * len + j) * inner + i)] =
+            t.data[static_cast<size_t>((o * inner + i) * len + j)];
+  return r;
+}
+
+void make_directories(const std::string& dir) {
+  std::error_code ec;
+  std::filesystem::create_directories(dir, ec);
+  if (ec || !std::filesystem::is_directory(dir))
+    throw Error(dir + ": cannot create the --dequant-out directory" +
+                (ec ? " (" + ec.message() + ")" : std::string(" (a file is in the way)")));
+}
+
 }  // namespace
 
 int cmd_quant(const std::vector<std::string>& args, std::ostream& out, std::ostream& err) {
@@ -98,7 +133,7 @@ int cmd_quant(const std::vector<std::string>& args, std::ostream& out, std::ostr
       "With no --input, a built-in demo tensor with LLM-like outliers is used (and a demo weight\n"
       "for the layer-output error). The tensor's last axis is the reduction axis along which\n"
       "blocks and pairs run; --axis picks another one.\n\noptions");
-  std::string input, weight, formats = "all", transform;
+  std::string input, weight, formats = "all", transform, dequant_out;
   int axis = -1;
   int64_t sample_rows = 256;
   uint64_t seed = 1;
@@ -119,7 +154,10 @@ int cmd_quant(const std::vector<std::string>& args, std::ostream& out, std::ostr
       "int16-as-bf16", po::bool_switch(&bf16),
       "read 16-bit integer .npy data as bfloat16 bit patterns (torch bf16 dumps)")(
       "seed", po::value(&seed)->default_value(seed), "seed of the demo tensors")(
-      "json", po::bool_switch(&json), "print JSON instead of a table");
+      "json", po::bool_switch(&json), "print JSON instead of a table")(
+      "dequant-out", po::value(&dequant_out),
+      "write each format's dequantized tensor to DIR/<format>.npy, float32, in the input's shape "
+      "and axis order (for accuracy runs in PyTorch: torch.from_numpy(np.load(...)))");
   po::variables_map vm;
   if (parse_command_args(args, desc, vm, out)) return 0;
   if (sample_rows < 0) throw Error("--sample-rows: must be >= 0");
@@ -127,6 +165,7 @@ int cmd_quant(const std::vector<std::string>& args, std::ostream& out, std::ostr
   TensorReadOptions ropt;
   ropt.int16_as_bf16 = bf16;
   quant::Tensor x, w;
+  std::vector<int64_t> input_shape;  // before --axis moved the reduction axis last
   std::string x_name, w_name;
   if (input.empty()) {
     if (!weight.empty()) throw Error("--weight needs --input (the demo has its own weight)");
@@ -135,7 +174,9 @@ int cmd_quant(const std::vector<std::string>& args, std::ostream& out, std::ostr
     x_name = "demo activations";
     w_name = "demo weights";
   } else {
-    x = move_axis_last(load_tensor(input, ropt), axis, "--axis");
+    const quant::Tensor loaded = load_tensor(input, ropt);
+    input_shape = loaded.shape;
+    x = move_axis_last(loaded, axis, "--axis");
     x_name = input;
     if (!weight.empty()) {
       w = load_tensor(weight, ropt);
@@ -181,10 +222,26 @@ int cmd_quant(const std::vector<std::string>& args, std::ostream& out, std::ostr
   }
   if (specs.empty()) throw Error("--formats: no format given");
   std::vector<std::unique_ptr<quant::Format>> fmts;
-  std::set<std::string> seen;  // aliases (bfp12 = bfp:p=4) are measured once
+  std::vector<std::string> file_stems;  // --dequant-out: the spec as the user wrote it
+  std::set<std::string> seen;           // aliases (bfp12 = bfp:p=4) are measured once
   for (const auto& s : specs) {
     auto f = quant::make_format(s);  // all specs are checked before any work starts
-    if (seen.insert(f->name()).second) fmts.push_back(std::move(f));
+    if (seen.insert(f->name()).second) {
+      fmts.push_back(std::move(f));
+      std::string stem = s;
+      for (char& ch : stem)
+        if (ch == '/' || ch == ':' || ch == ' ' || ch == '\\') ch = '_';
+      file_stems.push_back(stem);
+    }
+  }
+  if (!dequant_out.empty()) {
+    if (!pipeline.empty()) {
+      throw Error(
+          "--dequant-out with --transform: the dequantized tensors would be in the "
+          "transformed (smoothed/rotated) space, not the input's; drop one of them");
+    }
+    if (input.empty()) throw Error("--dequant-out needs --input (the demo tensor is built in)");
+    make_directories(dequant_out);
   }
 
   const quant::TensorStats xs = quant::tensor_stats(x);
@@ -212,11 +269,18 @@ int cmd_quant(const std::vector<std::string>& args, std::ostream& out, std::ostr
   // tensor takes seconds); each finished row is flushed at once.
   const bool progress = &err == &std::cerr && ::isatty(2);
   size_t done = 0;
-  for (const auto& f : fmts) {
+  for (size_t fi = 0; fi < fmts.size(); ++fi) {
+    const auto& f = fmts[fi];
     if (progress)
       err << "\r[" << ++done << "/" << fmts.size() << "] " << f->name() << " ..." << std::flush;
     const quant::EncodedTensor e = f->encode(x);
     const quant::Tensor q = f->decode(e);
+    if (!dequant_out.empty()) {
+      quant::Tensor full = q;
+      full.shape = x.shape;  // decode gives the 2-D view of x's data
+      const std::string path = dequant_out + "/" + file_stems[fi] + ".npy";
+      quant::write_npy(path, restore_axis(full, input_shape, axis));
+    }
     const quant::ErrorMetrics m = quant::compare(x, q);
     nlohmann::json row = {{"format", f->name()}, {"bits_per_element", e.bits_per_element()}};
     row.update(metrics_json(m));

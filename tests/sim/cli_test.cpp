@@ -209,6 +209,39 @@ TEST(CliFiles, MalformedMissingAndNonFiniteFilesAreCleanErrors) {
       0);
 }
 
+TEST(CliFiles, DequantOutWritesEachFormatsTensorInTheInputsShape) {
+  // [K=6, N=4] with the reduction axis first (--axis 0): the file comes back as [6, 4].
+  std::vector<float> v(24);
+  for (size_t i = 0; i < v.size(); ++i) v[i] = std::sin(0.7f * static_cast<float>(i)) * 3.0f;
+  quant::write_npy(temp_path("kxn.npy"), quant::Tensor({6, 4}, v));
+  const std::string dir = temp_path("deq");
+  const Result r = run_cli({"quant", "--input", temp_path("kxn.npy"), "--axis", "0", "--formats",
+                            "int4,mxfp4:block=2", "--dequant-out", dir});
+  ASSERT_EQ(r.code, 0) << r.err;
+  for (const char* name : {"int4", "mxfp4_block=2"}) {
+    const quant::Tensor t = quant::read_npy(dir + "/" + name + ".npy");
+    EXPECT_EQ(t.shape, (std::vector<int64_t>{6, 4})) << name;
+    // Element (k, n) is the format's quantization of row n of the transpose, column k.
+    std::vector<float> xt(24);
+    for (int k = 0; k < 6; ++k)
+      for (int n = 0; n < 4; ++n)
+        xt[static_cast<size_t>(n * 6 + k)] = v[static_cast<size_t>(k * 4 + n)];
+    const std::string spec = std::string(name) == "int4" ? "int4" : "mxfp4:block=2";
+    std::vector<float> q(24);
+    quant::make_format(spec)->quantize(xt.data(), 4, 6, q.data());
+    for (int k = 0; k < 6; ++k)
+      for (int n = 0; n < 4; ++n)
+        EXPECT_EQ(t.data[static_cast<size_t>(k * 4 + n)], q[static_cast<size_t>(n * 6 + k)])
+            << name << " (" << k << ", " << n << ")";
+  }
+  // Not with --transform (the tensors would be in the rotated space), not without --input.
+  const Result t = run_cli({"quant", "--input", temp_path("kxn.npy"), "--weight",
+                            temp_path("kxn.npy"), "--transform", "hadamard", "--dequant-out", dir});
+  EXPECT_EQ(t.code, 2);
+  EXPECT_NE(t.err.find("--dequant-out with --transform"), std::string::npos) << t.err;
+  EXPECT_EQ(run_cli({"quant", "--dequant-out", dir}).code, 2);
+}
+
 TEST(TensorSource, MoveAxisLast) {
   // [2, 3] with axis 0 -> [3, 2] transposed.
   const quant::Tensor t({2, 3}, {1, 2, 3, 4, 5, 6});
