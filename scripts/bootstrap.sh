@@ -6,6 +6,8 @@
 #   bash scripts/bootstrap.sh test      # build (Release) and run the whole CTest suite
 #   bash scripts/bootstrap.sh sanitize  # build with ASan+UBSan into build-asan, run the tests
 #   bash scripts/bootstrap.sh fuzz      # build the libFuzzer targets (clang), run each briefly
+#   bash scripts/bootstrap.sh slurm     # build (Release), run scripts/slurm/check.sh: the sweep
+#                                       # job array under a throwaway single-node Slurm (root)
 #   bash scripts/bootstrap.sh deps      # only install the Debian packages
 #
 # Environment: QARCH_JOBS (parallel build/test jobs, default nproc), QARCH_FUZZ_SECONDS
@@ -20,6 +22,7 @@ jobs="${QARCH_JOBS:-$(nproc)}"
 packages=(cmake g++ make pkg-config libgtest-dev libgmock-dev libbenchmark-dev
           nlohmann-json3-dev libboost-program-options-dev libyaml-cpp-dev libsystemc-dev)
 if [ "$mode" = fuzz ]; then packages+=(clang libclang-rt-14-dev); fi
+if [ "$mode" = slurm ]; then packages+=(slurm-wlm munge); fi
 packages+=(verilator yosys)  # rtl/: Verilator models and tests, Yosys area flow
 packages+=(chromium zlib1g-dev)  # reports/: headless check of the HTML page, PNG decoding
 
@@ -66,8 +69,14 @@ case "$mode" in
     QARCH_FUZZ_SECONDS="${QARCH_FUZZ_SECONDS:-20}" \
       ctest --test-dir build-fuzz -L fuzz --output-on-failure
     ;;
+  slurm)
+    build build
+    sudo=()
+    [ "$(id -u)" -eq 0 ] || sudo=(sudo)  # the throwaway cluster's daemons run as root
+    "${sudo[@]}" bash scripts/slurm/check.sh
+    ;;
   *)
-    echo "usage: bash scripts/bootstrap.sh run|test|sanitize|fuzz|deps" >&2
+    echo "usage: bash scripts/bootstrap.sh run|test|sanitize|fuzz|slurm|deps" >&2
     exit 2
     ;;
 esac
