@@ -25,6 +25,8 @@ if [ "$mode" = fuzz ]; then packages+=(clang libclang-rt-14-dev); fi
 if [ "$mode" = slurm ]; then packages+=(slurm-wlm munge); fi
 packages+=(verilator yosys)  # rtl/: Verilator models and tests, Yosys area flow
 packages+=(chromium zlib1g-dev)  # reports/: headless check of the HTML page, PNG decoding
+packages+=(python3-dev pybind11-dev python3-numpy)  # python/: the qarch module and its tests
+if [ "$mode" = test ]; then packages+=(python3-torch); fi  # python/: the PyTorch helpers' tests
 
 install_missing() {
   local missing=() p
@@ -60,12 +62,13 @@ case "$mode" in
     ctest --test-dir build --output-on-failure -j "$jobs"
     ;;
   sanitize)
-    build build-asan -DQARCH_SANITIZE=ON -DQARCH_BENCH=OFF
+    # No Python module: an ASan-built extension would need the runtime preloaded into python3.
+    build build-asan -DQARCH_SANITIZE=ON -DQARCH_BENCH=OFF -DQARCH_PYTHON=OFF
     ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1 \
       ctest --test-dir build-asan --output-on-failure -j "$jobs"
     ;;
   fuzz)
-    CXX=clang++ build build-fuzz -DQARCH_FUZZ=ON -DQARCH_BENCH=OFF
+    CXX=clang++ build build-fuzz -DQARCH_FUZZ=ON -DQARCH_BENCH=OFF -DQARCH_PYTHON=OFF
     QARCH_FUZZ_SECONDS="${QARCH_FUZZ_SECONDS:-20}" \
       ctest --test-dir build-fuzz -L fuzz --output-on-failure
     ;;
