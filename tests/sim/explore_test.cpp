@@ -161,6 +161,17 @@ TEST(Sweep, PointsAreTheCrossProductInOrder) {
   // Keys differ between points and are stable.
   EXPECT_NE(s.points[0].key, s.points[1].key);
   EXPECT_EQ(parse_sweep(kSweepYaml, "test.yaml").points[3].key, s.points[3].key);
+  // Listing streams the same ids and parameters without building the points.
+  std::vector<SweepPoint> listed;
+  const Sweep none =
+      parse_sweep(kSweepYaml, "test.yaml", [&](const SweepPoint& p) { listed.push_back(p); });
+  EXPECT_TRUE(none.points.empty());
+  ASSERT_EQ(listed.size(), s.points.size());
+  for (size_t i = 0; i < listed.size(); ++i) {
+    EXPECT_EQ(listed[i].id, s.points[i].id);
+    EXPECT_EQ(listed[i].index, s.points[i].index);
+    EXPECT_EQ(listed[i].params, s.points[i].params) << i;
+  }
   // Shards partition the points.
   for (const auto& p : s.points) {
     int owners = 0;
