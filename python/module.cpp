@@ -9,11 +9,13 @@
 #include <pybind11/pybind11.h>
 #include <pybind11/stl.h>
 
+#include <algorithm>
 #include <cstring>
 
 #include "qarch/quant/error.h"
 #include "qarch/quant/format.h"
 #include "qarch/quant/metrics.h"
+#include "qarch/quant/transforms.h"
 
 namespace py = pybind11;
 using Array = py::array_t<float, py::array::c_style | py::array::forcecast>;
@@ -81,6 +83,49 @@ Array decode(const py::dict& d) {
   return out;
 }
 
+// The codes of an encode() result, one per element (element_bits wide), [rows, cols].
+py::array_t<uint32_t> codes(const py::dict& d, int bits) {
+  const std::string el = d["elements"].cast<std::string>();
+  const int64_t rows = d["rows"].cast<int64_t>(), cols = d["cols"].cast<int64_t>();
+  const std::vector<uint8_t> packed(el.begin(), el.end());
+  const std::vector<uint32_t> c = qarch::quant::unpack_codes(packed, rows, cols, bits);
+  py::array_t<uint32_t> out(
+      std::vector<py::ssize_t>{static_cast<py::ssize_t>(rows), static_cast<py::ssize_t>(cols)});
+  std::copy(c.begin(), c.end(), out.mutable_data());
+  return out;
+}
+
+py::dict traits(const std::string& spec) {
+  const qarch::quant::FormatTraits t = qarch::quant::make_format(spec)->traits();
+  py::dict d;
+  d["family"] = t.family;
+  d["element"] = t.element;
+  d["element_bits"] = t.element_bits;
+  d["decoder"] = t.decoder;
+  d["group_cols"] = t.group_cols;
+  d["sign_split"] = t.sign_split;
+  d["weight_only"] = t.weight_only;
+  return d;
+}
+
+// Runs a transform pipeline ("smooth:alpha=0.5,hadamard") on X [M, K] and W [N, K].
+py::tuple transform(const Array& x, const Array& w, const std::string& spec) {
+  if (x.ndim() != 2 || w.ndim() != 2) throw qarch::Error("transform: X and W must be 2-D [*, K]");
+  auto tensor = [](const Array& a) {
+    return qarch::quant::Tensor::matrix(a.shape(0), a.shape(1),
+                                        std::vector<float>(a.data(), a.data() + a.size()));
+  };
+  const qarch::quant::TransformPipeline p = qarch::quant::TransformPipeline::parse(spec);
+  const qarch::quant::TransformedPair r = p.run(tensor(x), tensor(w));
+  auto array = [](const qarch::quant::Tensor& t) {
+    Array a(std::vector<py::ssize_t>{static_cast<py::ssize_t>(t.rows()),
+                                     static_cast<py::ssize_t>(t.cols())});
+    std::copy(t.data.begin(), t.data.end(), a.mutable_data());
+    return a;
+  };
+  return py::make_tuple(array(r.x), array(r.w));
+}
+
 py::dict compare(const Array& x, const Array& q) {
   if (x.size() != q.size()) {
     throw qarch::Error("compare: x has " + std::to_string(x.size()) + " elements, q has " +
@@ -122,6 +167,11 @@ PYBIND11_MODULE(_qarch, m) {
   m.def("compare", &compare, py::arg("x"), py::arg("q"),
         "QSNR (dB), MSE, max |error|, cosine and relative Frobenius error of q against x.");
   m.def("formats", &formats, "Every format: name, options, description, canonical spec.");
+  m.def("codes", &codes, py::arg("encoded"), py::arg("bits"),
+        "The element codes of an encode() result, unpacked, [rows, cols].");
+  m.def("traits", &traits, py::arg("format"), "What a format is (quant::FormatTraits).");
+  m.def("transform", &transform, py::arg("x"), py::arg("w"), py::arg("pipeline"),
+        "Outlier transforms of (X [M, K], W [N, K]) with X W^T kept: 'smooth:alpha=0.5,hadamard'.");
   m.def(
       "canonical", [](const std::string& s) { return qarch::quant::make_format(s)->name(); },
       py::arg("format"), "The canonical spec string of a format.");

@@ -12,14 +12,14 @@ input's device and dtype, so expect evaluation-speed, not training-speed, fake q
 import numpy as np
 import torch
 
-from . import quantize as _quantize
+from . import fake_quant as _fake_quant
 
 __all__ = ["fake_quant", "quantize_linear_layers", "remove"]
 
 
 def fake_quant(t, format, axis=-1):
     """decode(encode(t)) in `format` along `axis` (default the last: in_features)."""
-    q = _quantize(t.detach().to("cpu", torch.float32).numpy(), format, axis)
+    q = _fake_quant(t.detach().to("cpu", torch.float32).numpy(), format, axis)
     return torch.from_numpy(np.ascontiguousarray(q)).to(device=t.device, dtype=t.dtype)
 
 

@@ -420,11 +420,11 @@ Tensor read_npy_source(const ByteSource& src, const NpyReadOptions& options) {
 // spaces so the header can grow in place (GROWTH_AXIS_MAX_DIGITS = 21 minus the digits of
 // the first extent), then spaces to align the data to 64 and a final '\n'. Version 1.0
 // unless the header length does not fit a u16.
-std::vector<uint8_t> npy_prefix(const Tensor& t) {
+std::vector<uint8_t> npy_prefix(const std::vector<int64_t>& shape, const std::string& descr) {
   std::string dict =
-      "{'descr': '<f4', 'fortran_order': False, 'shape': " + shape_tuple(t.shape) + ", }";
-  if (!t.shape.empty()) {
-    const size_t digits = std::to_string(t.shape[0]).size();
+      "{'descr': '" + descr + "', 'fortran_order': False, 'shape': " + shape_tuple(shape) + ", }";
+  if (!shape.empty()) {
+    const size_t digits = std::to_string(shape[0]).size();
     if (digits < 21) dict.append(21 - digits, ' ');
   }
   const size_t hlen = dict.size() + 1;  // + '\n'
@@ -459,16 +459,36 @@ Tensor read_npy_buffer(const void* data, size_t size, const NpyReadOptions& opti
 
 std::vector<uint8_t> encode_npy(const Tensor& tensor) {
   check_tensor(tensor, "encode_npy");
-  std::vector<uint8_t> out = npy_prefix(tensor);
+  std::vector<uint8_t> out = npy_prefix(tensor.shape, "<f4");
   out.reserve(out.size() + tensor.data.size() * 4);
   VectorSink sink(out);
   write_f32_le(sink, tensor.data.data(), tensor.data.size());
   return out;
 }
 
+void write_npy_raw(const std::string& path, const std::string& descr,
+                   const std::vector<int64_t>& shape, const void* data, size_t bytes) {
+  int64_t n = 1;
+  for (int64_t d : shape) {
+    if (d < 0) throw Error(path + ": negative dimension in the shape to write");
+    n *= d;
+  }
+  const size_t elem = descr == "|u1" ? 1 : (descr == "<u4" || descr == "<f4") ? 4 : 0;
+  if (elem == 0) throw Error(path + ": write_npy_raw: unsupported dtype '" + descr + "'");
+  if (static_cast<size_t>(n) * elem != bytes) {
+    throw Error(path + ": write_npy_raw: " + std::to_string(bytes) + " bytes for " +
+                std::to_string(n) + " elements of " + descr);
+  }
+  const std::vector<uint8_t> prefix = npy_prefix(shape, descr);
+  AtomicFileWriter w(path);
+  w.write(prefix.data(), prefix.size());
+  if (bytes) w.write(data, bytes);  // little-endian host (x86/ARM Linux)
+  w.commit();
+}
+
 void write_npy(const std::string& path, const Tensor& tensor) {
   check_tensor(tensor, path);
-  const std::vector<uint8_t> prefix = npy_prefix(tensor);
+  const std::vector<uint8_t> prefix = npy_prefix(tensor.shape, "<f4");
   AtomicFileWriter w(path);
   w.write(prefix.data(), prefix.size());
   FileSink sink(w);

@@ -13,6 +13,7 @@
 #include <set>
 #include <sstream>
 
+#include "qarch/quant/atomic_file.h"
 #include "qarch/quant/error.h"
 #include "qarch/quant/format.h"
 #include "qarch/quant/metrics.h"
@@ -114,6 +115,32 @@ quant::Tensor restore_axis(const quant::Tensor& t, const std::vector<int64_t>& s
   return r;
 }
 
+// --codes-out: the EncodedTensor's four buffers as .npy and a JSON that says what they hold.
+void write_codes(const std::string& stem, const quant::Format& f, const quant::EncodedTensor& e) {
+  const quant::FormatTraits t = f.traits();
+  auto npy = [&](const char* what, const char* descr, const void* data, size_t count, size_t size) {
+    quant::write_npy_raw(stem + "." + what + ".npy", descr, {static_cast<int64_t>(count)}, data,
+                         count * size);
+  };
+  npy("elements", "|u1", e.elements.data(), e.elements.size(), 1);
+  npy("scales", "|u1", e.scales.data(), e.scales.size(), 1);
+  npy("fp32", "<f4", e.fp32.data(), e.fp32.size(), 4);
+  npy("indices", "<u4", e.indices.data(), e.indices.size(), 4);
+  const nlohmann::json j{
+      {"format", e.format},
+      {"rows", e.rows},
+      {"cols", e.cols},
+      {"element", t.element},
+      {"element_bits", t.element_bits},
+      {"storage_bits", e.storage_bits()},
+      {"layout",
+       "elements: element codes packed LSB-first per row, each row starting on a byte boundary "
+       "(4-bit codes: element 2k in the low nibble); scales, fp32, indices: the format's scale "
+       "codes, FP32 side values and outlier positions, as its source file's header documents "
+       "(quant/src/)"}};
+  write_file_atomic(stem + ".json", j.dump(1) + "\n");
+}
+
 void make_directories(const std::string& dir) {
   std::error_code ec;
   std::filesystem::create_directories(dir, ec);
@@ -133,7 +160,7 @@ int cmd_quant(const std::vector<std::string>& args, std::ostream& out, std::ostr
       "With no --input, a built-in demo tensor with LLM-like outliers is used (and a demo weight\n"
       "for the layer-output error). The tensor's last axis is the reduction axis along which\n"
       "blocks and pairs run; --axis picks another one.\n\noptions");
-  std::string input, weight, formats = "all", transform, dequant_out;
+  std::string input, weight, formats = "all", transform, dequant_out, codes_out;
   int axis = -1;
   int64_t sample_rows = 256;
   uint64_t seed = 1;
@@ -155,6 +182,9 @@ int cmd_quant(const std::vector<std::string>& args, std::ostream& out, std::ostr
       "read 16-bit integer .npy data as bfloat16 bit patterns (torch bf16 dumps)")(
       "seed", po::value(&seed)->default_value(seed), "seed of the demo tensors")(
       "json", po::bool_switch(&json), "print JSON instead of a table")(
+      "codes-out", po::value(&codes_out),
+      "write each format's stored form to DIR/<format>.{elements,scales,fp32,indices}.npy and "
+      "DIR/<format>.json (packed codes as the hardware holds them; the JSON says the layout)")(
       "dequant-out", po::value(&dequant_out),
       "write each format's dequantized tensor to DIR/<format>.npy, float32, in the input's shape "
       "and axis order (for accuracy runs in PyTorch: torch.from_numpy(np.load(...)))");
@@ -234,6 +264,10 @@ int cmd_quant(const std::vector<std::string>& args, std::ostream& out, std::ostr
       file_stems.push_back(stem);
     }
   }
+  if (!codes_out.empty()) {
+    if (input.empty()) throw Error("--codes-out needs --input (the demo tensor is built in)");
+    make_directories(codes_out);
+  }
   if (!dequant_out.empty()) {
     if (!pipeline.empty()) {
       throw Error(
@@ -275,6 +309,7 @@ int cmd_quant(const std::vector<std::string>& args, std::ostream& out, std::ostr
       err << "\r[" << ++done << "/" << fmts.size() << "] " << f->name() << " ..." << std::flush;
     const quant::EncodedTensor e = f->encode(x);
     const quant::Tensor q = f->decode(e);
+    if (!codes_out.empty()) write_codes(codes_out + "/" + file_stems[fi], *f, e);
     if (!dequant_out.empty()) {
       quant::Tensor full = q;
       full.shape = x.shape;  // decode gives the 2-D view of x's data

@@ -13,6 +13,7 @@
 
 #include <cmath>
 #include <fstream>
+#include <iterator>
 #include "cli_runner.h"
 #include "qarch/sim/cli.h"
 #include "qarch/sim/tensor_source.h"
@@ -240,6 +241,32 @@ TEST(CliFiles, DequantOutWritesEachFormatsTensorInTheInputsShape) {
   EXPECT_EQ(t.code, 2);
   EXPECT_NE(t.err.find("--dequant-out with --transform"), std::string::npos) << t.err;
   EXPECT_EQ(run_cli({"quant", "--dequant-out", dir}).code, 2);
+}
+
+TEST(CliFiles, CodesOutWritesTheStoredForm) {
+  std::vector<float> v(2 * 64);
+  for (size_t i = 0; i < v.size(); ++i) v[i] = std::cos(0.3f * static_cast<float>(i)) * 5.0f;
+  quant::write_npy(temp_path("c.npy"), quant::Tensor({2, 64}, v));
+  const std::string dir = temp_path("codes");
+  const Result r =
+      run_cli({"quant", "--input", temp_path("c.npy"), "--formats", "mxfp4", "--codes-out", dir});
+  ASSERT_EQ(r.code, 0) << r.err;
+  const quant::EncodedTensor e = quant::make_format("mxfp4")->encode(v.data(), 2, 64);
+  // The .npy payload (after the v1 header) is the packed bytes exactly.
+  auto payload = [](const std::string& path) {
+    std::ifstream in(path, std::ios::binary);
+    std::string b((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    const size_t hlen = static_cast<unsigned char>(b[8]) | (static_cast<unsigned char>(b[9]) << 8);
+    return b.substr(10 + hlen);
+  };
+  EXPECT_EQ(payload(dir + "/mxfp4.elements.npy"),
+            std::string(e.elements.begin(), e.elements.end()));
+  EXPECT_EQ(payload(dir + "/mxfp4.scales.npy"), std::string(e.scales.begin(), e.scales.end()));
+  std::ifstream jf(dir + "/mxfp4.json");
+  const std::string j((std::istreambuf_iterator<char>(jf)), std::istreambuf_iterator<char>());
+  EXPECT_NE(j.find("\"format\": \"mxfp4:block=32:round=even\""), std::string::npos) << j;
+  EXPECT_NE(j.find("\"storage_bits\": " + std::to_string(e.storage_bits())), std::string::npos)
+      << j;
 }
 
 TEST(TensorSource, MoveAxisLast) {

@@ -72,6 +72,10 @@ std::vector<uint8_t> encode_npy(const Tensor& tensor);
 
 /// Writes encode_npy(tensor) to `path` atomically (see atomic_file.h), streaming the data.
 void write_npy(const std::string& path, const Tensor& tensor);
+/// Writes raw little-endian data as a C-order .npy array of dtype `descr` ("|u1", "<u4" or
+/// "<f4"), atomically; throws qarch::Error if `bytes` does not match the shape.
+void write_npy_raw(const std::string& path, const std::string& descr,
+                   const std::vector<int64_t>& shape, const void* data, size_t bytes);
 
 /// Options for reading .safetensors files.
 struct SafetensorsReadOptions {
