@@ -56,6 +56,7 @@
 #include <cfloat>
 #include <cmath>
 #include <cstdio>
+#include <cstring>
 #include <limits>
 
 #include "qarch/quant/error.h"
@@ -115,9 +116,11 @@ struct Side {
   std::vector<uint16_t> level;     // floor(2|v|) -> index into g, size 2 * g.back() + 1
   std::vector<uint8_t> threshold;  // 1 where k / 2 is a decision threshold (for ties=up)
   std::vector<uint32_t> code;      // level -> element code (make_grid fills it)
+  float limit = 0;                 // 2 * top(): the table's last index, as a float
   int32_t top() const { return g.back(); }
   void build() {
     const int32_t n2 = 2 * top();
+    limit = static_cast<float>(n2);
     level.assign(static_cast<size_t>(n2) + 1, 0);
     threshold.assign(static_cast<size_t>(n2) + 1, 0);
     size_t j = 0;
@@ -135,6 +138,10 @@ struct Grid {
   bool is_signed = true;
   int bits = 4;
   Side pos, neg;
+  // floor(2|v|) -> element code, the positive side's table followed by the negative side's
+  // (from nbase): the encoder's inner loop without a branch on the sign.
+  std::vector<uint32_t> code_lut;
+  uint32_t nbase = 0;
   int32_t gmax() const { return pos.top(); }  // alpha maps to this
 };
 
@@ -167,6 +174,9 @@ Grid make_grid(AntType type, bool is_signed, int bits) {
       }
     }
   }
+  for (uint16_t l : gr.pos.level) gr.code_lut.push_back(gr.pos.code[l]);
+  gr.nbase = static_cast<uint32_t>(gr.code_lut.size());
+  for (uint16_t l : gr.neg.level) gr.code_lut.push_back(gr.neg.code[l]);
   return gr;
 }
 
@@ -192,7 +202,7 @@ const Grid& grid_of(AntType type, bool is_signed, int bits) {
 
 // Level index of v on its side (v = x / s).
 inline uint32_t level_of(const Side& sd, float a, bool negative, bool ties_up) {
-  const float t = std::min(2.0f * a, static_cast<float>(2 * sd.top()));
+  const float t = std::min(2.0f * a, sd.limit);
   const int32_t k = static_cast<int32_t>(t);
   uint32_t l = sd.level[static_cast<size_t>(k)];
   if (ties_up && negative && static_cast<float>(k) == t && sd.threshold[static_cast<size_t>(k)])
@@ -209,9 +219,8 @@ inline int32_t quantize_int(const Grid& gr, float x, float s, bool ties_up) {
   return negative ? -g : g;
 }
 
-// The element code x encodes to under scale s (the level's code on its sign side).
-inline uint32_t encode_one(const Grid& gr, float x, float s, bool ties_up) {
-  const float v = x / s;
+// The element code of v = x / s (the level's code on its sign side).
+inline uint32_t encode_scaled(const Grid& gr, float v, bool ties_up) {
   const bool negative = std::signbit(v) && v != 0.0f;
   const Side& sd = negative ? gr.neg : gr.pos;
   return sd.code[level_of(sd, std::fabs(v), negative, ties_up)];
@@ -245,16 +254,30 @@ struct Cand {
   float s;
 };
 
+// Max |x| of finite x: the bit patterns of non-negative floats order like the floats, so an
+// integer max over them (which the compiler vectorizes) finds it.
 float max_abs(const float* x, int64_t n) {
-  float m = 0;
-  for (int64_t i = 0; i < n; ++i) m = std::max(m, std::fabs(x[i]));
-  return m;
+  uint32_t m = 0;
+  for (int64_t i = 0; i < n; ++i) {
+    uint32_t u;
+    std::memcpy(&u, x + i, 4);
+    m = std::max(m, u & 0x7fffffffu);
+  }
+  float f;
+  std::memcpy(&f, &m, 4);
+  return f;
 }
 
+// True if some x < 0 (-0 is not): a sign bit with a nonzero magnitude is a pattern above
+// 0x80000000.
 bool any_negative(const float* x, int64_t n) {
-  for (int64_t i = 0; i < n; ++i)
-    if (x[i] < 0) return true;
-  return false;
+  uint32_t m = 0;
+  for (int64_t i = 0; i < n; ++i) {
+    uint32_t u;
+    std::memcpy(&u, x + i, 4);
+    m = std::max(m, u);
+  }
+  return m > 0x80000000u;
 }
 
 // Histogram of |x| per sign over [0, amax]: count, sum, sum of squares of the non-empty bins.
@@ -325,10 +348,9 @@ void estimate_side(const Hist& h, int sdi, const Side& sd, double s, double& est
 
 // The first (type, scale) with the lowest exact squared error among `cands`, as the exhaustive
 // search finds it; `sse` receives that error.
-size_t best_of(const float* x, int64_t n, const std::vector<Cand>& cands, bool ties_up,
+size_t best_of(const float* x, int64_t n, float amax, const std::vector<Cand>& cands, bool ties_up,
                double* sse) {
   const size_t nc = cands.size();
-  const float amax = max_abs(x, n);
   if (n < 2048 || amax == 0.0f) {
     size_t best = 0;
     double b = std::numeric_limits<double>::infinity();
@@ -339,9 +361,9 @@ size_t best_of(const float* x, int64_t n, const std::vector<Cand>& cands, bool t
     if (sse) *sse = b;
     return best;
   }
-  // Bins: one per 4 elements up to 2^18, so a bin that holds a decision threshold holds few
+  // Bins: one per 4 elements up to 2^16, so a bin that holds a decision threshold holds few
   // elements (outliers stretch [0, amax] far beyond the bulk; only non-empty bins cost time).
-  const int nb = static_cast<int>(std::clamp<int64_t>(n / 4, 64, int64_t{1} << 18));
+  const int nb = static_cast<int>(std::clamp<int64_t>(n / 4, 64, int64_t{1} << 16));
   Hist h;
   h.build(x, n, amax, nb);
   double total_sq = 0;
@@ -447,7 +469,7 @@ class AntFormat final : public Format {
   }
   AntChoice search_exhaustive(const float* x, int64_t n) const {
     const bool sg = signed_for(x, n);
-    std::vector<Cand> cands = candidates(x, n, sg);
+    std::vector<Cand> cands = candidates(max_abs(x, n), sg);
     size_t best = 0;
     double b = std::numeric_limits<double>::infinity();
     for (size_t i = 0; i < cands.size(); ++i) {
@@ -474,11 +496,26 @@ class AntFormat final : public Format {
     }
     e.scales = {static_cast<uint8_t>(static_cast<int>(gr->type) | (gr->is_signed ? 4 : 0))};
     std::vector<uint32_t> codes(static_cast<size_t>(n));
+    std::vector<float> v(static_cast<size_t>(cols));
     for (int64_t r = 0; r < rows; ++r) {
       const float s = e.fp32[per_row_ ? static_cast<size_t>(r) : 0];
+      const float* xr = x + r * cols;
+      for (int64_t c = 0; c < cols; ++c) v[static_cast<size_t>(c)] = xr[c] / s;  // vectorizes
+      uint32_t* cr = codes.data() + r * cols;
+      if (ties_up_) {
+        for (int64_t c = 0; c < cols; ++c)
+          cr[c] = encode_scaled(*gr, v[static_cast<size_t>(c)], true);
+        continue;
+      }
+      // encode_scaled with ties away, branch-free on the sign (tested equal by the invariants).
+      const uint32_t* lut = gr->code_lut.data();
+      const float plim = gr->pos.limit, nlim = gr->neg.limit;
+      const uint32_t nbase = gr->nbase;
       for (int64_t c = 0; c < cols; ++c) {
-        const int64_t i = r * cols + c;
-        codes[static_cast<size_t>(i)] = encode_one(*gr, x[i], s, ties_up_);
+        const float vc = v[static_cast<size_t>(c)];
+        const bool neg = vc < 0.0f;
+        const float t = std::min(2.0f * std::fabs(vc), neg ? nlim : plim);
+        cr[c] = lut[static_cast<uint32_t>(t) + (neg ? nbase : 0u)];
       }
     }
     e.elements = pack_codes(codes, rows, cols, bits_);
@@ -488,12 +525,14 @@ class AntFormat final : public Format {
   void decode(const EncodedTensor& e, float* out) const override {
     const Grid* gr = nullptr;
     const auto codes = checked_codes(e, gr);
+    std::vector<float> table(size_t{1} << bits_);  // code -> value under this row's scale
     for (int64_t r = 0; r < e.rows; ++r) {
       const float s = e.fp32[per_row_ ? static_cast<size_t>(r) : 0];
-      for (int64_t c = 0; c < e.cols; ++c) {
-        const int64_t i = r * e.cols + c;
-        out[i] = static_cast<float>(value_of(*gr, codes[static_cast<size_t>(i)])) * s;
-      }
+      if (r == 0 || per_row_)
+        for (uint32_t c = 0; c < table.size(); ++c)
+          table[c] = static_cast<float>(value_of(*gr, c)) * s;
+      const uint32_t* cr = codes.data() + r * e.cols;
+      for (int64_t c = 0; c < e.cols; ++c) out[r * e.cols + c] = table[cr[c]];
     }
   }
 
@@ -524,9 +563,8 @@ class AntFormat final : public Format {
     return any_negative(x, n);
   }
 
-  std::vector<Cand> candidates(const float* x, int64_t n, bool sg) const {
+  std::vector<Cand> candidates(float amax, bool sg) const {
     std::vector<Cand> c;
-    const float amax = max_abs(x, n);
     for (AntType t : types_) {
       const Grid& gr = grid_of(t, sg, bits_);
       if (fixed_) {
@@ -540,8 +578,9 @@ class AntFormat final : public Format {
 
   Choice choose(const float* x, int64_t n) const {
     const bool sg = signed_for(x, n);
-    const std::vector<Cand> c = candidates(x, n, sg);
-    const size_t i = best_of(x, n, c, ties_up_, nullptr);
+    const float amax = max_abs(x, n);
+    const std::vector<Cand> c = candidates(amax, sg);
+    const size_t i = best_of(x, n, amax, c, ties_up_, nullptr);
     return {c[i].grid, c[i].s};
   }
 
@@ -558,14 +597,15 @@ class AntFormat final : public Format {
       double total = 0;
       for (int64_t r = 0; r < rows; ++r) {
         const float* xr = x + r * cols;
+        const float amax_r = max_abs(xr, cols);
         std::vector<Cand> c;
         if (fixed_) {
           c.push_back({&gr, scale_});
         } else {
-          add_candidates(c, gr, max_abs(xr, cols), lo_, hi_);
+          add_candidates(c, gr, amax_r, lo_, hi_);
         }
         double e = 0;
-        const size_t i = best_of(xr, cols, c, ties_up_, &e);
+        const size_t i = best_of(xr, cols, amax_r, c, ties_up_, &e);
         s[static_cast<size_t>(r)] = c[i].s;
         total += e;
       }
