@@ -43,8 +43,11 @@ std::vector<std::string> split_list(const std::string& s) {
 }
 
 // JSON has no Inf: an exact quantization reports qsnr_db = null.
+// JSON has no infinity or NaN: such a value is written as the string "inf", "-inf" or "nan"
+// (an exact result has QSNR "inf"), never as null, which would read as a missing value.
 nlohmann::json num(double v) {
-  return std::isfinite(v) ? nlohmann::json(v) : nlohmann::json();
+  if (std::isfinite(v)) return v;
+  return std::isnan(v) ? "nan" : (v > 0 ? "inf" : "-inf");
 }
 
 nlohmann::json metrics_json(const quant::ErrorMetrics& m) {

@@ -25,6 +25,7 @@
 #include "qarch/sim/command_args.h"
 #include "qarch/sim/commands.h"
 #include "qarch/sim/sweep.h"
+#include "qarch/workloads/checksum.h"
 #include "run_common.h"
 
 namespace po = boost::program_options;
@@ -177,10 +178,15 @@ reports::Report merged_report(const Collected& c, const std::string& title_arg) 
 // mix its points into the first one's folder (and report them as its own).
 void claim_out_dir(const std::string& out_dir, const Sweep& s, bool force, std::ostream& err) {
   const std::string stamp = out_dir + "/sweep.json";
-  std::string text, owner;
+  std::string text, owner, old_hash;
+  std::string sweep_text;
+  if (!read_file(s.file, sweep_text)) sweep_text.clear();
+  const std::string hash = workloads::hex64(workloads::fnv1a64(sweep_text));
   if (read_file(stamp, text)) {
     try {
-      owner = nlohmann::json::parse(text).at("sweep").get<std::string>();
+      const nlohmann::json j = nlohmann::json::parse(text);
+      owner = j.at("sweep").get<std::string>();
+      old_hash = j.value("file_fnv1a64", "");
     } catch (const std::exception&) {
       throw Error(stamp +
                   ": damaged (expected {\"sweep\": name, ...}); remove it if the folder is "
@@ -209,7 +215,14 @@ void claim_out_dir(const std::string& out_dir, const Sweep& s, bool force, std::
     err << "qarch sweep: --force: removed " << removed << " point files of sweep '" << owner
         << "' from " << out_dir << "/points\n";
   }
-  const nlohmann::json j{{"sweep", s.name}, {"file", s.file}, {"points", s.points.size()}};
+  if (owner == s.name && !old_hash.empty() && old_hash != hash) {
+    err << "qarch sweep: " << s.file << " changed since " << out_dir
+        << " was last written (file hash " << old_hash << " -> " << hash
+        << "); points whose definition changed are recomputed, the others reused\n";
+  }
+  // The sweep's name says whose folder this is; the file's hash records which version of it.
+  const nlohmann::json j{
+      {"sweep", s.name}, {"file", s.file}, {"file_fnv1a64", hash}, {"points", s.points.size()}};
   write_file_atomic(stamp, j.dump(1) + "\n");
 }
 

@@ -243,6 +243,18 @@ TEST(CliFiles, DequantOutWritesEachFormatsTensorInTheInputsShape) {
   EXPECT_EQ(run_cli({"quant", "--dequant-out", dir}).code, 2);
 }
 
+TEST(CliFiles, AnExactResultIsMarkedInfNeverNull) {
+  // Values that FP16 holds exactly: the fp16 cast is lossless, QSNR is +inf.
+  quant::write_npy(temp_path("exact.npy"),
+                   quant::Tensor({2, 4}, {1, 2, 0.5f, -3, 4, 0.25f, 8, -1}));
+  const Result r =
+      run_cli({"quant", "--input", temp_path("exact.npy"), "--formats", "fp16", "--json"});
+  ASSERT_EQ(r.code, 0) << r.err;
+  const nlohmann::json j = nlohmann::json::parse(r.out);
+  EXPECT_EQ(j["formats"][0]["qsnr_db"], "inf") << r.out;
+  EXPECT_EQ(r.out.find("null"), std::string::npos) << r.out;
+}
+
 TEST(CliFiles, CodesOutWritesTheStoredForm) {
   std::vector<float> v(2 * 64);
   for (size_t i = 0; i < v.size(); ++i) v[i] = std::cos(0.3f * static_cast<float>(i)) * 5.0f;

@@ -237,6 +237,7 @@ accuracy: {enabled: false}
   const Result r = run_cli({"sweep", d + "/s.yaml", "--out", d + "/out"});
   ASSERT_EQ(r.code, 0) << r.err;
   EXPECT_NE(r.err.find("different definition"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("changed since"), std::string::npos) << r.err;  // the stamp's file hash
   EXPECT_NE(slurp(d + "/out/points/p0000.json"), first);
   // Merging the two results of the same id is a conflict naming both files.
   write(d + "/old.json", first);
