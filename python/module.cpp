@@ -12,7 +12,7 @@
 #include <algorithm>
 #include <cstring>
 
-#include "qarch/quant/error.h"
+#include "qarch/common/error.h"
 #include "qarch/quant/format.h"
 #include "qarch/quant/metrics.h"
 #include "qarch/quant/transforms.h"

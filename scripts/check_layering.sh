@@ -1,21 +1,23 @@
 #!/usr/bin/env bash
 # Fails when a library includes a header of a library above it. The layers, bottom first
-# (docs/DEVELOPING.md): quant <- {workloads, models} <- reports <- sim. A library may include
-# its own headers and those of the layers below it; workloads and models do not see each other.
+# (docs/DEVELOPING.md): common <- quant <- {workloads, models} <- reports <- sim. A library may
+# include its own headers and those of the layers below it; workloads and models do not see each
+# other.
 # tests/, bench/ and rtl/ tools may include anything.
 #
 #   bash scripts/check_layering.sh [ROOT]     (default: this checkout)
 set -euo pipefail
 root="${1:-$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)}"
 declare -A allowed=(
-  [quant]="quant"
-  [workloads]="quant workloads"
-  [models]="quant models"
-  [reports]="quant models reports"
-  [sim]="quant workloads models reports sim"
+  [common]="common"
+  [quant]="common quant"
+  [workloads]="common quant workloads"
+  [models]="common quant models"
+  [reports]="common quant models reports"
+  [sim]="common quant workloads models reports sim"
 )
 bad=0
-for lib in quant workloads models reports sim; do
+for lib in common quant workloads models reports sim; do
   [ -d "$root/$lib" ] || continue
   while IFS= read -r hit; do
     file="${hit%%:*}"

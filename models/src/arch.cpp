@@ -5,7 +5,7 @@
 #include <type_traits>
 
 #include "qarch/models/pe.h"
-#include "qarch/quant/error.h"
+#include "qarch/common/error.h"
 
 namespace qarch::models {
 

@@ -1,6 +1,6 @@
 #include "qarch/models/decoders.h"
 
-#include "qarch/quant/error.h"
+#include "qarch/common/error.h"
 
 namespace qarch::models {
 

@@ -14,7 +14,7 @@
 #include "qarch/models/operand_format.h"
 #include "qarch/models/pe.h"
 #include "qarch/models/tiler.h"
-#include "qarch/quant/error.h"
+#include "qarch/common/error.h"
 
 namespace qarch::models {
 

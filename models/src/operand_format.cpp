@@ -10,7 +10,7 @@
 #include <vector>
 
 #include "qarch/models/decoders.h"
-#include "qarch/quant/error.h"
+#include "qarch/common/error.h"
 #include "qarch/quant/format.h"
 
 namespace qarch::models {

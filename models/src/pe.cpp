@@ -3,7 +3,7 @@
 #include <cstdlib>
 
 #include "pe_common.h"
-#include "qarch/quant/error.h"
+#include "qarch/common/error.h"
 
 namespace qarch::models {
 

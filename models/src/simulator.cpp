@@ -17,7 +17,7 @@
 #include "functional.h"
 #include "qarch/models/decoders.h"
 #include "qarch/models/tiler.h"
-#include "qarch/quant/error.h"
+#include "qarch/common/error.h"
 
 namespace qarch::models {
 

@@ -5,7 +5,7 @@
 #include <limits>
 #include <tuple>
 
-#include "qarch/quant/error.h"
+#include "qarch/common/error.h"
 
 namespace qarch::models {
 

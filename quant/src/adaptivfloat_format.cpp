@@ -43,7 +43,7 @@
 #include <cmath>
 #include <cstring>
 
-#include "qarch/quant/error.h"
+#include "qarch/common/error.h"
 #include "registry.h"
 
 namespace qarch::quant {

@@ -59,7 +59,7 @@
 
 #include "intbfp_kernels.h"
 #include "mx_kernels.h"
-#include "qarch/quant/error.h"
+#include "qarch/common/error.h"
 #include "qarch/quant/mx.h"
 #include "registry.h"
 

@@ -50,6 +50,7 @@
 // DecodedTensor: int -> <0, g>; flint / pot -> <ctz(g), g >> ctz(g)> (the flint-to-int
 // conversion of ANT's decoder: a 4-bit flint becomes an exponent-integer pair whose integer has
 // at most B-1 significant bits); one scale group per tensor or row, scale_mul s.
+#include "qarch/common/number_text.h"
 #include "qarch/quant/ant.h"
 
 #include <algorithm>
@@ -59,7 +60,7 @@
 #include <cstring>
 #include <limits>
 
-#include "qarch/quant/error.h"
+#include "qarch/common/error.h"
 #include "registry.h"
 
 namespace qarch::quant {
@@ -434,9 +435,7 @@ class AntFormat final : public Format {
     for (AntType a : types_) t += (t.empty() ? "" : "+") + std::string(ant_type_name(a));
     s.options["types"] = t;
     if (fixed_) {
-      char text[32];
-      std::snprintf(text, sizeof text, "%.9g", static_cast<double>(scale_));
-      s.options["scale"] = text;
+      s.options["scale"] = format_g(scale_);
     }
     return s.str();
   }
@@ -457,9 +456,7 @@ class AntFormat final : public Format {
     FormatSpec spec = FormatSpec::parse(name());
     spec.options["types"] = ant_type_name(c.grid->type);
     spec.options["sign"] = c.grid->is_signed ? "signed" : "unsigned";
-    char text[32];
-    std::snprintf(text, sizeof text, "%.9g", static_cast<double>(c.s));
-    spec.options["scale"] = text;
+    spec.options["scale"] = format_g(c.s);
     return make_format(spec.str());
   }
 

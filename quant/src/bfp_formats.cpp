@@ -54,7 +54,7 @@
 #include <vector>
 
 #include "intbfp_kernels.h"
-#include "qarch/quant/error.h"
+#include "qarch/common/error.h"
 #include "registry.h"
 
 namespace qarch::quant {

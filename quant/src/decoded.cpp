@@ -3,7 +3,7 @@
 #include <algorithm>
 #include <cmath>
 
-#include "qarch/quant/error.h"
+#include "qarch/common/error.h"
 
 namespace qarch::quant {
 

@@ -25,7 +25,7 @@
 #include <cfloat>
 #include <cmath>
 
-#include "qarch/quant/error.h"
+#include "qarch/common/error.h"
 #include "registry.h"
 
 namespace qarch::quant {

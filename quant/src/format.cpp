@@ -5,7 +5,7 @@
 #include <cmath>
 #include <sstream>
 
-#include "qarch/quant/error.h"
+#include "qarch/common/error.h"
 
 namespace qarch::quant {
 

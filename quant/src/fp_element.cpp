@@ -6,7 +6,7 @@
 #include <cstring>
 #include <limits>
 
-#include "qarch/quant/error.h"
+#include "qarch/common/error.h"
 
 namespace qarch::quant {
 

@@ -7,7 +7,7 @@
 #include <algorithm>
 #include <cmath>
 
-#include "qarch/quant/error.h"
+#include "qarch/common/error.h"
 #include "registry.h"
 
 namespace qarch::quant {

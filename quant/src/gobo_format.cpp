@@ -44,7 +44,8 @@
 #include <cstdio>
 #include <cstdlib>
 
-#include "qarch/quant/error.h"
+#include "qarch/common/error.h"
+#include "qarch/common/number_text.h"
 #include "registry.h"
 
 namespace qarch::quant {
@@ -123,15 +124,6 @@ std::vector<double> select_centroids(std::vector<float> g, int k, int* iteration
   return c;
 }
 
-std::string double_text(double d) {
-  char buf[64];
-  for (int prec = 1; prec <= 17; ++prec) {
-    std::snprintf(buf, sizeof buf, "%.*g", prec, d);
-    if (std::strtod(buf, nullptr) == d) break;
-  }
-  return buf;
-}
-
 class GoboFormat final : public Format {
  public:
   GoboFormat(int bits, bool fp16, double threshold)
@@ -139,7 +131,7 @@ class GoboFormat final : public Format {
 
   std::string name() const override {
     return "gobo:bits=" + std::to_string(bits_) + ":store=" + (fp16_ ? "fp16" : "fp32") +
-           ":threshold=" + double_text(threshold_);
+           ":threshold=" + format_g(threshold_);
   }
 
   FormatTraits traits() const override {

@@ -56,7 +56,7 @@
 #include <vector>
 
 #include "intbfp_kernels.h"
-#include "qarch/quant/error.h"
+#include "qarch/common/error.h"
 #include "registry.h"
 
 namespace qarch::quant {

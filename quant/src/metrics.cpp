@@ -5,8 +5,8 @@
 #include <limits>
 #include <numeric>
 
+#include "qarch/common/error.h"
 #include "qarch/quant/decoded.h"
-#include "qarch/quant/error.h"
 
 namespace qarch::quant {
 

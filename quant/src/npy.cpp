@@ -7,8 +7,8 @@
 #include <cctype>
 #include <utility>
 
-#include "qarch/quant/atomic_file.h"
-#include "qarch/quant/error.h"
+#include "qarch/common/atomic_file.h"
+#include "qarch/common/error.h"
 #include "qarch/quant/tensor_io.h"
 #include "tensor_io_internal.h"
 

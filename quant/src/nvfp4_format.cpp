@@ -47,7 +47,7 @@
 
 #include "intbfp_kernels.h"
 #include "mx_kernels.h"
-#include "qarch/quant/error.h"
+#include "qarch/common/error.h"
 #include "registry.h"
 
 namespace qarch::quant {

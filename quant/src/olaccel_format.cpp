@@ -43,22 +43,14 @@
 #include <cstdio>
 #include <cstdlib>
 
-#include "qarch/quant/error.h"
+#include "qarch/common/error.h"
+#include "qarch/common/number_text.h"
 #include "registry.h"
 
 namespace qarch::quant {
 namespace {
 
 constexpr int kMaxOutlierShift = 40;  // 15-bit outlier << 40 stays inside an int64
-
-std::string double_text(double d) {
-  char buf[64];
-  for (int prec = 1; prec <= 17; ++prec) {
-    std::snprintf(buf, sizeof buf, "%.*g", prec, d);
-    if (std::strtod(buf, nullptr) == d) break;
-  }
-  return buf;
-}
 
 // round(v) half away from zero, clamped to [-lim, lim] (v finite or +-inf).
 inline int32_t round_clamp(float v, int32_t lim) {
@@ -72,7 +64,7 @@ class OlaccelFormat final : public Format {
   OlaccelFormat(int bits, int obits, double frac) : bits_(bits), obits_(obits), frac_(frac) {}
 
   std::string name() const override {
-    return "olaccel:bits=" + std::to_string(bits_) + ":frac=" + double_text(frac_) +
+    return "olaccel:bits=" + std::to_string(bits_) + ":frac=" + format_g(frac_) +
            ":outlier_bits=" + std::to_string(obits_);
   }
 

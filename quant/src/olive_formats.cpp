@@ -24,7 +24,8 @@
 #include <limits>
 #include <vector>
 
-#include "qarch/quant/error.h"
+#include "qarch/common/error.h"
+#include "qarch/common/number_text.h"
 #include "qarch/quant/olive.h"
 #include "registry.h"
 
@@ -137,15 +138,6 @@ const Olive4Table& olive4_table() {
   return t;
 }
 
-std::string float_text(float f) {
-  char buf[64];
-  for (int prec = 1; prec <= 9; ++prec) {
-    std::snprintf(buf, sizeof buf, "%.*g", prec, static_cast<double>(f));
-    if (std::strtof(buf, nullptr) == f) break;
-  }
-  return buf;
-}
-
 int64_t pair_units(int64_t cols) {
   return (cols + 1) / 2;
 }
@@ -221,7 +213,7 @@ class OliveFormat final : public Format {
     std::string n = t_.bits == 4 ? "olive4" : "olive8";
     if (t_.bits == 8) n += std::string(":outlier=") + (&t_ == &kOvp8E2M5 ? "e2m5" : "e4m3");
     n += std::string(":per=") + (per_row_ ? "row" : "tensor");
-    if (fixed_) n += ":scale=" + float_text(scale_);
+    if (fixed_) n += ":scale=" + format_g(scale_);
     n += std::string(":victim=") + (victim_ == OvpVictim::kLarger ? "larger" : "even");
     return n;
   }
@@ -242,9 +234,7 @@ class OliveFormat final : public Format {
     if (per_row_ || fixed_ || rows <= 0 || cols <= 0) return nullptr;
     FormatSpec spec = FormatSpec::parse(name());
     const float s = olive_search_scale(t_, victim_, x, rows, cols);
-    char text[32];
-    std::snprintf(text, sizeof text, "%.9g", static_cast<double>(s));  // round-trips a float
-    spec.options["scale"] = text;
+    spec.options["scale"] = format_g(s);
     return make_format(spec.str());
   }
 

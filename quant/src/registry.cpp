@@ -1,6 +1,6 @@
 #include "registry.h"
 
-#include "qarch/quant/error.h"
+#include "qarch/common/error.h"
 
 namespace qarch::quant {
 

@@ -7,7 +7,7 @@
 #include <string>
 #include <vector>
 
-#include "qarch/quant/error.h"
+#include "qarch/common/error.h"
 #include "qarch/quant/format.h"
 
 namespace qarch::quant::detail {

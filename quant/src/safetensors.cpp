@@ -12,8 +12,8 @@
 #include <tuple>
 #include <unordered_set>
 
-#include "qarch/quant/atomic_file.h"
-#include "qarch/quant/error.h"
+#include "qarch/common/atomic_file.h"
+#include "qarch/common/error.h"
 #include "qarch/quant/tensor_io.h"
 #include "tensor_io_internal.h"
 

@@ -3,7 +3,7 @@
 #include <sstream>
 #include <utility>
 
-#include "qarch/quant/error.h"
+#include "qarch/common/error.h"
 
 namespace qarch::quant {
 

@@ -11,8 +11,8 @@
 #include <utility>
 #include <vector>
 
-#include "qarch/quant/atomic_file.h"
-#include "qarch/quant/error.h"
+#include "qarch/common/atomic_file.h"
+#include "qarch/common/error.h"
 #include "qarch/quant/tensor.h"
 
 namespace qarch::quant {

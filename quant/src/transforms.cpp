@@ -7,6 +7,7 @@
 // where the auto-vectorizer can do nothing. a - b is computed as a + (-b) there, which IEEE
 // defines to be the same value (including signed zeros).
 #include "qarch/quant/transforms.h"
+#include "qarch/common/number_text.h"
 
 #include <algorithm>
 #include <cmath>
@@ -16,7 +17,7 @@
 #include <numeric>
 #include <sstream>
 
-#include "qarch/quant/error.h"
+#include "qarch/common/error.h"
 #include "qarch/quant/format.h"
 #include "qarch/quant/metrics.h"
 
@@ -685,20 +686,6 @@ KSortResult ksort(const Tensor& wq, const Tensor& wk, const KSortOptions& opts,
 
 namespace {
 
-// Shortest decimal text that reads back as the same double.
-std::string double_text(double v) {
-  for (int p = 1; p <= 17; ++p) {
-    std::ostringstream os;
-    os.precision(p);
-    os << v;
-    if (std::stod(os.str()) == v) return os.str();
-  }
-  std::ostringstream os;
-  os.precision(17);
-  os << v;
-  return os.str();
-}
-
 std::string trim(const std::string& s) {
   const auto b = s.find_first_not_of(" \t");
   if (b == std::string::npos) return "";
@@ -778,8 +765,8 @@ std::string TransformPipeline::str() const {
     FormatSpec f;
     if (st.kind == AxisTransform::Step::Kind::kSmooth) {
       f.name = "smooth";
-      f.options["alpha"] = double_text(st.smooth.alpha);
-      f.options["floor"] = double_text(st.smooth.floor);
+      f.options["alpha"] = format_g(st.smooth.alpha);
+      f.options["floor"] = format_g(st.smooth.floor);
       f.options["pow2"] = st.smooth.pow2 ? "true" : "false";
     } else {
       f.name = "hadamard";

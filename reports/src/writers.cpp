@@ -13,21 +13,13 @@
 #include <nlohmann/json.hpp>
 #include <set>
 
-#include "qarch/quant/atomic_file.h"
-#include "qarch/quant/error.h"
+#include "qarch/common/atomic_file.h"
+#include "qarch/common/error.h"
 #include "writers_detail.h"
 
 namespace qarch::reports {
 
 namespace detail {
-
-std::string shortest(double v) {
-  if (std::isnan(v)) return "nan";
-  if (std::isinf(v)) return v > 0 ? "inf" : "-inf";
-  char buf[64];
-  const auto res = std::to_chars(buf, buf + sizeof buf, v);
-  return std::string(buf, res.ptr);
-}
 
 std::vector<std::string> energy_columns(const Report& r) {
   std::vector<std::string> cols(std::begin(kEnergyComponents), std::end(kEnergyComponents));

@@ -7,13 +7,14 @@
 
 #include <nlohmann/json_fwd.hpp>
 
+#include "qarch/common/number_text.h"
 #include "qarch/reports/result.h"
 
 namespace qarch::reports::detail {
 
 /// The shortest text that parses back to exactly `v` (std::to_chars), "nan", "inf", "-inf".
-/// Locale-independent, so output bytes do not depend on the environment.
-std::string shortest(double v);
+/// Locale-independent, so output bytes do not depend on the environment (common/).
+using qarch::shortest;
 
 /// Energy components in display order: kEnergyComponents, then any other key found in a
 /// point or GEMM of `r`, sorted (an energy model may add one; it must not vanish from a table).

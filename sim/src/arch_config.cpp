@@ -9,6 +9,7 @@
 // Any yaml-cpp exception that escapes the steps above is converted to qarch::Error: callers
 // (and the fuzz target) only ever see qarch::Error.
 #include "qarch/sim/arch_config.h"
+#include "qarch/common/number_text.h"
 #include "qarch/workloads/yaml_reader.h"
 
 #include <yaml-cpp/yaml.h>
@@ -22,9 +23,9 @@
 #include <set>
 #include <sstream>
 
+#include "qarch/common/error.h"
 #include "qarch/models/operand_format.h"
 #include "qarch/models/pe.h"
-#include "qarch/quant/error.h"
 #include "qarch/quant/format.h"
 #include "qarch/workloads/trace_builder.h"
 
@@ -192,16 +193,6 @@ std::string describe(const YAML::Node& n) {
   return "a mapping";
 }
 
-std::string num(double v) {
-  // Shortest text that reads back as the same double (canonical output and messages).
-  char buf[64];
-  for (int prec = 1; prec <= 17; ++prec) {
-    std::snprintf(buf, sizeof buf, "%.*g", prec, v);
-    if (std::strtod(buf, nullptr) == v) break;
-  }
-  return buf;
-}
-
 // ---------------------------------------------------------------------------------------------
 // A mapping read key by key. Remembers the keys it was asked for; finish() rejects the rest.
 
@@ -301,8 +292,8 @@ class Map {
     }
     if (!ok) ctx_.fail(n, key_path(key), "expected a finite number, got " + describe(n));
     if (lo_open && !(v > lo))
-      ctx_.fail(n, key_path(key), "must be > " + num(lo) + ", got " + num(v));
-    range(n, key, v, lo, hi, num(v), num(lo), num(hi));
+      ctx_.fail(n, key_path(key), "must be > " + format_g(lo) + ", got " + format_g(v));
+    range(n, key, v, lo, hi, format_g(v), format_g(lo), format_g(hi));
     return v;
   }
 
@@ -609,7 +600,7 @@ ArchSpec convert(const YAML::Node& root, const Context& ctx) {
         const double bytes = kib * 1024;
         if (bytes != std::floor(bytes)) {
           ctx.fail(size, bm.key_path("size_kib"),
-                   num(kib) + " KiB is not a whole number of bytes (" + num(bytes) + ")");
+                   format_g(kib) + " KiB is not a whole number of bytes (" + format_g(bytes) + ")");
         }
         x.b->size_bytes = static_cast<int64_t>(bytes);
       }
@@ -707,13 +698,13 @@ std::string arch_yaml(const ArchSpec& a) {
   const models::ArchConfig& c = a.arch;
   std::ostringstream os;
   auto buffer = [&](const char* key, const models::BufferConfig& b) {
-    os << "  " << key << ": {size_kib: " << num(static_cast<double>(b.size_bytes) / 1024)
+    os << "  " << key << ": {size_kib: " << format_g(static_cast<double>(b.size_bytes) / 1024)
        << ", banks: " << b.banks << ", ports: " << b.ports
        << ", bank_width_bytes: " << b.bank_width_bytes
        << ", double_buffered: " << yes(b.double_buffered) << ", ideal: " << yes(b.ideal) << "}\n";
   };
   os << "name: " << workloads::detail::yaml_quoted(c.name) << "\n"
-     << "clock_ghz: " << num(c.clock_ghz) << "\n"
+     << "clock_ghz: " << format_g(c.clock_ghz) << "\n"
      << "technology: {table: " << workloads::detail::yaml_quoted(a.tech_table)
      << ", node: " << workloads::detail::yaml_quoted(a.tech_node) << "}\n"
      << "formats: {act: " << workloads::detail::yaml_quoted(a.act_format)
@@ -729,14 +720,14 @@ std::string arch_yaml(const ArchSpec& a) {
   os << ", pe: " << workloads::detail::yaml_quoted(c.array.pe)
      << ", pipelined_folds: " << yes(c.array.pipelined_folds) << "}\n"
      << "decoder: {latency_cycles: " << c.decoder.latency_cycles
-     << ", elements_per_cycle: " << num(c.decoder.elements_per_cycle) << "}\n"
+     << ", elements_per_cycle: " << format_g(c.decoder.elements_per_cycle) << "}\n"
      << "dram:\n"
-     << "  bandwidth_bytes_per_cycle: " << num(c.dram.bandwidth_bytes_per_cycle) << "  # "
-     << num(c.dram.bandwidth_bytes_per_cycle * c.clock_ghz) << " GB/s at " << num(c.clock_ghz)
-     << " GHz\n"
+     << "  bandwidth_bytes_per_cycle: " << format_g(c.dram.bandwidth_bytes_per_cycle) << "  # "
+     << format_g(c.dram.bandwidth_bytes_per_cycle * c.clock_ghz) << " GB/s at "
+     << format_g(c.clock_ghz) << " GHz\n"
      << "  latency_cycles: " << c.dram.latency_cycles << "\n"
      << "  burst_bytes: " << c.dram.burst_bytes << "\n"
-     << "  energy_pj_per_byte: " << num(c.dram.energy_pj_per_byte) << "\n"
+     << "  energy_pj_per_byte: " << format_g(c.dram.energy_pj_per_byte) << "\n"
      << "  ideal: " << yes(c.dram.ideal) << "\n"
      << "buffers:\n";
   buffer("input", c.input_buffer);

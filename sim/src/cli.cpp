@@ -4,7 +4,7 @@
 #include <exception>
 #include <iomanip>
 
-#include "qarch/quant/error.h"
+#include "qarch/common/error.h"
 #include "qarch/sim/commands.h"
 
 namespace qarch::sim {

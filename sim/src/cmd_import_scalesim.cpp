@@ -6,8 +6,8 @@
 #include <filesystem>
 #include <sstream>
 
-#include "qarch/quant/atomic_file.h"
-#include "qarch/quant/error.h"
+#include "qarch/common/atomic_file.h"
+#include "qarch/common/error.h"
 #include "qarch/sim/arch_config.h"
 #include "qarch/sim/command_args.h"
 #include "qarch/sim/commands.h"

@@ -8,7 +8,7 @@
 
 #include "qarch/models/mapper.h"
 #include "qarch/models/simulator.h"
-#include "qarch/quant/error.h"
+#include "qarch/common/error.h"
 #include "qarch/reports/tech.h"
 #include "qarch/sim/command_args.h"
 #include "qarch/sim/commands.h"

@@ -13,8 +13,8 @@
 #include <set>
 #include <sstream>
 
-#include "qarch/quant/atomic_file.h"
-#include "qarch/quant/error.h"
+#include "qarch/common/atomic_file.h"
+#include "qarch/common/error.h"
 #include "qarch/quant/format.h"
 #include "qarch/quant/metrics.h"
 #include "qarch/quant/tensor_io.h"

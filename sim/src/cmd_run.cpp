@@ -10,7 +10,7 @@
 #include <sstream>
 #include <thread>
 
-#include "qarch/quant/error.h"
+#include "qarch/common/error.h"
 #include "qarch/reports/writers.h"
 #include "qarch/sim/command_args.h"
 #include "qarch/sim/commands.h"

@@ -19,8 +19,8 @@
 #include <sstream>
 #include <thread>
 
-#include "qarch/quant/atomic_file.h"
-#include "qarch/quant/error.h"
+#include "qarch/common/atomic_file.h"
+#include "qarch/common/error.h"
 #include "qarch/reports/writers.h"
 #include "qarch/sim/command_args.h"
 #include "qarch/sim/commands.h"

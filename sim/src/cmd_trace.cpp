@@ -7,7 +7,7 @@
 #include <iomanip>
 #include <sstream>
 
-#include "qarch/quant/error.h"
+#include "qarch/common/error.h"
 #include "qarch/sim/command_args.h"
 #include "qarch/sim/commands.h"
 #include "qarch/workloads/model.h"

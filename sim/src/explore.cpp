@@ -8,7 +8,7 @@
 #include <sstream>
 
 #include "qarch/models/simulator.h"
-#include "qarch/quant/error.h"
+#include "qarch/common/error.h"
 #include "qarch/reports/tech.h"
 #include "qarch/workloads/bindings.h"
 #include "qarch/workloads/model.h"

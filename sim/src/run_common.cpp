@@ -6,7 +6,7 @@
 #include <sstream>
 #include <thread>
 
-#include "qarch/quant/error.h"
+#include "qarch/common/error.h"
 
 namespace po = boost::program_options;
 

@@ -16,7 +16,7 @@
 
 #include "qarch/models/operand_format.h"
 #include "qarch/models/pe.h"
-#include "qarch/quant/error.h"
+#include "qarch/common/error.h"
 #include "qarch/workloads/trace_builder.h"
 
 namespace qarch::sim {

@@ -1,6 +1,6 @@
 #include "qarch/sim/tensor_source.h"
 
-#include "qarch/quant/error.h"
+#include "qarch/common/error.h"
 #include "qarch/quant/tensor_io.h"
 
 namespace qarch::sim {

@@ -12,7 +12,7 @@
 #include <string>
 #include <vector>
 
-#include "qarch/quant/error.h"
+#include "qarch/common/error.h"
 #include "qarch/sim/arch_config.h"
 #include "qarch/sim/scalesim.h"
 #include "qarch/workloads/gemm_list.h"

@@ -14,7 +14,7 @@
 #include <cstring>
 #include <string>
 
-#include "qarch/quant/error.h"
+#include "qarch/common/error.h"
 #include "qarch/quant/tensor_io.h"
 
 namespace qarch::fuzz {

@@ -6,7 +6,7 @@
 
 #include "qarch/models/decoders.h"
 #include "qarch/models/operand_format.h"
-#include "qarch/quant/error.h"
+#include "qarch/common/error.h"
 #include "qarch/quant/olive.h"
 #include "test_util.h"
 

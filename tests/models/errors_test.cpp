@@ -6,7 +6,7 @@
 #include <string>
 
 #include "qarch/models/simulator.h"
-#include "qarch/quant/error.h"
+#include "qarch/common/error.h"
 #include "test_util.h"
 
 namespace qarch::models {

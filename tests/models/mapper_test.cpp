@@ -23,7 +23,7 @@
 #include "qarch/models/operand_format.h"
 #include "qarch/models/simulator.h"
 #include "qarch/models/tiler.h"
-#include "qarch/quant/error.h"
+#include "qarch/common/error.h"
 #include "test_util.h"
 
 namespace qarch::models {

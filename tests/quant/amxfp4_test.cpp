@@ -12,7 +12,7 @@
 #include "intbfp_test_util.h"
 #include "mx_family_test_util.h"
 #include "qarch/quant/decoded.h"
-#include "qarch/quant/error.h"
+#include "qarch/common/error.h"
 #include "qarch/quant/format.h"
 
 namespace qarch::quant {

@@ -10,7 +10,7 @@
 
 #include "qarch/quant/ant.h"
 #include "qarch/quant/decoded.h"
-#include "qarch/quant/error.h"
+#include "qarch/common/error.h"
 #include "qarch/quant/format.h"
 #include "qarch/quant/metrics.h"
 

@@ -8,7 +8,7 @@
 #include <random>
 
 #include "qarch/quant/decoded.h"
-#include "qarch/quant/error.h"
+#include "qarch/common/error.h"
 
 namespace qarch::quant {
 namespace {

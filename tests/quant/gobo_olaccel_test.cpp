@@ -6,7 +6,7 @@
 #include <random>
 
 #include "qarch/quant/decoded.h"
-#include "qarch/quant/error.h"
+#include "qarch/common/error.h"
 #include "qarch/quant/format.h"
 
 namespace qarch::quant {

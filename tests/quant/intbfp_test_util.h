@@ -18,7 +18,7 @@
 #include <vector>
 
 #include "qarch/quant/decoded.h"
-#include "qarch/quant/error.h"
+#include "qarch/common/error.h"
 #include "qarch/quant/format.h"
 
 namespace qarch::quant::testing {

@@ -9,7 +9,7 @@
 #include <cstring>
 #include <random>
 
-#include "qarch/quant/error.h"
+#include "qarch/common/error.h"
 #include "qarch/quant/format.h"
 #include "qarch/quant/olive.h"
 

@@ -23,8 +23,8 @@
 #include <string>
 #include <vector>
 
-#include "qarch/quant/atomic_file.h"
-#include "qarch/quant/error.h"
+#include "qarch/common/atomic_file.h"
+#include "qarch/common/error.h"
 #include "qarch/quant/fp_element.h"
 #include "qarch/quant/tensor_io.h"
 

@@ -14,7 +14,7 @@
 #include <string>
 #include <vector>
 
-#include "qarch/quant/error.h"
+#include "qarch/common/error.h"
 #include "qarch/quant/format.h"
 #include "qarch/quant/metrics.h"
 #include "qarch/quant/transforms.h"

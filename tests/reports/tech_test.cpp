@@ -12,7 +12,7 @@
 #include "qarch/models/decoders.h"
 #include "qarch/models/pe.h"
 #include "qarch/models/simulator.h"
-#include "qarch/quant/error.h"
+#include "qarch/common/error.h"
 #include "qarch/reports/tech.h"
 
 namespace qarch::reports {

@@ -11,7 +11,7 @@
 #include <nlohmann/json.hpp>
 #include <sstream>
 
-#include "qarch/quant/error.h"
+#include "qarch/common/error.h"
 #include "report_samples.h"
 
 namespace qarch::reports {

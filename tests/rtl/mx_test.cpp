@@ -12,7 +12,7 @@
 
 #include "Vmac_unit.h"
 #include "block_check.h"
-#include "qarch/quant/error.h"
+#include "qarch/common/error.h"
 #include "qarch/quant/format.h"
 #include "qarch/quant/fp_element.h"
 

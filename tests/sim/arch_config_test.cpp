@@ -10,7 +10,7 @@
 #include <vector>
 
 #include "qarch/models/simulator.h"
-#include "qarch/quant/error.h"
+#include "qarch/common/error.h"
 #include "qarch/quant/format.h"
 #include "qarch/sim/arch_config.h"
 

@@ -14,7 +14,7 @@
 #include <sstream>
 
 #include "cli_runner.h"
-#include "qarch/quant/error.h"
+#include "qarch/common/error.h"
 #include "qarch/sim/cli.h"
 #include "qarch/sim/explore.h"
 #include "qarch/sim/sweep.h"

@@ -13,7 +13,7 @@
 
 #include "cli_runner.h"
 #include "qarch/models/simulator.h"
-#include "qarch/quant/error.h"
+#include "qarch/common/error.h"
 #include "qarch/quant/format.h"
 #include "qarch/sim/arch_config.h"
 #include "qarch/sim/cli.h"

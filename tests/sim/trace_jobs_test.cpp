@@ -8,7 +8,7 @@
 #include <string>
 
 #include "qarch/models/simulator.h"
-#include "qarch/quant/error.h"
+#include "qarch/common/error.h"
 #include "qarch/sim/trace_jobs.h"
 #include "qarch/workloads/trace_builder.h"
 #include "test_util.h"

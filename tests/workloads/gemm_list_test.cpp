@@ -7,7 +7,7 @@
 #include <filesystem>
 #include <fstream>
 
-#include "qarch/quant/error.h"
+#include "qarch/common/error.h"
 
 namespace qarch::workloads {
 namespace {

@@ -7,7 +7,7 @@
 #include <cmath>
 #include <set>
 
-#include "qarch/quant/error.h"
+#include "qarch/common/error.h"
 #include "qarch/quant/metrics.h"
 #include "qarch/workloads/generator.h"
 #include "qarch/workloads/model.h"

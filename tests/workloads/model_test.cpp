@@ -6,7 +6,7 @@
 #include <cmath>
 #include <map>
 
-#include "qarch/quant/error.h"
+#include "qarch/common/error.h"
 #include "qarch/workloads/model.h"
 #include "qarch/workloads/workload.h"
 

@@ -11,7 +11,7 @@
 #include <nlohmann/json.hpp>
 #include <sstream>
 
-#include "qarch/quant/error.h"
+#include "qarch/common/error.h"
 #include "qarch/quant/olive.h"
 #include "qarch/quant/tensor_io.h"
 #include "qarch/workloads/checksum.h"

@@ -5,7 +5,7 @@
 #include <fstream>
 #include <sstream>
 
-#include "qarch/quant/error.h"
+#include "qarch/common/error.h"
 #include "qarch/quant/tensor_io.h"
 #include "qarch/workloads/yaml_reader.h"
 

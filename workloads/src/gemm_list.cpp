@@ -8,7 +8,7 @@
 #include <set>
 #include <sstream>
 
-#include "qarch/quant/error.h"
+#include "qarch/common/error.h"
 #include "qarch/workloads/yaml_reader.h"
 
 namespace qarch::workloads {

@@ -4,7 +4,7 @@
 #include <cmath>
 #include <numeric>
 
-#include "qarch/quant/error.h"
+#include "qarch/common/error.h"
 #include "qarch/workloads/rng.h"
 
 namespace qarch::workloads {

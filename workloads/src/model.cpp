@@ -7,7 +7,7 @@
 
 #include "embedded.h"
 #include "outlier_yaml.h"
-#include "qarch/quant/error.h"
+#include "qarch/common/error.h"
 #include "qarch/workloads/yaml_reader.h"
 
 namespace qarch::workloads {

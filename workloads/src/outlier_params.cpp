@@ -3,7 +3,7 @@
 
 #include "embedded.h"
 #include "outlier_yaml.h"
-#include "qarch/quant/error.h"
+#include "qarch/common/error.h"
 #include "qarch/workloads/outlier_params.h"
 #include "qarch/workloads/yaml_reader.h"
 

@@ -12,8 +12,8 @@
 #include <nlohmann/json.hpp>
 #include <sstream>
 
-#include "qarch/quant/atomic_file.h"
-#include "qarch/quant/error.h"
+#include "qarch/common/atomic_file.h"
+#include "qarch/common/error.h"
 #include "qarch/workloads/checksum.h"
 #include "trace_json.h"
 

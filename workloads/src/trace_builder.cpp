@@ -9,7 +9,7 @@
 #include <mutex>
 #include <sstream>
 
-#include "qarch/quant/error.h"
+#include "qarch/common/error.h"
 #include "qarch/quant/metrics.h"
 #include "qarch/quant/olive.h"
 

@@ -3,7 +3,7 @@
 #include <cmath>
 #include <limits>
 
-#include "qarch/quant/error.h"
+#include "qarch/common/error.h"
 
 namespace qarch::workloads::detail {
 

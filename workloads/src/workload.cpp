@@ -2,7 +2,7 @@
 
 #include <algorithm>
 
-#include "qarch/quant/error.h"
+#include "qarch/common/error.h"
 #include "qarch/workloads/rng.h"
 
 namespace qarch::workloads {

@@ -1,4 +1,5 @@
 #include "qarch/workloads/yaml_reader.h"
+#include "qarch/common/number_text.h"
 
 #include <cmath>
 #include <cstdio>
@@ -6,7 +7,7 @@
 #include <limits>
 #include <sstream>
 
-#include "qarch/quant/error.h"
+#include "qarch/common/error.h"
 
 namespace qarch::workloads::detail {
 
@@ -130,11 +131,6 @@ bool scalar_double(const YAML::Node& n, double* v) {
     return false;
   }
 }
-std::string num(double v) {
-  std::ostringstream os;
-  os << v;
-  return os.str();
-}
 }  // namespace
 
 int64_t YamlMap::get_int(const std::string& key, int64_t lo, int64_t hi) {
@@ -161,7 +157,9 @@ double YamlMap::get_double(const std::string& key, double lo, double hi) {
   double v = 0;
   if (!scalar_double(n, &v)) fail_at(n, key, "expected a finite number, got " + describe(n));
   if (v < lo || v > hi) {
-    fail_at(n, key, "value " + num(v) + " is out of range [" + num(lo) + ", " + num(hi) + "]");
+    fail_at(
+        n, key,
+        "value " + format_g(v) + " is out of range [" + format_g(lo) + ", " + format_g(hi) + "]");
   }
   return v;
 }
@@ -243,8 +241,8 @@ std::pair<double, double> YamlMap::get_range(const std::string& key, std::pair<d
   }
   if (a < lo || b > hi || a > b) {
     fail_at(n, key,
-            "[" + num(a) + ", " + num(b) + "] must satisfy " + num(lo) +
-                " <= min <= max <= " + num(hi));
+            "[" + format_g(a) + ", " + format_g(b) + "] must satisfy " + format_g(lo) +
+                " <= min <= max <= " + format_g(hi));
   }
   return {a, b};
 }

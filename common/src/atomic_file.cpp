@@ -1,4 +1,4 @@
-#include "qarch/quant/atomic_file.h"
+#include "qarch/common/atomic_file.h"
 
 #include <fcntl.h>
 #include <sys/stat.h>
@@ -10,7 +10,7 @@
 #include <cstring>
 #include <utility>
 
-#include "qarch/quant/error.h"
+#include "qarch/common/error.h"
 
 namespace qarch {
 namespace {
