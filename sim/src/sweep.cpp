@@ -223,6 +223,11 @@ Sweep parse_sweep(const std::string& yaml, const std::string& file,
       << s.accuracy.sample_rows << "," << s.accuracy.weight_rows << "," << s.accuracy.error_rows
       << "," << s.accuracy.error_cols << "," << s.accuracy.seed << "\n";
 
+  auto point_id = [width](size_t i) {  // p0000, p0001, ... (zero-padded to the largest index)
+    std::ostringstream id;
+    id << "p" << std::setw(width) << std::setfill('0') << i;
+    return id.str();
+  };
   size_t index = 0;
   std::string listed_name;  // listing: the architecture's name from its first combination
   for (const auto& [arch_arg, arch_node] : arch_args) {
@@ -260,9 +265,7 @@ Sweep parse_sweep(const std::string& yaml, const std::string& file,
         for (size_t wi = 0; wi < workloads_list.size(); ++wi) {
           SweepPoint p;
           p.index = index;
-          std::ostringstream id;
-          id << "p" << std::setw(width) << std::setfill('0') << index;
-          p.id = id.str();
+          p.id = point_id(index);
           p.arch_arg = arch_arg;
           p.params = params;
           p.params["workload"] = workloads_list[wi].describe();
@@ -285,9 +288,7 @@ Sweep parse_sweep(const std::string& yaml, const std::string& file,
         const WorkloadSpec& w = workloads_list[wi];
         SweepPoint p;
         p.index = index;
-        std::ostringstream id;
-        id << "p" << std::setw(width) << std::setfill('0') << index;
-        p.id = id.str();
+        p.id = point_id(index);
         p.arch = arch;
         p.arch_arg = arch_arg;
         p.overrides = overrides;
