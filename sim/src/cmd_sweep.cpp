@@ -299,9 +299,10 @@ int cmd_sweep(const std::vector<std::string>& args, std::ostream& out, std::ostr
   const auto [shard, shards] = parse_shard(shard_arg);
   if (list) {  // streamed: nothing is built, so a 10^6-point sweep lists in about a second
     size_t in_mine = 0, total = 0;
+    const int my_shard = shard, n_shards = shards;  // C++17 lambdas cannot capture bindings
     list_sweep(file, [&](const SweepPoint& p) {
       ++total;
-      if (!in_shard(p.index, shard, shards)) return;
+      if (!in_shard(p.index, my_shard, n_shards)) return;
       ++in_mine;
       out << p.id;
       for (const auto& [k, v] : p.params) out << "  " << k << "=" << v;
