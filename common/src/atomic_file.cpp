@@ -3,6 +3,7 @@
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#include <filesystem>
 
 #include <atomic>
 #include <cerrno>
@@ -125,6 +126,15 @@ void write_file_atomic(const std::string& path, const void* data, size_t size) {
 
 void write_file_atomic(const std::string& path, std::string_view bytes) {
   write_file_atomic(path, bytes.data(), bytes.size());
+}
+
+void make_directories(const std::string& dir, const std::string& what) {
+  if (dir.empty()) throw Error("cannot create " + what + ": empty path");
+  std::error_code ec;
+  std::filesystem::create_directories(dir, ec);
+  if (std::filesystem::is_directory(dir)) return;
+  throw Error(dir + ": cannot create " + what + " (" +
+              (ec ? ec.message() : std::string("a file is in the way")) + ")");
 }
 
 }  // namespace qarch

@@ -8,7 +8,6 @@
 #include <charconv>
 #include <cmath>
 #include <cstdint>
-#include <filesystem>
 #include <limits>
 #include <nlohmann/json.hpp>
 #include <set>
@@ -337,10 +336,7 @@ void write_report(const std::string& dir, const Report& r) {
                                    {"summary.csv", summary_csv(r)},
                                    {"gemms.csv", gemms_csv(r)},
                                    {"index.html", render_html(r)}};
-  std::error_code ec;
-  std::filesystem::create_directories(dir, ec);
-  if (ec) throw Error(dir + ": cannot create the report directory: " + ec.message());
-  if (!std::filesystem::is_directory(dir, ec)) throw Error(dir + ": not a directory");
+  make_directories(dir, "the report directory");
   for (const auto& f : files) write_file_atomic(dir + "/" + f[0], f[1]);
 }
 

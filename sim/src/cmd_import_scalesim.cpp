@@ -97,9 +97,7 @@ int cmd_import_scalesim(const std::vector<std::string>& args, std::ostream& out,
   const std::string workload = gemm_list_yaml(l);
   (void)workloads::parse_gemm_list(workload, "workload.yaml");
 
-  std::error_code ec;
-  std::filesystem::create_directories(out_dir, ec);
-  if (ec) throw Error(out_dir + ": cannot create the output directory: " + ec.message());
+  make_directories(out_dir, "the output directory");
   const std::string arch_path = (std::filesystem::path(out_dir) / "arch.yaml").string();
   const std::string work_path = (std::filesystem::path(out_dir) / "workload.yaml").string();
   write_file_atomic(arch_path, arch.str());

@@ -7,7 +7,6 @@
 #include <algorithm>
 #include <boost/program_options.hpp>
 #include <cmath>
-#include <filesystem>
 #include <iomanip>
 #include <nlohmann/json.hpp>
 #include <set>
@@ -144,14 +143,6 @@ void write_codes(const std::string& stem, const quant::Format& f, const quant::E
   write_file_atomic(stem + ".json", j.dump(1) + "\n");
 }
 
-void make_directories(const std::string& dir) {
-  std::error_code ec;
-  std::filesystem::create_directories(dir, ec);
-  if (ec || !std::filesystem::is_directory(dir))
-    throw Error(dir + ": cannot create the --dequant-out directory" +
-                (ec ? " (" + ec.message() + ")" : std::string(" (a file is in the way)")));
-}
-
 }  // namespace
 
 int cmd_quant(const std::vector<std::string>& args, std::ostream& out, std::ostream& err) {
@@ -269,7 +260,7 @@ int cmd_quant(const std::vector<std::string>& args, std::ostream& out, std::ostr
   }
   if (!codes_out.empty()) {
     if (input.empty()) throw Error("--codes-out needs --input (the demo tensor is built in)");
-    make_directories(codes_out);
+    make_directories(codes_out, "the --codes-out directory");
   }
   if (!dequant_out.empty()) {
     if (!pipeline.empty()) {
@@ -278,7 +269,7 @@ int cmd_quant(const std::vector<std::string>& args, std::ostream& out, std::ostr
           "transformed (smoothed/rotated) space, not the input's; drop one of them");
     }
     if (input.empty()) throw Error("--dequant-out needs --input (the demo tensor is built in)");
-    make_directories(dequant_out);
+    make_directories(dequant_out, "the --dequant-out directory");
   }
 
   const quant::TensorStats xs = quant::tensor_stats(x);

@@ -47,19 +47,6 @@ bool read_file(const std::string& path, std::string& text) {
   return true;
 }
 
-void make_dirs(const std::string& path) {
-  std::string cur;
-  std::istringstream is(path);
-  std::string part;
-  if (!path.empty() && path[0] == '/') cur = "/";
-  while (std::getline(is, part, '/')) {
-    if (part.empty()) continue;
-    cur += part + "/";
-    if (::mkdir(cur.c_str(), 0777) != 0 && errno != EEXIST)
-      throw Error(cur + ": cannot create directory: " + std::strerror(errno));
-  }
-}
-
 std::vector<std::string> list_json(const std::string& dir) {
   std::vector<std::string> files;
   DIR* d = ::opendir(dir.c_str());
@@ -322,7 +309,7 @@ int cmd_sweep(const std::vector<std::string>& args, std::ostream& out, std::ostr
   for (const SweepPoint& p : s.points)
     if (in_shard(p.index, shard, shards)) mine.push_back(&p);
 
-  make_dirs(out_dir + "/points");
+  make_directories(out_dir + "/points", "the sweep output directory");
   claim_out_dir(out_dir, s, force, err);
   remove_orphan_temporaries(out_dir + "/points", err);
   // Skip finished points whose key matches (same architecture, workload and options).

@@ -57,25 +57,6 @@ std::string read_file(const std::string& path) {
   return ss.str();
 }
 
-// Creates `path` and its missing parents (like mkdir -p), so `--out traces/x` works when
-// traces/ does not exist yet.
-void make_dir(const std::string& path) {
-  for (size_t slash = path.find('/', 1); slash != std::string::npos;
-       slash = path.find('/', slash + 1)) {
-    const std::string parent = path.substr(0, slash);
-    if (::mkdir(parent.c_str(), 0777) != 0 && errno != EEXIST) {
-      throw Error(parent + ": cannot create the directory (" + std::strerror(errno) + ")");
-    }
-  }
-  if (::mkdir(path.c_str(), 0777) != 0 && errno != EEXIST) {
-    throw Error(path + ": cannot create the directory (" + std::strerror(errno) + ")");
-  }
-  struct stat st;
-  if (::stat(path.c_str(), &st) != 0 || !S_ISDIR(st.st_mode)) {
-    throw Error(path + ": exists and is not a directory");
-  }
-}
-
 uint64_t align_up(uint64_t v) {
   return (v + kAlign - 1) / kAlign * kAlign;
 }
@@ -191,9 +172,9 @@ TraceWriter::TraceWriter(std::string dir, TraceHeader header, bool replace)
     if (ec) throw Error(staging_ + ": cannot remove the old staging folder (" + ec.message() + ")");
   }
   const auto slash = dir_.find_last_of('/');
-  if (slash != std::string::npos && slash > 0) make_dir(dir_.substr(0, slash));
-  make_dir(staging_);
-  make_dir(staging_ + "/gemms");
+  if (slash != std::string::npos && slash > 0)
+    make_directories(dir_.substr(0, slash), "the trace's parent directory");
+  make_directories(staging_ + "/gemms", "the trace staging directory");
   write_file_atomic(staging_ + "/" + kStagingMarker, "qarch trace being written\n");
 }
 

@@ -53,4 +53,9 @@ void write_file_atomic(const std::string& path, const void* data, size_t size);
 /// Writes `bytes` to `path` atomically.
 void write_file_atomic(const std::string& path, std::string_view bytes);
 
+/// Creates `dir` and its missing parents (mkdir -p). Throws qarch::Error naming `dir` and
+/// `what` it is ("the report directory") if it cannot, or if something that is not a directory
+/// is in the way.
+void make_directories(const std::string& dir, const std::string& what = "the directory");
+
 }  // namespace qarch
