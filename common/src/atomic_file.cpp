@@ -10,6 +10,7 @@
 #include <chrono>
 #include <cstring>
 #include <utility>
+#include <vector>
 
 #include "qarch/common/error.h"
 
@@ -24,6 +25,9 @@ std::string directory_of(const std::string& path) {
   return path.substr(0, slash);
 }
 
+// A temporary file is ".<target name>.tmp.<pid>.<n>" beside its target.
+constexpr const char* kTempInfix = ".tmp.";
+
 std::string base_of(const std::string& path) {
   const size_t slash = path.find_last_of('/');
   return slash == std::string::npos ? path : path.substr(slash + 1);
@@ -35,7 +39,7 @@ AtomicFileWriter::AtomicFileWriter(std::string path) : path_(std::move(path)) {
   if (path_.empty() || path_.back() == '/') throw Error("'" + path_ + "': not a file path");
   // Same directory as the target: rename() is atomic only within one file system.
   const std::string dir = directory_of(path_);
-  const std::string stem = (dir == "/" ? "/" : dir + "/") + "." + base_of(path_) + ".tmp.";
+  const std::string stem = (dir == "/" ? "/" : dir + "/") + "." + base_of(path_) + kTempInfix;
   static std::atomic<uint64_t> counter{0};
   const uint64_t salt =
       static_cast<uint64_t>(std::chrono::steady_clock::now().time_since_epoch().count());
@@ -135,6 +139,23 @@ void make_directories(const std::string& dir, const std::string& what) {
   if (std::filesystem::is_directory(dir)) return;
   throw Error(dir + ": cannot create " + what + " (" +
               (ec ? ec.message() : std::string("a file is in the way")) + ")");
+}
+
+size_t remove_stale_temporaries(const std::string& dir, int max_age_seconds) {
+  std::vector<std::string> stale;
+  std::error_code ec;
+  const auto now = std::filesystem::file_time_type::clock::now();
+  for (const auto& e : std::filesystem::directory_iterator(dir, ec)) {
+    const std::string n = e.path().filename().string();
+    if (n.size() < 2 || n[0] != '.' || n.find(kTempInfix) == std::string::npos) continue;
+    std::error_code fe;
+    if (!e.is_regular_file(fe)) continue;
+    const auto t = std::filesystem::last_write_time(e.path(), fe);
+    if (!fe && now - t > std::chrono::seconds(max_age_seconds)) stale.push_back(e.path().string());
+  }
+  size_t removed = 0;
+  for (const auto& p : stale) removed += std::filesystem::remove(p, ec) ? 1 : 0;
+  return removed;
 }
 
 }  // namespace qarch

@@ -10,7 +10,6 @@
 #include <chrono>
 #include <cstdio>
 #include <cstring>
-#include <ctime>
 #include <fstream>
 #include <map>
 #include <mutex>
@@ -213,29 +212,6 @@ void claim_out_dir(const std::string& out_dir, const Sweep& s, bool force, std::
   write_file_atomic(stamp, j.dump(1) + "\n");
 }
 
-// Temporary files of atomic writes that a killed process left behind (".<id>.json.tmp.<pid>.<n>").
-// A point file is written in milliseconds, so one older than ten minutes is an orphan; younger
-// ones may belong to a shard still running on another machine.
-void remove_orphan_temporaries(const std::string& dir, std::ostream& err) {
-  DIR* d = ::opendir(dir.c_str());
-  if (!d) return;
-  std::vector<std::string> orphans;
-  const time_t now = ::time(nullptr);
-  while (dirent* e = ::readdir(d)) {
-    const std::string n = e->d_name;
-    if (n.size() < 2 || n[0] != '.' || n.find(".json.tmp.") == std::string::npos) continue;
-    struct stat st {};
-    const std::string path = dir + "/" + n;
-    if (::stat(path.c_str(), &st) == 0 && S_ISREG(st.st_mode) && now - st.st_mtime > 600)
-      orphans.push_back(path);
-  }
-  ::closedir(d);
-  for (const auto& o : orphans) std::remove(o.c_str());
-  if (!orphans.empty())
-    err << "qarch sweep: removed " << orphans.size() << " temporary file(s) left by an "
-        << "interrupted run in " << dir << "\n";
-}
-
 // The finished points of this sweep in out_dir: only ids of `s` whose key matches (a file left
 // from an earlier definition of a point, or a damaged one, is not reported as a result).
 Collected collect_sweep(const std::string& out_dir, const Sweep& s) {
@@ -311,7 +287,11 @@ int cmd_sweep(const std::vector<std::string>& args, std::ostream& out, std::ostr
 
   make_directories(out_dir + "/points", "the sweep output directory");
   claim_out_dir(out_dir, s, force, err);
-  remove_orphan_temporaries(out_dir + "/points", err);
+  // A point file is written in milliseconds, so a temporary one older than ten minutes was left
+  // by a killed run; younger ones may belong to a shard still running on another machine.
+  if (const size_t n = remove_stale_temporaries(out_dir + "/points", 600))
+    err << "qarch sweep: removed " << n << " temporary file(s) left by an interrupted run in "
+        << out_dir << "/points\n";
   // Skip finished points whose key matches (same architecture, workload and options).
   std::vector<const SweepPoint*> todo;
   size_t skipped = 0;

@@ -53,6 +53,11 @@ void write_file_atomic(const std::string& path, const void* data, size_t size);
 /// Writes `bytes` to `path` atomically.
 void write_file_atomic(const std::string& path, std::string_view bytes);
 
+/// Removes the temporary files AtomicFileWriter left in `dir` when its process was killed
+/// before commit or abort: those older than `max_age_seconds` (a younger one may belong to a
+/// writer still running, e.g. on another machine sharing the folder). Returns how many.
+size_t remove_stale_temporaries(const std::string& dir, int max_age_seconds);
+
 /// Creates `dir` and its missing parents (mkdir -p). Throws qarch::Error naming `dir` and
 /// `what` it is ("the report directory") if it cannot, or if something that is not a directory
 /// is in the way.
