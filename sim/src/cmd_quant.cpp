@@ -91,32 +91,6 @@ void print_stats(std::ostream& out, const std::string& what, const quant::Tensor
   out << "\n";
 }
 
-// Inverse of move_axis_last: `t` has the reduction axis last; returns it in `shape`'s order
-// (the input's), where the reduction axis was `axis` (negative counts from the end).
-quant::Tensor restore_axis(const quant::Tensor& t, const std::vector<int64_t>& shape, int axis) {
-  const int rank = static_cast<int>(shape.size());
-  const int a = axis < 0 ? axis + rank : axis;
-  if (rank == 0 || a == rank - 1) {
-    quant::Tensor r = t;
-    r.shape = shape;
-    return r;
-  }
-  int64_t outer = 1, inner = 1;
-  for (int i = 0; i < a; ++i) outer *= shape[static_cast<size_t>(i)];
-  for (int i = a + 1; i < rank; ++i) inner *= shape[static_cast<size_t>(i)];
-  const int64_t len = shape[static_cast<size_t>(a)];
-  // t is [outer, inner, len]; the result is [outer, len, inner].
-  quant::Tensor r;
-  r.shape = shape;
-  r.data.resize(t.data.size());
-  for (int64_t o = 0; o < outer; ++o)
-    for (int64_t i = 0; i < inner; ++i)
-      for (int64_t j = 0; j < len; ++j)
-        r.data[static_cast<size_t>((o * len + j) * inner + i)] =
-            t.data[static_cast<size_t>((o * inner + i) * len + j)];
-  return r;
-}
-
 // --codes-out: the EncodedTensor's four buffers as .npy and a JSON that says what they hold.
 void write_codes(const std::string& stem, const quant::Format& f, const quant::EncodedTensor& e) {
   const quant::FormatTraits t = f.traits();
@@ -305,10 +279,9 @@ int cmd_quant(const std::vector<std::string>& args, std::ostream& out, std::ostr
     const quant::Tensor q = f->decode(e);
     if (!codes_out.empty()) write_codes(codes_out + "/" + file_stems[fi], *f, e);
     if (!dequant_out.empty()) {
-      quant::Tensor full = q;
-      full.shape = x.shape;  // decode gives the 2-D view of x's data
-      const std::string path = dequant_out + "/" + file_stems[fi] + ".npy";
-      quant::write_npy(path, restore_axis(full, input_shape, axis));
+      // q is the 2-D view of x's data (reduction axis last): back to the input's layout.
+      quant::write_npy(dequant_out + "/" + file_stems[fi] + ".npy",
+                       move_last_axis_back(q, input_shape, axis));
     }
     const quant::ErrorMetrics m = quant::compare(x, q);
     nlohmann::json row = {{"format", f->name()}, {"bits_per_element", e.bits_per_element()}};

@@ -293,6 +293,15 @@ TEST(TensorSource, MoveAxisLast) {
   EXPECT_EQ(move_axis_last(c, -1, "a").data, c.data);
   EXPECT_THROW(move_axis_last(c, 3, "a"), Error);
   EXPECT_THROW(move_axis_last(c, -4, "a"), Error);
+  // move_last_axis_back undoes it for every axis of a [2, 3, 4] tensor.
+  std::vector<float> v(24);
+  for (size_t i = 0; i < v.size(); ++i) v[i] = static_cast<float>(i);
+  const quant::Tensor d({2, 3, 4}, v);
+  for (int axis : {0, 1, 2, -1}) {
+    const quant::Tensor back = move_last_axis_back(move_axis_last(d, axis, "a"), d.shape, axis);
+    EXPECT_EQ(back.shape, d.shape) << axis;
+    EXPECT_EQ(back.data, d.data) << axis;
+  }
 }
 
 }  // namespace

@@ -20,5 +20,9 @@ quant::Tensor load_tensor(const std::string& arg, const TensorReadOptions& opts)
 /// Moves `axis` (negative counts from the end) to the last position, so that it becomes the
 /// reduction axis of the 2-D view. Throws qarch::Error (naming `what`) if out of range.
 quant::Tensor move_axis_last(const quant::Tensor& t, int axis, const std::string& what);
+/// The inverse: `t` holds a tensor of `shape` whose `axis` was moved last (same data count);
+/// returns it in `shape`'s axis order.
+quant::Tensor move_last_axis_back(const quant::Tensor& t, const std::vector<int64_t>& shape,
+                                  int axis);
 
 }  // namespace qarch::sim
