@@ -24,7 +24,6 @@
 #include "qarch/sim/command_args.h"
 #include "qarch/sim/commands.h"
 #include "qarch/sim/sweep.h"
-#include "qarch/workloads/checksum.h"
 #include "run_common.h"
 
 namespace po = boost::program_options;
@@ -165,9 +164,7 @@ reports::Report merged_report(const Collected& c, const std::string& title_arg) 
 void claim_out_dir(const std::string& out_dir, const Sweep& s, bool force, std::ostream& err) {
   const std::string stamp = out_dir + "/sweep.json";
   std::string text, owner, old_hash;
-  std::string sweep_text;
-  if (!read_file(s.file, sweep_text)) sweep_text.clear();
-  const std::string hash = workloads::hex64(workloads::fnv1a64(sweep_text));
+  const std::string& hash = s.file_fnv1a64;
   if (read_file(stamp, text)) {
     try {
       const nlohmann::json j = nlohmann::json::parse(text);

@@ -164,6 +164,7 @@ Sweep parse_sweep(const std::string& yaml, const std::string& file,
                   const std::function<void(const SweepPoint&)>& list) {
   Sweep s;
   s.file = file;
+  s.file_fnv1a64 = workloads::hex64(workloads::fnv1a64(yaml));
   YamlMap top(workloads::detail::parse_yaml(yaml, file), file);
   top.declare({"name", "archs", "parameters", "workloads", "accuracy"});
   s.name = top.get_string("name", "sweep");

@@ -48,6 +48,7 @@ struct SweepPoint {
 struct Sweep {
   std::string name;
   std::string file;
+  std::string file_fnv1a64;  ///< FNV-1a 64 of the sweep file's text (which version of it)
   AccuracyOptions accuracy;
   std::vector<SweepPoint> points;
 };
