@@ -93,7 +93,7 @@ class AdaptivFloatFormat final : public Format {
       const Range rg = range(exp_max);
       if (rg.pow_min < FLT_MIN) {  // the grid reaches FP32 subnormals: the careful path
         for (int64_t i = i0; i < i1; ++i)
-          codes[static_cast<size_t>(i)] = encode_one(x[i], exp_max, rg);
+          codes[static_cast<size_t>(i)] = encode_exact(x[i], exp_max);
       } else {
         encode_run(x + i0, i1 - i0, rg, codes.data() + i0);
       }
@@ -145,8 +145,8 @@ class AdaptivFloatFormat final : public Format {
             std::ldexp(1.0f + std::ldexp(1.0f, -m_), exp_min - 1), std::ldexp(1.0f, exp_min)};
   }
 
-  // encode_one for a grid whose smallest magnitude is a normal float, without branches (the
-  // same selections as encode_one, as conditional moves): 2-3x faster on mixed-sign data.
+  // encode_exact for a grid whose smallest magnitude is a normal float, in FP32 bit arithmetic
+  // and without branches (its selections as conditional moves): the encoder's hot loop.
   void encode_run(const float* x, int64_t n, const Range& rg, uint32_t* out) const {
     const int drop = 23 - m_;
     const uint32_t half = (1u << (drop - 1)) - 1u, mmask = (1u << m_) - 1u;
@@ -166,28 +166,13 @@ class AdaptivFloatFormat final : public Format {
     }
   }
 
-  uint32_t encode_one(float x, int exp_max, const Range& rg) const {
-    const uint32_t sign = std::signbit(x) ? 1u << (bits_ - 1) : 0u;
-    const float a = std::min(std::fabs(x), rg.vmax);
-    if (a <= rg.half_vmin) return 0;
-    if (a < rg.pow_min) return sign | 1u;  // between v_min / 2 and 2^exp_min: v_min
-    uint32_t u;
-    std::memcpy(&u, &a, 4);
-    if ((u >> 23) == 0) return encode_slow(x, exp_max);  // an FP32 subnormal in range
-    // Round the FP32 significand to m bits, ties to even; a carry moves into the exponent.
-    const int drop = 23 - m_;
-    const uint32_t r = (u + ((1u << (drop - 1)) - 1u) + ((u >> drop) & 1u)) >> drop;
-    const uint32_t ecode = static_cast<uint32_t>(static_cast<int>(r >> m_) - 127 - rg.exp_min);
-    uint32_t j = r & ((1u << m_) - 1u);
-    if (ecode == 0 && j == 0) j = 1;  // the given-up value 2^exp_min: v_min is nearer than 0
-    return sign | (ecode << m_) | j;
-  }
-
-  // Below the lowest binade (or an FP32 subnormal): 0 or v_min.
-  uint32_t encode_slow(float x, int exp_max) const {
+  // One element in double arithmetic, for grids that reach FP32 subnormals (the rule of the
+  // file comment, step by step; encode_run is the fast equivalent for all other grids).
+  uint32_t encode_exact(float x, int exp_max) const {
     const int exp_min = exp_max - (1 << e_) + 1;
     const double vmin = std::ldexp(1.0 + std::ldexp(1.0, -m_), exp_min);
-    const double a = std::fabs(static_cast<double>(x));
+    const double vmax = std::ldexp(2.0 - std::ldexp(1.0, -m_), exp_max);
+    const double a = std::min(std::fabs(static_cast<double>(x)), vmax);
     const uint32_t sign = std::signbit(x) ? 1u << (bits_ - 1) : 0u;
     if (a <= 0.5 * vmin) return 0;
     if (a < std::ldexp(1.0, exp_min)) return sign | 1u;
