@@ -349,19 +349,25 @@ void estimate_side(const Hist& h, int sdi, const Side& sd, double s, double& est
 
 // The first (type, scale) with the lowest exact squared error among `cands`, as the exhaustive
 // search finds it; `sse` receives that error.
+// The exhaustive rule: the first candidate with the lowest exact squared error, among those
+// `keep` marks (all if null); `sse` receives that error.
+size_t first_lowest(const float* x, int64_t n, const std::vector<Cand>& cands, bool ties_up,
+                    const std::vector<char>* keep, double* sse) {
+  size_t best = 0;
+  double b = std::numeric_limits<double>::infinity();
+  for (size_t i = 0; i < cands.size(); ++i) {
+    if (keep && !(*keep)[i]) continue;
+    const double e = exact_sse(*cands[i].grid, x, n, cands[i].s, ties_up);
+    if (e < b) b = e, best = i;
+  }
+  if (sse) *sse = b;
+  return best;
+}
+
 size_t best_of(const float* x, int64_t n, float amax, const std::vector<Cand>& cands, bool ties_up,
                double* sse) {
   const size_t nc = cands.size();
-  if (n < 2048 || amax == 0.0f) {
-    size_t best = 0;
-    double b = std::numeric_limits<double>::infinity();
-    for (size_t i = 0; i < nc; ++i) {
-      const double e = exact_sse(*cands[i].grid, x, n, cands[i].s, ties_up);
-      if (e < b) b = e, best = i;
-    }
-    if (sse) *sse = b;
-    return best;
-  }
+  if (n < 2048 || amax == 0.0f) return first_lowest(x, n, cands, ties_up, nullptr, sse);
   // Bins: one per 4 elements up to 2^16, so a bin that holds a decision threshold holds few
   // elements (outliers stretch [0, amax] far beyond the bulk; only non-empty bins cost time).
   const int nb = static_cast<int>(std::clamp<int64_t>(n / 4, 64, int64_t{1} << 16));
@@ -383,19 +389,13 @@ size_t best_of(const float* x, int64_t n, float amax, const std::vector<Cand>& c
   }
   double best_hi = std::numeric_limits<double>::infinity();
   for (size_t i = 0; i < nc; ++i) best_hi = std::min(best_hi, est[i] + bound[i]);
-  size_t best = 0;
-  double b = std::numeric_limits<double>::infinity();
+  // Only candidates whose range reaches the best upper bound can be the lowest.
+  std::vector<char> contender(nc, 0);
   size_t contenders = 0, only = 0;
   for (size_t i = 0; i < nc; ++i)
-    if (est[i] - bound[i] <= best_hi) ++contenders, only = i;
+    if (est[i] - bound[i] <= best_hi) contender[i] = 1, ++contenders, only = i;
   if (contenders == 1 && !sse) return only;  // no other candidate can be as low
-  for (size_t i = 0; i < nc; ++i) {
-    if (est[i] - bound[i] > best_hi) continue;  // cannot be the lowest
-    const double e = exact_sse(*cands[i].grid, x, n, cands[i].s, ties_up);
-    if (e < b) b = e, best = i;
-  }
-  if (sse) *sse = b;
-  return best;
+  return first_lowest(x, n, cands, ties_up, &contender, sse);
 }
 
 // The candidate scales for a tensor (or row) with max |x| = amax under grid gr.
@@ -467,12 +467,7 @@ class AntFormat final : public Format {
   AntChoice search_exhaustive(const float* x, int64_t n) const {
     const bool sg = signed_for(x, n);
     std::vector<Cand> cands = candidates(max_abs(x, n), sg);
-    size_t best = 0;
-    double b = std::numeric_limits<double>::infinity();
-    for (size_t i = 0; i < cands.size(); ++i) {
-      const double e = exact_sse(*cands[i].grid, x, n, cands[i].s, ties_up_);
-      if (e < b) b = e, best = i;
-    }
+    const size_t best = first_lowest(x, n, cands, ties_up_, nullptr, nullptr);
     return {cands[best].grid->type, cands[best].grid->is_signed, cands[best].s};
   }
 
