@@ -1,7 +1,4 @@
 #include "qarch/workloads/trace.h"
-
-#include <sys/stat.h>
-
 #include <cerrno>
 #include <cmath>
 #include <cstdio>
@@ -136,11 +133,6 @@ std::string open_json_envelope(const std::string& text, const std::string& file)
 
 namespace {
 constexpr char kStagingMarker[] = ".qarch-partial-trace";
-
-bool is_dir(const std::string& path) {
-  struct stat st;
-  return ::stat(path.c_str(), &st) == 0 && S_ISDIR(st.st_mode);
-}
 }  // namespace
 
 TraceWriter::TraceWriter(std::string dir, TraceHeader header, bool replace)
@@ -149,7 +141,8 @@ TraceWriter::TraceWriter(std::string dir, TraceHeader header, bool replace)
   if (dir_.empty()) throw Error("trace: empty output directory");
   std::error_code ec;
   if (std::filesystem::exists(dir_, ec)) {
-    if (!is_dir(dir_)) throw Error(dir_ + ": exists and is not a directory");
+    if (!std::filesystem::is_directory(dir_, ec))
+      throw Error(dir_ + ": exists and is not a directory");
     if (std::filesystem::exists(dir_ + "/trace.json", ec)) {
       if (!replace) {
         throw Error(dir_ +
@@ -171,9 +164,7 @@ TraceWriter::TraceWriter(std::string dir, TraceHeader header, bool replace)
     std::filesystem::remove_all(staging_, ec);
     if (ec) throw Error(staging_ + ": cannot remove the old staging folder (" + ec.message() + ")");
   }
-  const auto slash = dir_.find_last_of('/');
-  if (slash != std::string::npos && slash > 0)
-    make_directories(dir_.substr(0, slash), "the trace's parent directory");
+  // The staging folder is dir_'s sibling: this also creates dir_'s missing parents.
   make_directories(staging_ + "/gemms", "the trace staging directory");
   write_file_atomic(staging_ + "/" + kStagingMarker, "qarch trace being written\n");
 }
