@@ -1,4 +1,5 @@
 #include "qarch/workloads/trace.h"
+
 #include <cerrno>
 #include <cmath>
 #include <cstdio>
