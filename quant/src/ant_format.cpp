@@ -255,30 +255,24 @@ struct Cand {
   float s;
 };
 
-// Max |x| of finite x: the bit patterns of non-negative floats order like the floats, so an
-// integer max over them (which the compiler vectorizes) finds it.
-float max_abs(const float* x, int64_t n) {
-  uint32_t m = 0;
+// One pass over finite x: max |x|, and whether some x < 0 (-0 is not). The bit patterns of
+// non-negative floats order like the floats, so integer max reductions (which the compiler
+// vectorizes) find both: a sign bit with a nonzero magnitude is a pattern above 0x80000000.
+struct Scan {
+  float amax;
+  bool negative;
+};
+Scan scan(const float* x, int64_t n) {
+  uint32_t mabs = 0, m = 0;
   for (int64_t i = 0; i < n; ++i) {
     uint32_t u;
     std::memcpy(&u, x + i, 4);
-    m = std::max(m, u & 0x7fffffffu);
-  }
-  float f;
-  std::memcpy(&f, &m, 4);
-  return f;
-}
-
-// True if some x < 0 (-0 is not): a sign bit with a nonzero magnitude is a pattern above
-// 0x80000000.
-bool any_negative(const float* x, int64_t n) {
-  uint32_t m = 0;
-  for (int64_t i = 0; i < n; ++i) {
-    uint32_t u;
-    std::memcpy(&u, x + i, 4);
+    mabs = std::max(mabs, u & 0x7fffffffu);
     m = std::max(m, u);
   }
-  return m > 0x80000000u;
+  float f;
+  std::memcpy(&f, &mabs, 4);
+  return {f, m > 0x80000000u};
 }
 
 // Histogram of |x| per sign over [0, amax]: count, sum, sum of squares of the non-empty bins.
@@ -465,8 +459,8 @@ class AntFormat final : public Format {
     return {c.grid->type, c.grid->is_signed, c.s};
   }
   AntChoice search_exhaustive(const float* x, int64_t n) const {
-    const bool sg = signed_for(x, n);
-    std::vector<Cand> cands = candidates(max_abs(x, n), sg);
+    const Scan sc = scan(x, n);
+    std::vector<Cand> cands = candidates(sc.amax, signed_for(sc.negative));
     const size_t best = first_lowest(x, n, cands, ties_up_, nullptr, nullptr);
     return {cands[best].grid->type, cands[best].grid->is_signed, cands[best].s};
   }
@@ -549,10 +543,11 @@ class AntFormat final : public Format {
     float s;
   };
 
-  bool signed_for(const float* x, int64_t n) const {
+  // The grid's signedness for a tensor with (`negative`) or without a negative element.
+  bool signed_for(bool negative) const {
     if (sign_ == "signed") return true;
     if (sign_ == "unsigned") return false;
-    return any_negative(x, n);
+    return negative;
   }
 
   std::vector<Cand> candidates(float amax, bool sg) const {
@@ -569,17 +564,24 @@ class AntFormat final : public Format {
   }
 
   Choice choose(const float* x, int64_t n) const {
-    const bool sg = signed_for(x, n);
-    const float amax = max_abs(x, n);
-    const std::vector<Cand> c = candidates(amax, sg);
-    const size_t i = best_of(x, n, amax, c, ties_up_, nullptr);
+    const Scan sc = scan(x, n);
+    const std::vector<Cand> c = candidates(sc.amax, signed_for(sc.negative));
+    const size_t i = best_of(x, n, sc.amax, c, ties_up_, nullptr);
     return {c[i].grid, c[i].s};
   }
 
   // per=row: per type, the best scale of every row; the type with the lowest summed error.
   const Grid* choose_rows(const float* x, int64_t rows, int64_t cols,
                           std::vector<float>& scales) const {
-    const bool sg = signed_for(x, rows * cols);
+    // One scan per row (its max |x|, and the tensor's sign), shared by every type.
+    std::vector<float> amax(static_cast<size_t>(rows));
+    bool negative = false;
+    for (int64_t r = 0; r < rows; ++r) {
+      const Scan sc = scan(x + r * cols, cols);
+      amax[static_cast<size_t>(r)] = sc.amax;
+      negative = negative || sc.negative;
+    }
+    const bool sg = signed_for(negative);
     const Grid* best_grid = &grid_of(types_.front(), sg, bits_);
     double best = std::numeric_limits<double>::infinity();
     std::vector<float> s(static_cast<size_t>(rows), 1.0f);
@@ -589,7 +591,7 @@ class AntFormat final : public Format {
       double total = 0;
       for (int64_t r = 0; r < rows; ++r) {
         const float* xr = x + r * cols;
-        const float amax_r = max_abs(xr, cols);
+        const float amax_r = amax[static_cast<size_t>(r)];
         std::vector<Cand> c;
         if (fixed_) {
           c.push_back({&gr, scale_});
