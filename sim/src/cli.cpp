@@ -26,6 +26,8 @@ const Command kCommands[] = {
     {"quant", cmd_quant, "quantize a tensor in many formats and print error metrics"},
     {"formats", cmd_formats, "list every number format and its options"},
     {"trace", cmd_trace, "write a quantized layer trace of a transformer (or list its GEMMs)"},
+    {"scalesim", cmd_scalesim,
+     "SCALE-Sim's -c/-t/-p command line and report files, its numbers (or corrected)"},
     {"import-scalesim", cmd_import_scalesim,
      "turn a SCALE-Sim .cfg + topology .csv into an arch.yaml and a workload.yaml"},
 };

@@ -14,5 +14,9 @@ std::string format_g(float v);
 /// std::to_chars's shortest round-trip text (fixed or scientific, whichever is shorter: 1e-04),
 /// "nan", "inf", "-inf": the report files' number format.
 std::string shortest(double v);
+/// Python's repr() of a float (the shortest round-trip digits; fixed notation with at least one
+/// decimal, "90.0", when the decimal exponent is in [-4, 16), else "1e-05" / "1.5e+16"):
+/// how SCALE-Sim writes its report numbers, so `qarch scalesim` can write the same bytes.
+std::string python_repr(double v);
 
 }  // namespace qarch

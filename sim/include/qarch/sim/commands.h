@@ -22,6 +22,7 @@ int cmd_sweep(const std::vector<std::string>& args, std::ostream& out, std::ostr
 int cmd_report(const std::vector<std::string>& args, std::ostream& out, std::ostream& err);
 int cmd_demo(const std::vector<std::string>& args, std::ostream& out, std::ostream& err);
 int cmd_map(const std::vector<std::string>& args, std::ostream& out, std::ostream& err);
+int cmd_scalesim(const std::vector<std::string>& args, std::ostream& out, std::ostream& err);
 int cmd_import_scalesim(const std::vector<std::string>& args, std::ostream& out, std::ostream& err);
 
 }  // namespace qarch::sim
