@@ -35,9 +35,14 @@ int cmd_import_scalesim(const std::vector<std::string>& args, std::ostream& out,
       "  1-byte words                 formats int8/int8 on the int8 PE (--format changes it;\n"
       "                               the first PE type accepting the formats is chosen)\n"
       "  compute-only cycle counts    dram.ideal and buffers.*.ideal = true, decoder latency 0:\n"
-      "                               each GEMM then takes SCALE-Sim's ceil(S_R/R) * ceil(S_C/C)\n"
-      "                               * (2R + C + T - 2) cycles. --real-memory simulates the\n"
-      "                               buffers and DRAM instead (qarch's own memory model).\n"
+      "                               each GEMM then takes the analytical runtime of SCALE-Sim's\n"
+      "                               paper (Samajdar et al., ISPASS 2020), ceil(S_R/R) *\n"
+      "                               ceil(S_C/C) * (2R + C + T - 2) cycles. --real-memory\n"
+      "                               simulates the buffers and DRAM instead (qarch's own model).\n"
+      "  SCALE-Sim v2's reported totals differ: OS folds * (R + C + T - 2) - 1 (its output drain\n"
+      "  overlaps the next fold), WS/IS folds * (2R + C + T - 2) - 1 (\"Total Cycles\" is the\n"
+      "  index of the last cycle), plus memory stalls. For SCALE-Sim's own numbers and report\n"
+      "  files use `qarch scalesim -c X.cfg -t Y.csv -p DIR`.\n"
       "  conv layer                   GEMM M = ofmap_h * ofmap_w, N = Num Filter,\n"
       "                               K = Filter Height * Filter Width * Channels, with\n"
       "                               ofmap = ceil((ifmap - filter) / stride) + 1 (SCALE-Sim\n"
@@ -88,8 +93,10 @@ int cmd_import_scalesim(const std::vector<std::string>& args, std::ostream& out,
        << "(its words are\n# one byte, hence int8 unless --format chose otherwise).\n";
   if (!real_memory) {
     arch << "# DRAM and buffers are idealized and the decoder latency is 0, so every GEMM takes\n"
-            "# SCALE-Sim's compute cycles ceil(S_R/R) * ceil(S_C/C) * (2R + C + T - 2). Set\n"
-            "# dram.ideal and buffers.*.ideal to false to simulate the memory system.\n";
+            "# the analytical runtime of SCALE-Sim's paper, ceil(S_R/R) * ceil(S_C/C) *\n"
+            "# (2R + C + T - 2) cycles. SCALE-Sim v2 itself reports one cycle less, and for OS\n"
+            "# R cycles less per fold (`qarch scalesim` reproduces its reports). Set dram.ideal\n"
+            "# and buffers.*.ideal to false to simulate the memory system.\n";
   }
   arch << arch_yaml(a);
   // The files must read back as written (and name the same formats).

@@ -6,9 +6,9 @@
 #include <iomanip>
 #include <ostream>
 
+#include "qarch/common/error.h"
 #include "qarch/models/mapper.h"
 #include "qarch/models/simulator.h"
-#include "qarch/common/error.h"
 #include "qarch/reports/tech.h"
 #include "qarch/sim/command_args.h"
 #include "qarch/sim/commands.h"

@@ -7,8 +7,8 @@
 #include <set>
 #include <sstream>
 
-#include "qarch/models/simulator.h"
 #include "qarch/common/error.h"
+#include "qarch/models/simulator.h"
 #include "qarch/reports/tech.h"
 #include "qarch/workloads/bindings.h"
 #include "qarch/workloads/model.h"

@@ -14,9 +14,9 @@
 #include <set>
 #include <sstream>
 
+#include "qarch/common/error.h"
 #include "qarch/models/operand_format.h"
 #include "qarch/models/pe.h"
-#include "qarch/common/error.h"
 #include "qarch/workloads/trace_builder.h"
 
 namespace qarch::sim {

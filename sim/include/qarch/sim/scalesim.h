@@ -89,8 +89,9 @@ workloads::GemmList scalesim_gemms(const ScaleSimTopology& t, const std::string&
 
 /// The qarch architecture of a SCALE-Sim config (see `qarch import-scalesim --help`):
 /// array rows x cols = ArrayHeight x ArrayWidth, the dataflow, SRAM sizes in bytes (1-byte
-/// words), decoder latency 0, and DRAM plus buffers idealized unless `real_memory`, which
-/// reproduces SCALE-Sim's compute cycles exactly. `format` (a spec) picks the operand formats
+/// words), decoder latency 0, and DRAM plus buffers idealized unless `real_memory`; idealized,
+/// each GEMM takes the analytical runtime of SCALE-Sim's paper (folds x (2R + C + T - 2)), which
+/// SCALE-Sim v2's reports do not print (scalesim_engine.h reproduces those). `format` (a spec) picks the operand formats
 /// (resolve_formats) and the first PE type that accepts them.
 ArchSpec scalesim_arch(const ScaleSimConfig& c, const std::string& format, const std::string& name,
                        bool real_memory = false);
