@@ -340,12 +340,11 @@ ScaleSimTopology parse_scalesim_topology(const std::string& text, const std::str
                 "Layer name, M, N, K), got " +
                 std::string(lines.empty() ? "an empty file" : "an empty line"));
   }
-  if (kind == TopologyKind::kAuto) {
-    const auto h = split_fields(lines[0]);
-    const bool gemm =
-        h.size() >= 4 && lower(h[1]) == "m" && lower(h[2]) == "n" && lower(h[3]) == "k";
-    kind = gemm ? TopologyKind::kGemm : TopologyKind::kConv;
-  }
+  const auto header = split_fields(lines[0]);
+  const bool header_gemm = header.size() >= 4 && lower(header[1]) == "m" &&
+                           lower(header[2]) == "n" && lower(header[3]) == "k";
+  const bool forced = kind != TopologyKind::kAuto;
+  if (kind == TopologyKind::kAuto) kind = header_gemm ? TopologyKind::kGemm : TopologyKind::kConv;
   t.kind = kind;
   const bool gemm = kind == TopologyKind::kGemm;
   for (size_t i = 1; i < lines.size(); ++i) {
@@ -361,8 +360,13 @@ ScaleSimTopology parse_scalesim_topology(const std::string& text, const std::str
       throw Error(at + ": expected " + (gemm ? std::string("4") : std::string("8 or 9")) +
                   " columns (" + cols + (gemm ? "" : " optional") + "), got " +
                   std::to_string(f.size()) +
-                  (gemm ? " (a GEMM topology: the header names M, N, K)"
-                        : " (a convolution topology: the header does not name M, N, K)"));
+                  (forced ? (gemm          ? " (read as a GEMM topology, as -i gemm asks)"
+                             : header_gemm ? " (read as a convolution topology, as -i conv asks; "
+                                             "the header names M, N, K: a GEMM topology wants "
+                                             "-i gemm)"
+                                           : " (read as a convolution topology, as -i conv asks)")
+                   : gemm ? " (a GEMM topology: the header names M, N, K)"
+                          : " (a convolution topology: the header does not name M, N, K)"));
     }
     ScaleSimLayer l;
     l.line = ln;
