@@ -1,5 +1,6 @@
 // qarch_rtl_area: the Yosys area flow of rtl/. For every block of rtl/synth/blocks.txt it runs
-//   yosys: read_verilog rtl/src/*.v; hierarchy -top <top> -chparam ...; script generic.ys;
+//   yosys: read_verilog rtl/src/*.v (as rtl/synth/sources.txt orders them: read_sources);
+//          hierarchy -top <top> -chparam ...; script generic.ys;
 //          stat -json
 // converts the generic cell counts into NAND2 equivalents with rtl/synth/cell_weights.json and
 // into um^2 per technology node, and writes
@@ -95,6 +96,69 @@ std::string fixed(double v, int digits) {
   return buf;
 }
 
+// The Verilog sources as rtl/synth/sources.txt lists them: files of rtl/src in groups
+// ("epochs", separated by a line "---"), in reading order. A block reads the files of every
+// epoch up to the one that defines its top module, and no later ones. Why: ABC's mapping depends
+// on Yosys's internal object numbering, which counts everything parsed in the run (file paths,
+// line numbers and the running index are part of the names), so any added file would change the
+// cell counts of every other block, and with them the technology table derived from area.json.
+// New files therefore go into a new epoch at the end: the blocks of earlier epochs read exactly
+// what they read before. Every rtl/src/*.v must be listed.
+struct Sources {
+  std::vector<std::vector<fs::path>> epochs;
+  std::map<std::string, size_t> module_epoch;  // module name -> epoch of its file
+
+  // The files a block with top module `top` reads.
+  std::vector<fs::path> for_top(const std::string& top) const {
+    const auto it = module_epoch.find(top);
+    if (it == module_epoch.end()) die("no file of rtl/synth/sources.txt defines module " + top);
+    std::vector<fs::path> files;
+    for (size_t e = 0; e <= it->second; ++e) {
+      files.insert(files.end(), epochs[e].begin(), epochs[e].end());
+    }
+    return files;
+  }
+};
+
+Sources read_sources(const fs::path& rtl) {
+  const fs::path list = rtl / "synth" / "sources.txt";
+  Sources s;
+  s.epochs.emplace_back();
+  std::vector<fs::path> all;
+  std::istringstream in(read_file(list));
+  std::string line;
+  while (std::getline(in, line)) {
+    line = trim(line);
+    if (line.empty() || line[0] == '#') continue;
+    if (line == "---") {
+      s.epochs.emplace_back();
+      continue;
+    }
+    const fs::path p = rtl / "src" / line;
+    if (!fs::exists(p)) die(list.string() + ": " + line + " is not in " + (rtl / "src").string());
+    s.epochs.back().push_back(p);
+    all.push_back(p);
+    // Module definitions: "module <name>" at the start of a line (the sources' style).
+    std::istringstream text(read_file(p));
+    std::string l;
+    while (std::getline(text, l)) {
+      std::istringstream w(l);
+      std::string kw, name;
+      if (w >> kw >> name && kw == "module") {
+        name = name.substr(0, name.find_first_of("#(;"));
+        s.module_epoch[name] = s.epochs.size() - 1;
+      }
+    }
+  }
+  for (const auto& e : fs::directory_iterator(rtl / "src")) {
+    if (e.path().extension() == ".v" && std::find(all.begin(), all.end(), e.path()) == all.end()) {
+      die(e.path().string() + " is not listed in " + list.string() +
+          " (add it in a new epoch at the end)");
+    }
+  }
+  return s;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -127,11 +191,7 @@ int main(int argc, char** argv) {
   const fs::path out(out_dir), stat_dir = out / "stat";
   fs::create_directories(stat_dir);
 
-  std::vector<fs::path> sources;
-  for (const auto& e : fs::directory_iterator(rtl / "src")) {
-    if (e.path().extension() == ".v") sources.push_back(e.path());
-  }
-  std::sort(sources.begin(), sources.end());
+  const Sources sources = read_sources(rtl);
   const auto blocks = read_blocks(rtl / "synth" / "blocks.txt");
   const json weights = json::parse(read_file(rtl / "synth" / "cell_weights.json"));
   const json& cells_w = weights.at("nand2_equivalents").at("cells");
@@ -142,7 +202,7 @@ int main(int argc, char** argv) {
   auto run = [&](size_t k) {
     const Block& b = blocks[k];
     std::string cmd = "read_verilog";
-    for (const auto& s : sources) cmd += " " + s.string();
+    for (const auto& s : sources.for_top(b.top)) cmd += " " + s.string();
     cmd += "; hierarchy -top " + b.top;
     for (const auto& [n, v] : b.params) cmd += " -chparam " + n + " " + v;
     cmd += "; script " + (rtl / "synth" / "generic.ys").string();
