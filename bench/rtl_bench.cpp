@@ -1,6 +1,7 @@
 // Verilator throughput of the RTL models (single thread): PE operations (one MAC of one PE)
 // per second, raw (driving random operands, reading the accumulator every cycle) and checked
-// (the same stream compared every cycle with quant's exact products, as tests/rtl does).
+// (the same stream compared every cycle with quant's exact products, as tests/rtl does); for
+// the online quantizers, elements encoded per second.
 //
 //   build/bin/rtl_bench                        (all)
 //   build/bin/rtl_bench --benchmark_filter=Ovp4
@@ -8,6 +9,7 @@
 #include <verilated.h>
 
 #include <cstdint>
+#include <cstring>
 #include <memory>
 #include <random>
 #include <vector>
@@ -15,6 +17,7 @@
 #include "Varray_unit.h"
 #include "Vmac_unit.h"
 #include "Vovp_unit.h"
+#include "Vquant_unit.h"
 #include "qarch/quant/decoded.h"
 #include "qarch/quant/olive.h"
 
@@ -267,6 +270,80 @@ void BM_Ovp4Array4x4(benchmark::State& state) {
       benchmark::Counter(static_cast<double>(ops), benchmark::Counter::kIsRate);
 }
 
+// The olive4 OVP pair encoder: two FP32 values (x / s) per cycle in, one byte out.
+void BM_Ovp4Encoder(benchmark::State& state) {
+  VerilatedContext ctx;
+  auto m = make_model<Vquant_unit>(ctx);
+  std::mt19937 rng(13);
+  std::uniform_real_distribution<float> u(-20.0f, 20.0f);
+  std::vector<float> v(static_cast<size_t>(2 * kStream));
+  for (auto& x : v) x = u(rng);
+  m->ovp4_clk = 0;
+  m->ovp4_valid = 1;
+  m->eval();
+  int64_t ops = 0;
+  uint64_t sink = 0;
+  for (auto _ : state) {
+    for (int64_t n = 0; n < kStream; ++n) {
+      uint32_t b[2];
+      std::memcpy(b, &v[2 * n], sizeof b);
+      m->ovp4_v_even = b[0];
+      m->ovp4_v_odd = b[1];
+      m->ovp4_clk = 1;
+      m->eval();
+      m->ovp4_clk = 0;
+      m->eval();
+      sink += m->ovp4_pair;
+    }
+    ops += 2 * kStream;
+  }
+  benchmark::DoNotOptimize(sink);
+  state.counters["elements/s"] =
+      benchmark::Counter(static_cast<double>(ops), benchmark::Counter::kIsRate);
+}
+
+// The MXFP4 block quantizer: one FP32 element per cycle in, one E2M1 code (and the block's
+// E8M0 scale) out, blocks of 32 back to back.
+void BM_Mxfp4Quantizer(benchmark::State& state) {
+  VerilatedContext ctx;
+  auto m = make_model<Vquant_unit>(ctx);
+  std::mt19937 rng(14);
+  std::normal_distribution<float> g(0.0f, 1.0f);
+  std::vector<uint32_t> v(static_cast<size_t>(kStream));
+  for (auto& x : v) {
+    const float f = g(rng);
+    std::memcpy(&x, &f, sizeof x);
+  }
+  m->mxfp4_clk = 0;
+  m->mxfp4_rst = 1;
+  for (int i = 0; i < 2; ++i) {
+    m->mxfp4_clk = 1;
+    m->eval();
+    m->mxfp4_clk = 0;
+    m->eval();
+  }
+  m->mxfp4_rst = 0;
+  m->mxfp4_away = 0;
+  m->mxfp4_valid = 1;
+  m->mxfp4_last = 0;
+  int64_t ops = 0;
+  uint64_t sink = 0;
+  for (auto _ : state) {
+    for (int64_t n = 0; n < kStream; ++n) {
+      m->mxfp4_data = v[n];
+      m->mxfp4_clk = 1;
+      m->eval();
+      m->mxfp4_clk = 0;
+      m->eval();
+      sink += m->mxfp4_code + m->mxfp4_scale;
+    }
+    ops += kStream;
+  }
+  benchmark::DoNotOptimize(sink);
+  state.counters["elements/s"] =
+      benchmark::Counter(static_cast<double>(ops), benchmark::Counter::kIsRate);
+}
+
 BENCHMARK(BM_Ovp4Pe)->Unit(benchmark::kMillisecond);
 BENCHMARK(BM_Ovp4PeChecked)->Unit(benchmark::kMillisecond);
 BENCHMARK(BM_Ovp8Pe)->Unit(benchmark::kMillisecond);
@@ -274,5 +351,7 @@ BENCHMARK(BM_Int8Mac)->Unit(benchmark::kMillisecond);
 BENCHMARK(BM_Mxfp4Pe)->Unit(benchmark::kMillisecond);
 BENCHMARK(BM_Amxfp4Pe)->Unit(benchmark::kMillisecond);
 BENCHMARK(BM_Ovp4Array4x4)->Unit(benchmark::kMillisecond);
+BENCHMARK(BM_Ovp4Encoder)->Unit(benchmark::kMillisecond);
+BENCHMARK(BM_Mxfp4Quantizer)->Unit(benchmark::kMillisecond);
 
 }  // namespace
