@@ -4,8 +4,8 @@
 #include <sstream>
 #include <type_traits>
 
-#include "qarch/models/pe.h"
 #include "qarch/common/error.h"
+#include "qarch/models/pe.h"
 
 namespace qarch::models {
 
@@ -110,6 +110,16 @@ void ArchConfig::validate() const {
       }
     }
   }
+  require_positive(dram.capacity_bytes, "arch.dram.capacity_bytes");
+  require_positive(vector.lanes, "arch.vector.lanes");
+  if (vector.precision_bits != 16 && vector.precision_bits != 32) {
+    throw Error("arch.vector.precision_bits: must be 16 or 32, got " + text(vector.precision_bits));
+  }
+  require_positive(vector.exp_cycles, "arch.vector.exp_cycles");
+  require_positive(vector.div_cycles, "arch.vector.div_cycles");
+  require_nonnegative(vector.latency_cycles, "arch.vector.latency_cycles");
+  require_positive(quantizer.elements_per_cycle, "arch.quantizer.elements_per_cycle");
+  require_nonnegative(quantizer.latency_cycles, "arch.quantizer.latency_cycles");
   if (shared_buffer && (input_buffer.ideal || weight_buffer.ideal || output_buffer.ideal)) {
     throw Error("arch.shared_buffer: a shared global buffer cannot include an ideal buffer");
   }

@@ -294,6 +294,77 @@ std::string mappings_section(const Report& r) {
   return h + "</section>\n";
 }
 
+// Whole-model serving (--phase serve): the request's metrics, the time and energy by component
+// and by operator type, and a timeline of one prefill layer (an inline SVG, no script needed).
+std::string serve_section(const Report& r) {
+  bool any = false;
+  for (const PointResult& p : r.points) any = any || p.has_serve;
+  if (!any) return "";
+  std::string h =
+      "<section class=\"card serve\">\n<h2>Serving</h2>\n<p class=\"hint\">The whole model "
+      "serving one request: prefill of the prompt (time to first token), then one decode step "
+      "per generated token (time per output token). Busy time by component and operator is "
+      "serialized time; an overlapped schedule hides part of it. The timeline is layer 0 of "
+      "the prefill.</p>\n";
+  const char* colors[] = {"#4e79a7", "#f28e2b", "#59a14f", "#e15759"};
+  for (const PointResult& p : r.points) {
+    if (!p.has_serve) continue;
+    const ServeResult& s = p.serve;
+    h += "<details open><summary>" + esc(p.id) + " &middot; " + esc(p.workload.name) +
+         "</summary>\n<table>\n";
+    auto row = [&](const std::string& k, const std::string& v) {
+      h += "<tr><th>" + k + "</th><td>" + v + "</td></tr>\n";
+    };
+    row("TTFT", num(s.ttft_s * 1e3) + " ms");
+    row("TPOT (mean over " + std::to_string(s.gen) + " steps)", num(s.tpot_mean_s * 1e3) + " ms");
+    row("tokens/s", num(s.tokens_per_s));
+    row("J/token", num(s.j_per_token));
+    row("KV cache", num(s.kv_bytes_per_token / 1024) + " KiB/token (" + esc(s.kv_format) +
+                        "), peak " + num(s.kv_peak_bytes / double(1 << 30)) + " GiB");
+    row("schedule", std::string(s.overlap ? "overlapped" : "serialized") +
+                        (s.causal_skip ? ", causal tiles skipped" : ""));
+    h += "</table>\n<div class=\"table-wrap\"><table>\n<thead><tr><th>component</th><th>busy "
+         "s</th><th>energy mJ</th></tr></thead><tbody>\n";
+    for (const auto& [k, v] : s.by_component) {
+      h += "<tr><td>" + esc(k) + "</td><td>" + num(v.seconds) + "</td><td>" +
+           num(v.energy_pj * 1e-9) + "</td></tr>\n";
+    }
+    h += "</tbody></table>\n<table>\n<thead><tr><th>operator</th><th>busy s</th><th>energy "
+         "mJ</th></tr></thead><tbody>\n";
+    for (const auto& [k, v] : s.by_operator) {
+      h += "<tr><td>" + esc(k) + "</td><td>" + num(v.seconds) + "</td><td>" +
+           num(v.energy_pj * 1e-9) + "</td></tr>\n";
+    }
+    h += "</tbody></table></div>\n";
+    if (!s.timeline.empty()) {
+      double end = 0;
+      for (const ScheduleEntry& e : s.timeline) end = std::max(end, e.end_s);
+      const double width = 900, lane_h = 22;
+      const char* lanes[] = {"array", "vector", "quantizer"};
+      h += "<svg class=\"timeline\" viewBox=\"0 0 " + num(width + 90) + " " + num(3 * lane_h + 20) +
+           "\" role=\"img\" aria-label=\"layer 0 timeline\">\n";
+      for (int l = 0; l < 3; ++l) {
+        h += "<text x=\"0\" y=\"" + num(l * lane_h + 15) + "\" font-size=\"11\">" + lanes[l] +
+             "</text>\n";
+      }
+      for (const ScheduleEntry& e : s.timeline) {
+        int lane = e.resource == "array" ? 0 : e.resource == "vector" ? 1 : 2;
+        const double x = 80 + (end > 0 ? e.start_s / end * width : 0);
+        const double w = std::max(0.5, end > 0 ? (e.end_s - e.start_s) / end * width : 0);
+        h += "<rect x=\"" + num(x) + "\" y=\"" + num(lane * lane_h + 3) + "\" width=\"" + num(w) +
+             "\" height=\"" + num(lane_h - 6) + "\" fill=\"" + colors[lane] + "\"><title>" +
+             esc(e.op) + " (" + esc(e.kind) + "): " + num(e.start_s * 1e3) + " - " +
+             num(e.end_s * 1e3) + " ms</title></rect>\n";
+      }
+      h += "<text x=\"80\" y=\"" + num(3 * lane_h + 15) + "\" font-size=\"11\">0</text><text x=\"" +
+           num(width + 40) + "\" y=\"" + num(3 * lane_h + 15) + "\" font-size=\"11\">" +
+           num(end * 1e3) + " ms</text>\n</svg>\n";
+    }
+    h += "</details>\n";
+  }
+  return h + "</section>\n";
+}
+
 }  // namespace
 
 std::string render_html(const Report& r) {
@@ -349,6 +420,7 @@ std::string render_html(const Report& r) {
            "</figcaption>\n</figure>\n";
     }
     h += "</section>\n";
+    h += serve_section(r);
     h += mappings_section(r);
   }
   if (!r.notes.empty()) {

@@ -174,6 +174,98 @@ void from_json(const nlohmann::json& j, GemmRow& r) {
   }
 }
 
+void to_json(nlohmann::json& j, const ServeResult& s) {
+  nlohmann::json comp = nlohmann::json::object(), ops = nlohmann::json::object();
+  for (const auto& [k, v] : s.by_component)
+    comp[k] = {{"seconds", v.seconds}, {"energy_pj", v.energy_pj}};
+  for (const auto& [k, v] : s.by_operator)
+    ops[k] = {{"seconds", v.seconds}, {"energy_pj", v.energy_pj}};
+  nlohmann::json tl = nlohmann::json::array();
+  for (const ScheduleEntry& e : s.timeline) {
+    tl.push_back({{"op", e.op},
+                  {"kind", e.kind},
+                  {"resource", e.resource},
+                  {"start_s", e.start_s},
+                  {"end_s", e.end_s}});
+  }
+  j = nlohmann::json{{"prompt", s.prompt},
+                     {"gen", s.gen},
+                     {"batch", s.batch},
+                     {"overlap", s.overlap},
+                     {"causal_skip", s.causal_skip},
+                     {"kv_format", s.kv_format},
+                     {"ttft_s", s.ttft_s},
+                     {"prefill_serial_s", s.prefill_serial_s},
+                     {"prefill_busiest_s", s.prefill_busiest_s},
+                     {"tpot_s", s.tpot_s},
+                     {"tpot_mean_s", s.tpot_mean_s},
+                     {"total_s", s.total_s},
+                     {"tokens_per_s", s.tokens_per_s},
+                     {"energy_pj", s.energy_pj},
+                     {"j_per_token", s.j_per_token},
+                     {"prefill_energy_pj", s.prefill_energy_pj},
+                     {"decode_energy_pj", s.decode_energy_pj},
+                     {"weight_bytes", s.weight_bytes},
+                     {"kv_bytes_per_token", s.kv_bytes_per_token},
+                     {"kv_peak_bytes", s.kv_peak_bytes},
+                     {"decode_samples", s.decode_samples},
+                     {"by_component", comp},
+                     {"by_operator", ops},
+                     {"timeline", tl},
+                     {"area_vector_mm2", s.area_vector_mm2},
+                     {"area_quantizer_mm2", s.area_quantizer_mm2}};
+}
+
+void from_json(const nlohmann::json& j, ServeResult& s) {
+  get(j, "prompt", s.prompt);
+  get(j, "gen", s.gen);
+  get(j, "batch", s.batch);
+  get(j, "overlap", s.overlap);
+  get(j, "causal_skip", s.causal_skip);
+  get(j, "kv_format", s.kv_format);
+  get(j, "ttft_s", s.ttft_s);
+  get(j, "prefill_serial_s", s.prefill_serial_s);
+  get(j, "prefill_busiest_s", s.prefill_busiest_s);
+  get(j, "tpot_s", s.tpot_s);
+  get(j, "tpot_mean_s", s.tpot_mean_s);
+  get(j, "total_s", s.total_s);
+  get(j, "tokens_per_s", s.tokens_per_s);
+  get(j, "energy_pj", s.energy_pj);
+  get(j, "j_per_token", s.j_per_token);
+  get(j, "prefill_energy_pj", s.prefill_energy_pj);
+  get(j, "decode_energy_pj", s.decode_energy_pj);
+  get(j, "weight_bytes", s.weight_bytes);
+  get(j, "kv_bytes_per_token", s.kv_bytes_per_token);
+  get(j, "kv_peak_bytes", s.kv_peak_bytes);
+  get(j, "decode_samples", s.decode_samples);
+  get(j, "area_vector_mm2", s.area_vector_mm2);
+  get(j, "area_quantizer_mm2", s.area_quantizer_mm2);
+  auto shares = [&](const char* key, std::map<std::string, ServeShare>& out) {
+    out.clear();
+    if (!j.contains(key) || !j.at(key).is_object()) return;
+    for (const auto& [k, v] : j.at(key).items()) {
+      ServeShare sh;
+      get(v, "seconds", sh.seconds);
+      get(v, "energy_pj", sh.energy_pj);
+      out[k] = sh;
+    }
+  };
+  shares("by_component", s.by_component);
+  shares("by_operator", s.by_operator);
+  s.timeline.clear();
+  if (j.contains("timeline") && j.at("timeline").is_array()) {
+    for (const auto& e : j.at("timeline")) {
+      ScheduleEntry t;
+      get(e, "op", t.op);
+      get(e, "kind", t.kind);
+      get(e, "resource", t.resource);
+      get(e, "start_s", t.start_s);
+      get(e, "end_s", t.end_s);
+      s.timeline.push_back(t);
+    }
+  }
+}
+
 void to_json(nlohmann::json& j, const WorkloadDesc& w) {
   j = nlohmann::json{{"name", w.name},     {"model", w.model},  {"phase", w.phase},
                      {"batch", w.batch},   {"seq", w.seq},      {"context", w.context},
@@ -224,6 +316,7 @@ void to_json(nlohmann::json& j, const PointResult& p) {
                      {"dram_gbps", p.dram_gbps},
                      {"dram_peak_gbps", p.dram_peak_gbps},
                      {"gemms", p.gemms}};
+  if (p.has_serve) j["serve"] = p.serve;
 }
 
 void from_json(const nlohmann::json& j, PointResult& p) {
@@ -259,6 +352,9 @@ void from_json(const nlohmann::json& j, PointResult& p) {
   get(j, "dram_gbps", p.dram_gbps);
   get(j, "dram_peak_gbps", p.dram_peak_gbps);
   get(j, "gemms", p.gemms);
+  p.has_serve = j.contains("serve") && j.at("serve").is_object();
+  p.serve = ServeResult{};
+  if (p.has_serve) from_json(j.at("serve"), p.serve);
 }
 
 void to_json(nlohmann::json& j, const Report& r) {

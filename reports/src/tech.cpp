@@ -17,9 +17,9 @@
 #include <optional>
 #include <sstream>
 
+#include "qarch/common/error.h"
 #include "qarch/models/operand_format.h"
 #include "qarch/models/pe.h"
-#include "qarch/common/error.h"
 
 namespace qarch::reports {
 
@@ -44,6 +44,7 @@ struct RawTable {
   std::map<std::string, double> energy_scale, area_scale;
   std::string scaling_source;
   std::map<std::string, Entry> mac_pj, decoder_pj, pe_um2, decoder_um2;
+  std::map<std::string, Entry> vector_pj, quantizer_pj, vector_um2, quantizer_um2;
   std::optional<Entry> register_pj_per_byte, accumulator_pj, dram_pj_per_byte, static_mw_per_mm2,
       sram_um2_per_kib;
   std::vector<std::pair<double, double>> sram_points;
@@ -213,7 +214,11 @@ const std::vector<std::string>& top_keys() {
                                              "static_mw_per_mm2",
                                              "pe_um2",
                                              "decoder_um2",
-                                             "sram_um2_per_kib"};
+                                             "sram_um2_per_kib",
+                                             "vector_pj",
+                                             "quantizer_pj",
+                                             "vector_um2",
+                                             "quantizer_um2"};
   return k;
 }
 
@@ -269,6 +274,10 @@ void apply(const std::string& yaml_text, const std::string& file, RawTable& t, b
   keyed("decoder_pj", t.decoder_pj);
   keyed("pe_um2", t.pe_um2);
   keyed("decoder_um2", t.decoder_um2);
+  keyed("vector_pj", t.vector_pj);
+  keyed("quantizer_pj", t.quantizer_pj);
+  keyed("vector_um2", t.vector_um2);
+  keyed("quantizer_um2", t.quantizer_um2);
   single("register_pj_per_byte", t.register_pj_per_byte);
   single("accumulator_pj", t.accumulator_pj);
   single("dram_pj_per_byte", t.dram_pj_per_byte);
@@ -435,6 +444,10 @@ Technology load_technology(const std::string& file, const std::string& node) {
   keyed("decoder_pj", raw.decoder_pj, t.decoder_pj, energy, "scaling.energy");
   keyed("pe_um2", raw.pe_um2, t.pe_um2, area, "scaling.area");
   keyed("decoder_um2", raw.decoder_um2, t.decoder_um2, area, "scaling.area");
+  keyed("vector_pj", raw.vector_pj, t.vector_pj, energy, "scaling.energy");
+  keyed("quantizer_pj", raw.quantizer_pj, t.quantizer_pj, energy, "scaling.energy");
+  keyed("vector_um2", raw.vector_um2, t.vector_um2, area, "scaling.area");
+  keyed("quantizer_um2", raw.quantizer_um2, t.quantizer_um2, area, "scaling.area");
   single("register_pj_per_byte", *raw.register_pj_per_byte, t.register_pj_per_byte, energy,
          "scaling.energy");
   single("accumulator_pj", *raw.accumulator_pj, t.accumulator_pj, energy, "scaling.energy");
@@ -576,6 +589,57 @@ Breakdown area_breakdown(const models::ArchConfig& arch, const std::string& act_
   a["sram_weight"] = sram(arch.weight_buffer);
   a["sram_output"] = sram(arch.output_buffer);
   return a;
+}
+
+namespace {
+
+double serve_row(const std::map<std::string, double>& m, const std::string& key,
+                 const Technology& tech, const char* table) {
+  auto it = m.find(key);
+  if (it == m.end()) {
+    throw Error("technology table " + tech.file + ": " + table + "." + key +
+                ": missing (whole-model runs price the vector unit and the online quantizer "
+                "from it; the built-in table has every row)");
+  }
+  return it->second;
+}
+
+}  // namespace
+
+double vector_op_energy_pj(const models::VectorOpCost& c, const models::ArchConfig& arch,
+                           const Technology& tech) {
+  const std::string p = arch.vector.precision_bits == 16 ? "fp16_" : "fp32_";
+  const double add = serve_row(tech.vector_pj, p + "add", tech, "vector_pj");
+  const double mul = serve_row(tech.vector_pj, p + "mul", tech, "vector_pj");
+  const double ex = serve_row(tech.vector_pj, p + "exp", tech, "vector_pj");
+  const double div = serve_row(tech.vector_pj, p + "div", tech, "vector_pj");
+  return static_cast<double>(c.ops.add + c.ops.cmp) * add + static_cast<double>(c.ops.mul) * mul +
+         static_cast<double>(c.ops.exp) * ex + static_cast<double>(c.ops.div) * div +
+         static_cast<double>(c.sram_bytes) *
+             tech.sram_pj(static_cast<double>(arch.output_buffer.size_bytes));
+}
+
+double quantizer_energy_pj(const models::QuantizerCost& c, const models::ArchConfig& arch,
+                           const Technology& tech) {
+  if (c.kind == models::QuantizerUnitKind::kNone || c.elements == 0) return 0;
+  const double per =
+      serve_row(tech.quantizer_pj, models::quantizer_unit_name(c.kind), tech, "quantizer_pj");
+  return static_cast<double>(c.elements) * per +
+         static_cast<double>(c.sram_read_bytes + c.sram_write_bytes) *
+             tech.sram_pj(static_cast<double>(arch.output_buffer.size_bytes));
+}
+
+double vector_area_mm2(const models::ArchConfig& arch, const Technology& tech) {
+  const std::string p = arch.vector.precision_bits == 16 ? "fp16" : "fp32";
+  return arch.vector.lanes * serve_row(tech.vector_um2, p, tech, "vector_um2") / 1e6;
+}
+
+double quantizer_area_mm2(const models::ArchConfig& arch, models::QuantizerUnitKind kind,
+                          const Technology& tech) {
+  if (kind == models::QuantizerUnitKind::kNone) return 0;
+  return arch.quantizer.elements_per_cycle *
+         serve_row(tech.quantizer_um2, models::quantizer_unit_name(kind), tech, "quantizer_um2") /
+         1e6;
 }
 
 }  // namespace qarch::reports

@@ -50,6 +50,7 @@ const Leaf kSchema[] = {
     {"technology.node", Kind::kString},
     {"formats.act", Kind::kString},
     {"formats.weight", Kind::kString},
+    {"formats.kv", Kind::kString},
     {"array.rows", Kind::kInt},
     {"array.cols", Kind::kInt},
     {"array.dataflow", Kind::kString},
@@ -66,6 +67,15 @@ const Leaf kSchema[] = {
     {"dram.burst_bytes", Kind::kInt},
     {"dram.energy_pj_per_byte", Kind::kDouble},
     {"dram.ideal", Kind::kBool},
+    {"dram.capacity_gib", Kind::kDouble},
+    {"vector.lanes", Kind::kInt},
+    {"vector.precision_bits", Kind::kInt},
+    {"vector.exp_cycles", Kind::kInt},
+    {"vector.div_cycles", Kind::kInt},
+    {"vector.latency_cycles", Kind::kInt},
+    {"quantizer.elements_per_cycle", Kind::kDouble},
+    {"quantizer.latency_cycles", Kind::kInt},
+    {"quantizer.int_scale", Kind::kString},
     {"buffers.input.size_kib", Kind::kDouble},
     {"buffers.input.banks", Kind::kInt},
     {"buffers.input.ports", Kind::kInt},
@@ -454,7 +464,7 @@ ArchSpec convert(const YAML::Node& root, const Context& ctx) {
     a.tech_node = t.str("node", a.tech_node);
     t.finish();
   }
-  YAML::Node act_node, weight_node;
+  YAML::Node act_node, weight_node, kv_node;
   {
     if (!top.has("formats")) {
       ctx.fail(root, "formats",
@@ -463,8 +473,10 @@ ArchSpec convert(const YAML::Node& root, const Context& ctx) {
     Map f = top.sub("formats");
     a.act_format = read_format(f, "act", ctx, true);
     a.weight_format = read_format(f, "weight", ctx, false);
+    if (f.has("kv")) a.kv_format = read_format(f, "kv", ctx, true);
     act_node = f.get("act");
     weight_node = f.get("weight");
+    kv_node = f.get("kv");
     f.finish();
   }
   YAML::Node pe_node, rows_node;
@@ -533,22 +545,36 @@ ArchSpec convert(const YAML::Node& root, const Context& ctx) {
       if (msg.rfind(prefix, 0) == 0) msg = msg.substr(prefix.size());
       ctx.fail(pe_node.IsDefined() ? pe_node : root, "array.pe", msg);
     }
-    for (const bool is_x : {true, false}) {
-      const std::string& spec = is_x ? a.act_format : a.weight_format;
-      const std::string key = is_x ? "formats.act" : "formats.weight";
+    // K and V are the W operand of the decode attention GEMMs (Q K^T, P V).
+    struct Operand {
+      const std::string* spec;
+      const char* key;
+      bool is_x;
+      const YAML::Node* node;
+    };
+    std::vector<Operand> operands = {{&a.act_format, "formats.act", true, &act_node},
+                                     {&a.weight_format, "formats.weight", false, &weight_node}};
+    if (!a.kv_format.empty()) operands.push_back({&a.kv_format, "formats.kv", false, &kv_node});
+    for (const Operand& op : operands) {
+      const bool is_x = op.is_x;
+      const std::string& spec = *op.spec;
+      const std::string key = op.key;
+      const YAML::Node& node = *op.node;
       const models::OperandFormat* f = nullptr;
       try {
         f = &models::operand_format(spec, key);
       } catch (const Error& e) {
         std::string msg = e.what();
         if (msg.rfind(key + ": ", 0) == 0) msg = msg.substr(key.size() + 2);
-        ctx.fail(is_x ? act_node : weight_node, key, msg);
+        ctx.fail(node, key, msg);
       }
       if (!pe->accepts(*f, is_x)) {
-        ctx.fail(pe_node.IsDefined() ? pe_node : (is_x ? act_node : weight_node), "array.pe",
+        ctx.fail(pe_node.IsDefined() ? pe_node : node, "array.pe",
                  "PE type '" + pe->name() + "' cannot multiply " +
-                     (is_x ? "activations" : "weights") + " in '" + spec + "' (" + key +
-                     "); it accepts " + pe->accepted(is_x));
+                     (is_x                  ? "activations"
+                      : key == "formats.kv" ? "K/V cache values"
+                                            : "weights") +
+                     " in '" + spec + "' (" + key + "); it accepts " + pe->accepted(is_x));
       }
     }
   }
@@ -583,6 +609,42 @@ ArchSpec convert(const YAML::Node& root, const Context& ctx) {
     c.dram.energy_pj_per_byte =
         m.real("energy_pj_per_byte", c.dram.energy_pj_per_byte, 0, 1e12, false);
     c.dram.ideal = m.boolean("ideal", c.dram.ideal);
+    const YAML::Node cap = m.get("capacity_gib");
+    if (cap.IsDefined())
+      c.dram.capacity_bytes = m.real_node(cap, "capacity_gib", 0, 1e9, true) * (1ull << 30);
+    m.finish();
+  }
+  {
+    Map m = top.sub("vector");
+    c.vector.lanes = static_cast<int>(m.integer("lanes", c.vector.lanes, 1, 1 << 20));
+    const YAML::Node pb = m.get("precision_bits");
+    c.vector.precision_bits =
+        static_cast<int>(m.integer("precision_bits", c.vector.precision_bits, 16, 32));
+    if (c.vector.precision_bits != 16 && c.vector.precision_bits != 32) {
+      ctx.fail(
+          pb, "vector.precision_bits",
+          "must be 16 or 32 (FP16 or FP32 lanes), got " + std::to_string(c.vector.precision_bits));
+    }
+    c.vector.exp_cycles = static_cast<int>(m.integer("exp_cycles", c.vector.exp_cycles, 1, 1024));
+    c.vector.div_cycles = static_cast<int>(m.integer("div_cycles", c.vector.div_cycles, 1, 1024));
+    c.vector.latency_cycles =
+        static_cast<int>(m.integer("latency_cycles", c.vector.latency_cycles, 0, 1 << 20));
+    m.finish();
+  }
+  {
+    Map m = top.sub("quantizer");
+    c.quantizer.elements_per_cycle =
+        m.real("elements_per_cycle", c.quantizer.elements_per_cycle, 0, 1e9, true);
+    c.quantizer.latency_cycles =
+        static_cast<int>(m.integer("latency_cycles", c.quantizer.latency_cycles, 0, 1 << 20));
+    const YAML::Node sn = m.get("int_scale");
+    const std::string sc = m.str("int_scale", c.quantizer.static_int_scale ? "static" : "dynamic");
+    if (sc != "static" && sc != "dynamic") {
+      ctx.fail(sn, "quantizer.int_scale",
+               "expected dynamic (a max pass per tensor/token) or static (calibrated), got '" + sc +
+                   "'");
+    }
+    c.quantizer.static_int_scale = sc == "static";
     m.finish();
   }
   {
@@ -708,7 +770,10 @@ std::string arch_yaml(const ArchSpec& a) {
      << "technology: {table: " << workloads::detail::yaml_quoted(a.tech_table)
      << ", node: " << workloads::detail::yaml_quoted(a.tech_node) << "}\n"
      << "formats: {act: " << workloads::detail::yaml_quoted(a.act_format)
-     << ", weight: " << workloads::detail::yaml_quoted(a.weight_format) << "}\n"
+     << ", weight: " << workloads::detail::yaml_quoted(a.weight_format)
+     << (a.kv_format.empty() ? std::string()
+                             : ", kv: " + workloads::detail::yaml_quoted(a.kv_format))
+     << "}\n"
      << "array: {rows: " << c.array.rows << ", cols: " << c.array.cols
      << ", dataflow: " << models::dataflow_name(c.array.dataflow);
   if (!c.array.dataflows.empty()) {
@@ -729,12 +794,19 @@ std::string arch_yaml(const ArchSpec& a) {
      << "  burst_bytes: " << c.dram.burst_bytes << "\n"
      << "  energy_pj_per_byte: " << format_g(c.dram.energy_pj_per_byte) << "\n"
      << "  ideal: " << yes(c.dram.ideal) << "\n"
+     << "  capacity_gib: " << format_g(c.dram.capacity_bytes / (1ull << 30)) << "\n"
      << "buffers:\n";
   buffer("input", c.input_buffer);
   buffer("weight", c.weight_buffer);
   buffer("output", c.output_buffer);
   os << "  shared: " << yes(c.shared_buffer) << "\n"
      << "mapper: {objective: " << models::objective_name(c.objective) << "}\n"
+     << "vector: {lanes: " << c.vector.lanes << ", precision_bits: " << c.vector.precision_bits
+     << ", exp_cycles: " << c.vector.exp_cycles << ", div_cycles: " << c.vector.div_cycles
+     << ", latency_cycles: " << c.vector.latency_cycles << "}\n"
+     << "quantizer: {elements_per_cycle: " << format_g(c.quantizer.elements_per_cycle)
+     << ", latency_cycles: " << c.quantizer.latency_cycles
+     << ", int_scale: " << (c.quantizer.static_int_scale ? "static" : "dynamic") << "}\n"
      << "accumulator_bytes: " << c.accumulator_bytes << "\n"
      << "output_bytes: " << c.output_bytes << "\n";
   return os.str();

@@ -96,6 +96,7 @@ int run_and_report(const std::string& command, const std::vector<ArchSpec>& arch
   const reports::Report r = make_report(title, std::move(points));
   out << "\n";
   print_points(out, r.points, r.pareto);
+  print_serve(out, r.points);
   if (!out_dir.empty()) {
     reports::write_report(out_dir, r);
     out << "\nwrote " << out_dir << "/{report.json,summary.csv,gemms.csv,index.html} in "

@@ -350,6 +350,7 @@ int cmd_sweep(const std::vector<std::string>& args, std::ostream& out, std::ostr
     const reports::Report r = merged_report(collect_sweep(out_dir, s), "");
     reports::write_report(out_dir, r);
     print_points(out, r.points, r.pareto);
+    print_serve(out, r.points);
     out << "wrote " << out_dir << "/{report.json,summary.csv,gemms.csv,index.html}\n";
   } else {
     out << "shard " << shard << "/" << shards << " done; when every shard is done: qarch report "
@@ -382,6 +383,7 @@ int cmd_report(const std::vector<std::string>& args, std::ostream& out, std::ost
   const reports::Report r = merged_report(c, title);
   reports::write_report(out_dir, r);
   print_points(out, r.points, r.pareto);
+  print_serve(out, r.points);
   if (c.expected > 0 && c.points.size() < c.expected)
     err << "qarch report: warning: only " << c.points.size() << " of " << c.expected
         << " sweep points are present (the report says so in its notes)\n";

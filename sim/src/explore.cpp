@@ -10,6 +10,7 @@
 #include "qarch/common/error.h"
 #include "qarch/models/simulator.h"
 #include "qarch/reports/tech.h"
+#include "qarch/sim/serve.h"
 #include "qarch/workloads/bindings.h"
 #include "qarch/workloads/model.h"
 #include "qarch/workloads/trace.h"
@@ -83,6 +84,11 @@ std::string WorkloadSpec::describe() const {
     os << "GEMM list " << gemm_list;
     return os.str();
   }
+  if (serve) {
+    os << model << " serve prompt " << serve_spec.prompt << " gen " << serve_spec.gen;
+    if (params.batch != 1) os << " batch " << params.batch;
+    return os.str();
+  }
   os << model << " " << workloads::phase_name(params.phase);
   if (params.phase == workloads::Phase::kPrefill)
     os << " " << params.seq;
@@ -115,6 +121,30 @@ WorkloadSpec model_workload(const std::string& model, const std::string& phase, 
     w.params.context = context >= 0 ? context : default_len - 1;
   }
   workloads::parse_layers(layers, m.layers);  // reject a bad selection now
+  return w;
+}
+
+WorkloadSpec serve_workload(const std::string& model, int64_t prompt, int64_t batch,
+                            const ServeSpec& spec) {
+  const workloads::ModelConfig m = workloads::load_model(model);
+  ServeSpec s = spec;
+  if (s.gen < 1) throw Error("gen: must be >= 1, got " + std::to_string(s.gen));
+  s.prompt = prompt >= 0 ? prompt : std::min<int64_t>(2048, m.max_positions - s.gen);
+  if (s.prompt < 1) {
+    throw Error("prompt: must be >= 1, got " + std::to_string(s.prompt) +
+                (prompt < 0 ? " (the default: max_positions - gen)" : ""));
+  }
+  if (s.samples < 0) throw Error("serve samples: must be >= 0, got " + std::to_string(s.samples));
+  if (s.prompt + s.gen > m.max_positions) {
+    throw Error(m.name + ": prompt " + std::to_string(s.prompt) + " + gen " +
+                std::to_string(s.gen) + " = " + std::to_string(s.prompt + s.gen) +
+                " tokens exceeds the model's context (max_positions " +
+                std::to_string(m.max_positions) + ")");
+  }
+  WorkloadSpec w = model_workload(model, "prefill", s.prompt, -1, batch, "all");
+  w.params.all_logits = false;
+  w.serve = true;
+  w.serve_spec = s;
   return w;
 }
 
@@ -201,6 +231,22 @@ TimingOutcome time_gemm(const ArchSpec& arch, const reports::Technology& tech,
   cache.done.notify_all();
   return t;
 }
+
+}  // namespace
+
+GemmTiming time_gemm(const ArchSpec& arch, const std::string& arch_key, const models::GemmJob& job,
+                     ExploreCache& cache) {
+  ExploreCache::Impl& c = cache.impl();
+  const auto tech = c.technology(arch.tech_table, arch.tech_node);
+  const TimingOutcome t = time_gemm(arch, *tech, job, c, arch_key);
+  return {t.stats, t.energy};
+}
+
+GemmTiming time_gemm(const ArchSpec& arch, const models::GemmJob& job, ExploreCache& cache) {
+  return time_gemm(arch, arch_yaml(arch), job, cache);
+}
+
+namespace {
 
 // The layers whose GEMMs get an accuracy measurement, as a workloads::parse_layers text.
 std::string accuracy_layer_text(const AccuracyOptions& a, const workloads::LayerSelection& sel,
@@ -328,6 +374,13 @@ reports::PointResult run_point(const std::string& id, const ArchSpec& arch,
     model = workloads::load_model(workload.model);
     if (!workload.outliers.empty())
       model.outliers = workloads::load_outlier_profile(workload.outliers, model.outliers);
+    if (workload.serve) {
+      if (workload.layers != "all") {
+        throw Error("--phase serve runs the whole model: --layers must be all (got '" +
+                    workload.layers + "')");
+      }
+      check_serve(arch, model, workload.params.batch, workload.serve_spec);
+    }
     expanded = workloads::expand(model, workload.params);
     const workloads::LayerSelection sel = workloads::parse_layers(workload.layers, model.layers);
     p.workload.model = model.name;
@@ -364,9 +417,9 @@ reports::PointResult run_point(const std::string& id, const ArchSpec& arch,
     job.k = it.row.k;
     job.batch = it.row.batch;
     // Attention GEMMs multiply two activations: both operands in the activation format (the
-    // convention of workloads/trace_builder.h).
+    // convention of workloads/trace_builder.h); K and V in the KV cache's when it has its own.
     job.x_format = arch.act_format;
-    job.w_format = it.attention ? arch.act_format : arch.weight_format;
+    job.w_format = it.attention ? arch.kv() : arch.weight_format;
     const TimingOutcome t = time_gemm(arch, *tech, job, cache, arch_key);
     it.row.cycles = t.stats.cycles;
     it.row.compute_cycles = t.stats.array.compute_cycles;
@@ -482,6 +535,11 @@ reports::PointResult run_point(const std::string& id, const ArchSpec& arch,
   }
   for (Item& it : items) p.gemms.push_back(std::move(it.row));
   p.finish_totals(logical_pes);
+  if (workload.serve) {
+    serve_point(p, arch, model, workload.params.batch, workload.serve_spec, cache_handle);
+    p.workload.phase = "serve";
+    p.workload.seq = workload.serve_spec.prompt;
+  }
   return p;
 }
 

@@ -15,7 +15,17 @@ namespace qarch::sim {
 void RunArgs::add_options(po::options_description& desc) {
   desc.add_options()("model,m", po::value(&model)->default_value(model),
                      "zoo model (qarch trace --list-models) or a model YAML file")(
-      "phase,p", po::value(&phase)->default_value(phase), "prefill or decode")(
+      "phase,p", po::value(&phase)->default_value(phase),
+      "prefill, decode, or serve (the whole model serving a request: --prompt, --gen)")(
+      "prompt", po::value(&prompt), "serve: prompt tokens per sequence (default 2048)")(
+      "gen", po::value(&serve.gen)->default_value(serve.gen),
+      "serve: tokens generated per sequence (decode steps)")(
+      "serve-samples", po::value(&serve.samples)->default_value(serve.samples),
+      "serve: decode steps simulated, the others interpolated (0 = every step)")(
+      "no-overlap", po::bool_switch(&no_overlap),
+      "serve: run every operation after the previous one (no pipelining)")(
+      "no-causal-skip", po::bool_switch(&no_causal_skip),
+      "serve: compute the masked score/context tiles of causal prefill too")(
       "seq,s", po::value(&seq), "prefill: tokens per sequence (default 2048)")(
       "ctx", po::value(&ctx), "decode: tokens already in the KV cache (default 2047)")(
       "batch,b", po::value(&batch)->default_value(batch), "sequences")(
@@ -53,7 +63,21 @@ WorkloadSpec RunArgs::workload() const {
     w.trace = trace;
   } else if (!gemms.empty()) {
     w.gemm_list = gemms;
+  } else if (phase == "serve") {
+    if (seq >= 0 || ctx >= 0)
+      throw Error("--phase serve takes --prompt and --gen, not --seq/--ctx");
+    if (layers != "all") {
+      throw Error("--phase serve runs the whole model: --layers must be all (got '" + layers +
+                  "')");
+    }
+    ServeSpec s = serve;
+    s.overlap = !no_overlap;
+    s.causal_skip = !no_causal_skip;
+    w = serve_workload(model, prompt, batch, s);
+    w.outliers = outliers;
+    w.tensors = tensors;
   } else {
+    if (prompt >= 0) throw Error("--prompt is for --phase serve");
     w = model_workload(model, phase, seq, ctx, batch, layers);
     w.outliers = outliers;
     w.tensors = tensors;
@@ -130,6 +154,29 @@ void print_points(std::ostream& out, const std::vector<reports::PointResult>& po
   };
   line(header);
   for (const auto& r : rows) line(r);
+}
+
+void print_serve(std::ostream& out, const std::vector<reports::PointResult>& points) {
+  for (const auto& p : points) {
+    if (!p.has_serve) continue;
+    const reports::ServeResult& s = p.serve;
+    out << "\n"
+        << p.id << " serving " << p.workload.name << " ("
+        << (s.overlap ? "overlapped" : "serialized") << ", KV " << s.kv_format << "):\n"
+        << "  TTFT " << human_seconds(s.ttft_s) << ", TPOT " << human_seconds(s.tpot_mean_s)
+        << " (mean of " << s.gen << " steps, " << s.decode_samples << " simulated), "
+        << fixed(s.tokens_per_s, 2) << " tokens/s, " << fixed(s.j_per_token, 4) << " J/token\n"
+        << "  KV cache " << fixed(s.kv_bytes_per_token / 1024, 1) << " KiB/token, peak "
+        << fixed(s.kv_peak_bytes / double(1ull << 30), 2) << " GiB; weights "
+        << fixed(s.weight_bytes / double(1ull << 30), 2) << " GiB\n  busy time:";
+    for (const auto& [k, v] : s.by_component) {
+      if (v.seconds > 0) out << " " << k << " " << human_seconds(v.seconds);
+    }
+    out << "\n  energy:";
+    for (const auto& [k, v] : s.by_component)
+      out << " " << k << " " << fixed(v.energy_pj * 1e-12, 3) << " J";
+    out << "\n";
+  }
 }
 
 reports::Report make_report(const std::string& title, std::vector<reports::PointResult> points,

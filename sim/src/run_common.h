@@ -21,6 +21,9 @@ struct RunArgs {
   std::string model = "llama2-7b", phase = "prefill", layers = "all", gemms, trace, outliers,
               tensors;
   int64_t seq = -1, ctx = -1, batch = 1;
+  ServeSpec serve;  ///< --phase serve: --prompt, --gen, --serve-samples, --no-overlap, ...
+  int64_t prompt = -1;
+  bool no_overlap = false, no_causal_skip = false;
   bool no_accuracy = false;
   AccuracyOptions accuracy;
   std::string tech, node;
@@ -36,6 +39,9 @@ struct RunArgs {
 /// The points as a terminal table (one row each).
 void print_points(std::ostream& out, const std::vector<reports::PointResult>& points,
                   const std::vector<size_t>& pareto);
+
+/// Serving metrics of the points run with --phase serve (TTFT, TPOT, tokens/s, J/token, KV).
+void print_serve(std::ostream& out, const std::vector<reports::PointResult>& points);
 
 /// A report of `points` with the Pareto front and the pipeline notes, written to `dir`
 /// (report.json, summary.csv, gemms.csv, index.html). Returns it.

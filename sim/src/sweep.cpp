@@ -98,7 +98,13 @@ WorkloadSpec parse_workload(YamlMap m, const std::string& sweep_file) {
     return w;
   }
   const std::string model = m.get_string("model");
-  const std::string phase = m.get_choice("phase", "prefill", {"prefill", "decode"});
+  const std::string phase = m.get_choice("phase", "prefill", {"prefill", "decode", "serve"});
+  ServeSpec serve;
+  const int64_t prompt = m.get_int("prompt", -1, 1, int64_t{1} << 24);
+  serve.gen = m.get_int("gen", serve.gen, 1, int64_t{1} << 24);
+  serve.samples = static_cast<int>(m.get_int("serve_samples", serve.samples, 0, 1 << 20));
+  serve.overlap = m.get_choice("schedule", "overlap", {"overlap", "serial"}) == "overlap";
+  serve.causal_skip = m.get_choice("causal_skip", "true", {"true", "false"}) == "true";
   const int64_t seq = m.get_int("seq", -1, 1, int64_t{1} << 24);
   const int64_t context = m.get_int("context", -1, 0, int64_t{1} << 24);
   const int64_t batch = m.get_int("batch", 1, 1, int64_t{1} << 20);
@@ -109,7 +115,14 @@ WorkloadSpec parse_workload(YamlMap m, const std::string& sweep_file) {
   try {
     // A model name from the zoo stays as it is; a model file is relative to the sweep file.
     const std::string model_arg = looks_like_file(model) ? relative_to(sweep_file, model) : model;
-    w = model_workload(model_arg, phase, seq, context, batch, layers);
+    if (phase == "serve") {
+      if (seq >= 0 || context >= 0)
+        throw Error("phase serve takes prompt and gen, not seq/context");
+      if (layers != "all") throw Error("phase serve runs the whole model: layers must be all");
+      w = serve_workload(model_arg, prompt, batch, serve);
+    } else {
+      w = model_workload(model_arg, phase, seq, context, batch, layers);
+    }
   } catch (const Error& e) {
     m.fail("model", e.what());
   }
@@ -125,6 +138,11 @@ std::string workload_key(const WorkloadSpec& w) {
      << "\nbatch=" << w.params.batch << "\nseq=" << w.params.seq << "\ncontext=" << w.params.context
      << "\nlayers=" << w.layers << "\noutliers=" << w.outliers << "\ntensors=" << w.tensors
      << "\ngemms=" << w.gemm_list << "\n";
+  if (w.serve) {
+    os << "serve: prompt=" << w.serve_spec.prompt << " gen=" << w.serve_spec.gen
+       << " samples=" << w.serve_spec.samples << " overlap=" << w.serve_spec.overlap
+       << " causal_skip=" << w.serve_spec.causal_skip << "\n";
+  }
   // The text of every file the workload names, so an edited file is a new definition. The
   // tensor data files a bindings YAML points at are not read (they may be gigabytes): replace
   // one under the same name and rerun with --force.

@@ -9,10 +9,10 @@
 #include <nlohmann/json.hpp>
 #include <string>
 
+#include "qarch/common/error.h"
 #include "qarch/models/decoders.h"
 #include "qarch/models/pe.h"
 #include "qarch/models/simulator.h"
-#include "qarch/common/error.h"
 #include "qarch/reports/tech.h"
 
 namespace qarch::reports {
@@ -60,7 +60,16 @@ TEST(Tech, DefaultTableAt45nm) {
   EXPECT_EQ(load_technology("default", "45nm").mac_pj, t.mac_pj);
   // Every number of the shipped table says where it comes from.
   size_t entries = t.mac_pj.size() + t.decoder_pj.size() + t.pe_um2.size() + t.decoder_um2.size() +
-                   7 /* scalars, sram points, scaling */;
+                   t.vector_pj.size() + t.quantizer_pj.size() + t.vector_um2.size() +
+                   t.quantizer_um2.size() + 7 /* scalars, sram points, scaling */;
+  // The whole-model rows: FP16 and FP32 lane operations, every quantizer kind.
+  EXPECT_EQ(t.vector_pj.size(), 8u);
+  EXPECT_EQ(t.vector_pj.at("fp16_add"), 0.4);
+  EXPECT_EQ(t.vector_pj.at("fp32_mul"), 3.7);
+  for (const char* k : {"int", "block", "ovp", "pertensor"}) {
+    EXPECT_GT(t.quantizer_pj.at(k), 0) << k;
+    EXPECT_GT(t.quantizer_um2.at(k), 0) << k;
+  }
   EXPECT_EQ(t.sources.size(), entries);
   for (const auto& [key, src] : t.sources) {
     EXPECT_GT(src.size(), 20u) << key;

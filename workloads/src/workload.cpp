@@ -83,6 +83,7 @@ struct Builder {
   const ModelConfig& c;
   const WorkloadParams& p;
   Workload& w;
+  int64_t next = 0;  // execution order of the ops pushed so far
 
   void gemm(const std::string& name, const std::string& kind, int64_t layer, int64_t m, int64_t n,
             int64_t k, const std::string& x_role, const std::string& w_role, bool bias = false,
@@ -98,11 +99,13 @@ struct Builder {
     g.x_role = x_role;
     g.w_role = w_role;
     g.bias = bias;
+    g.order = next++;
     w.gemms.push_back(g);
   }
 
   void ew(const std::string& name, const std::string& kind, int64_t layer, int64_t elements,
-          int64_t read_values, int64_t write_values, int64_t extra_read_bytes = 0) {
+          int64_t read_values, int64_t write_values, int64_t extra_read_bytes = 0,
+          int64_t rows_hint = 0) {
     ElementwiseOp e;
     e.name = name;
     e.kind = kind;
@@ -110,6 +113,8 @@ struct Builder {
     e.elements = elements;
     e.bytes_read = read_values * p.elem_bytes + extra_read_bytes;
     e.bytes_written = write_values * p.elem_bytes;
+    e.rows = rows_hint > 0 ? rows_hint : w.tokens;
+    e.order = next++;
     w.elementwise.push_back(e);
   }
 
@@ -165,10 +170,12 @@ struct Builder {
     s.causal = c.kind == ModelKind::kDecoder && !decode;
     s.x_role = "q";
     s.w_role = "";
+    s.order = next++;
     w.gemms.push_back(s);
     const int64_t probs = B * c.heads * q_per_seq * kv_len;
-    ew(pre + ".attn.softmax", "softmax", l, probs, probs, probs);
+    ew(pre + ".attn.softmax", "softmax", l, probs, probs, probs, 0, B * c.heads * q_per_seq);
     GemmOp v = s;
+    v.order = next++;
     v.name = pre + ".attn.context";
     v.kind = "context";
     v.m = q_per_seq;

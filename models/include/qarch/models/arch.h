@@ -49,6 +49,9 @@ struct DramConfig {
   int64_t burst_bytes = 64 * 1024;
   /// Energy per byte moved, in pJ. Carried for reports/; timing does not use it.
   double energy_pj_per_byte = 0.0;
+  /// Capacity in bytes (> 0): whole-model serving checks that the weights and the peak KV
+  /// cache fit. The default, 32 GiB, is an edge accelerator's LPDDR5 / a mid-range GPU's HBM.
+  double capacity_bytes = 32.0 * (1ull << 30);
 };
 
 /// One on-chip SRAM buffer.
@@ -100,6 +103,27 @@ struct DecoderConfig {
   double elements_per_cycle = 1.0;
 };
 
+/// The SIMD vector unit of whole-model runs (vector_unit.h): softmax, norms, activation
+/// functions, RoPE, residual adds. Each lane does one FP add, multiply or compare per cycle;
+/// exp and divide (or reciprocal square root) occupy a lane for exp_cycles / div_cycles.
+struct VectorUnitConfig {
+  int lanes = 64;           ///< SIMD lanes (> 0)
+  int precision_bits = 16;  ///< FP16 or FP32 arithmetic (16 | 32)
+  int exp_cycles = 4;       ///< lane cycles per exp (> 0)
+  int div_cycles = 4;       ///< lane cycles per divide / reciprocal square root (> 0)
+  int latency_cycles = 8;   ///< pipeline depth, paid once per operation pass (>= 0)
+};
+
+/// The online quantizer that encodes activations (GEMM outputs in FP16) and K/V into their
+/// stored formats (quantizer_unit.h).
+struct QuantizerConfig {
+  double elements_per_cycle = 32;  ///< encode throughput (> 0)
+  int latency_cycles = 4;          ///< pipeline depth per tensor pass (>= 0)
+  /// Scaled-integer activations: false (dynamic) finds each tensor's / token's max first, which
+  /// reads the tile a second time; true uses a static scale calibrated offline (one pass).
+  bool static_int_scale = false;
+};
+
 /// A whole accelerator.
 struct ArchConfig {
   std::string name = "accelerator";
@@ -120,6 +144,9 @@ struct ArchConfig {
   bool shared_buffer = false;
   /// The mapper's objective for every GEMM.
   Objective objective = Objective::kEdp;
+  /// Whole-model runs only (--phase serve): the vector unit and the online quantizer.
+  VectorUnitConfig vector;
+  QuantizerConfig quantizer;
 
   /// The dataflows the mapper may choose from (array.dataflows, or array.dataflow alone).
   std::vector<Dataflow> allowed_dataflows() const {

@@ -90,6 +90,46 @@ struct WorkloadDesc {
   int64_t tokens = 0;
 };
 
+/// One operation of a layer's schedule (a whole-model run's timeline).
+struct ScheduleEntry {
+  std::string op;        ///< "layers.0.attn.qkv", "layers.0.attn.softmax", ...
+  std::string kind;      ///< GEMM kind, vector op kind, "quantize" or "kv_write"
+  std::string resource;  ///< array | vector | quantizer
+  double start_s = 0, end_s = 0;
+};
+
+/// Time and energy of one group of operations (a component or an operator type).
+struct ServeShare {
+  double seconds = 0;  ///< busy time (serialized; overlapped runs hide part of it)
+  double energy_pj = 0;
+};
+
+/// A served request on the whole model (--phase serve): prefill of the prompt, then one decode
+/// step per generated token, every layer and the LM head.
+struct ServeResult {
+  int64_t prompt = 0, gen = 0, batch = 1;
+  bool overlap = true, causal_skip = true;
+  std::string kv_format;
+  double ttft_s = 0;             ///< prefill of the prompt (the first token's latency)
+  double prefill_serial_s = 0;   ///< the prefill's operations back to back (no overlap)
+  double prefill_busiest_s = 0;  ///< the prefill's busiest resource (array, vector, quantizer)
+  std::vector<double> tpot_s;    ///< per decode step
+  double tpot_mean_s = 0;
+  double total_s = 0;       ///< ttft + the decode steps
+  double tokens_per_s = 0;  ///< generated tokens (batch x gen) / total_s
+  double energy_pj = 0;     ///< the whole request
+  double j_per_token = 0;   ///< energy / generated tokens
+  double prefill_energy_pj = 0, decode_energy_pj = 0;
+  double weight_bytes = 0;        ///< stored weights (all linear layers, their format)
+  double kv_bytes_per_token = 0;  ///< K and V of one token, all layers, in kv_format
+  double kv_peak_bytes = 0;       ///< batch x (prompt + gen) tokens
+  int decode_samples = 0;         ///< decode steps simulated; the others interpolated
+  std::map<std::string, ServeShare> by_component;  ///< gemm | vector | quantizer | kv
+  std::map<std::string, ServeShare> by_operator;   ///< qkv, softmax, rmsnorm, quantize, ...
+  std::vector<ScheduleEntry> timeline;             ///< prefill, layer 0
+  double area_vector_mm2 = 0, area_quantizer_mm2 = 0;
+};
+
 /// One accelerator on one workload.
 struct PointResult {
   std::string id;         ///< unique within a report: sweep point id, or the architecture name
@@ -122,6 +162,10 @@ struct PointResult {
   double dram_peak_gbps = 0;
 
   std::vector<GemmRow> gemms;
+  /// Whole-model serving (--phase serve): then cycles, seconds and energy_pj above are the
+  /// whole request's and `gemms` are the prefill's GEMMs.
+  bool has_serve = false;
+  ServeResult serve;
 
   double energy_total_pj() const { return total(energy_pj); }
   double area_total_mm2() const { return total(area_mm2); }
@@ -149,6 +193,8 @@ std::vector<size_t> pareto_front(const std::vector<PointResult>& points);
 
 void to_json(nlohmann::json& j, const GemmRow& r);
 void from_json(const nlohmann::json& j, GemmRow& r);
+void to_json(nlohmann::json& j, const ServeResult& s);
+void from_json(const nlohmann::json& j, ServeResult& s);
 void to_json(nlohmann::json& j, const WorkloadDesc& w);
 void from_json(const nlohmann::json& j, WorkloadDesc& w);
 void to_json(nlohmann::json& j, const PointResult& p);

@@ -12,7 +12,9 @@
 #include <vector>
 
 #include "qarch/models/arch.h"
+#include "qarch/models/quantizer_unit.h"
 #include "qarch/models/stats.h"
+#include "qarch/models/vector_unit.h"
 #include "qarch/reports/result.h"
 
 namespace qarch::reports {
@@ -30,10 +32,15 @@ struct Technology {
   /// log-log between points, clamped at the ends.
   std::vector<std::pair<double, double>> sram_pj_per_byte;
   double dram_pj_per_byte = 0;
-  double static_mw_per_mm2 = 0;                ///< leakage power density
-  std::map<std::string, double> pe_um2;        ///< per PE, by PE type
-  std::map<std::string, double> decoder_um2;   ///< per decoder unit, by decoder kind
-  double sram_um2_per_kib = 0;                 ///< SRAM macro area per KiB
+  double static_mw_per_mm2 = 0;               ///< leakage power density
+  std::map<std::string, double> pe_um2;       ///< per PE, by PE type
+  std::map<std::string, double> decoder_um2;  ///< per decoder unit, by decoder kind
+  double sram_um2_per_kib = 0;                ///< SRAM macro area per KiB
+  /// Whole-model runs (optional in a user table; a serve run needing a missing row says so):
+  /// vector-unit lane operations ("fp16_add", "fp16_mul", "fp16_exp", "fp16_div", fp32_...),
+  /// online quantizer energy per element by unit kind (models::quantizer_unit_name), a vector
+  /// lane's area by precision ("fp16", "fp32") and a quantizer's area per element per cycle.
+  std::map<std::string, double> vector_pj, quantizer_pj, vector_um2, quantizer_um2;
   std::map<std::string, std::string> sources;  ///< "mac_pj.int8" -> citation / derivation
 
   double sram_pj(double capacity_bytes) const;
@@ -61,5 +68,19 @@ models::MapperCosts mapper_costs(const models::ArchConfig& arch, const std::stri
 /// decoders of the formats' kinds), "sram_input", "sram_weight", "sram_output" (capacity).
 Breakdown area_breakdown(const models::ArchConfig& arch, const std::string& act_format,
                          const std::string& weight_format, const Technology& tech);
+
+/// Energy in pJ of one vector-unit operation: its lane operations at the unit's precision
+/// (compares cost an add) plus its on-chip SRAM traffic at the output buffer's size.
+double vector_op_energy_pj(const models::VectorOpCost& c, const models::ArchConfig& arch,
+                           const Technology& tech);
+/// Energy in pJ of one online quantization: elements x the unit kind's pJ/element plus the
+/// SRAM bytes read and written at the output buffer's size.
+double quantizer_energy_pj(const models::QuantizerCost& c, const models::ArchConfig& arch,
+                           const Technology& tech);
+/// Area in mm^2 of the vector unit (lanes x lane area) and of the online quantizer
+/// (elements_per_cycle x the kind's area per element per cycle; 0 for kind none).
+double vector_area_mm2(const models::ArchConfig& arch, const Technology& tech);
+double quantizer_area_mm2(const models::ArchConfig& arch, models::QuantizerUnitKind kind,
+                          const Technology& tech);
 
 }  // namespace qarch::reports

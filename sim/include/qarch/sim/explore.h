@@ -22,12 +22,23 @@
 #include <string>
 #include <vector>
 
+#include "qarch/models/job.h"
+#include "qarch/models/stats.h"
 #include "qarch/reports/result.h"
 #include "qarch/sim/arch_config.h"
 #include "qarch/workloads/gemm_list.h"
 #include "qarch/workloads/workload.h"
 
 namespace qarch::sim {
+
+/// A served request on the whole model (serve.h): prompt prefill, then `gen` decode steps.
+struct ServeSpec {
+  int64_t prompt = 2048;  ///< prompt tokens per sequence
+  int64_t gen = 256;      ///< generated tokens per sequence (decode steps)
+  bool overlap = true;    ///< pipelined schedule (serve.h), else serialized
+  bool causal_skip = true;
+  int samples = 17;  ///< decode steps simulated, the others interpolated (0: all)
+};
 
 /// What to run: a zoo model (or model YAML) expanded for a phase, or an explicit GEMM list.
 struct WorkloadSpec {
@@ -41,6 +52,10 @@ struct WorkloadSpec {
   std::string trace;
   std::string outliers;  ///< outlier profile (built-in name or YAML), "" = model default
   std::string tensors;   ///< tensor bindings YAML, "" = generated operands
+  /// --phase serve: params is the prompt's prefill (all_logits false) and serve_spec the rest;
+  /// the point's totals are the whole request's (serve.h).
+  bool serve = false;
+  ServeSpec serve_spec;
 
   /// "llama2-7b prefill 2048" / "llama2-7b decode ctx 2047" / the GEMM list's name.
   std::string describe() const;
@@ -51,6 +66,11 @@ struct WorkloadSpec {
 /// length is an error). Loads the model (zoo name or YAML) to check the lengths.
 WorkloadSpec model_workload(const std::string& model, const std::string& phase, int64_t seq,
                             int64_t context, int64_t batch, const std::string& layers);
+
+/// A served request (--phase serve): the prompt's prefill plus `s`; prompt < 0 takes
+/// min(2048, max_positions - gen). Checks the lengths.
+WorkloadSpec serve_workload(const std::string& model, int64_t prompt, int64_t batch,
+                            const ServeSpec& s);
 
 /// How accuracy is measured.
 struct AccuracyOptions {
@@ -85,6 +105,18 @@ ArchSpec resolve_arch(const std::string& arg, const std::vector<Override>& overr
 std::vector<std::string> builtin_arch_names();
 /// YAML text of a built-in configuration, or "" if there is none of that name.
 std::string builtin_arch_yaml(const std::string& name);
+
+/// Timing and energy of one GEMM job alone on an architecture, cached in `cache` by the
+/// architecture, the shape and the formats (what run_point uses for every GEMM).
+struct GemmTiming {
+  models::Stats stats;
+  reports::Breakdown energy;  ///< by reports::kEnergyComponents
+};
+GemmTiming time_gemm(const ArchSpec& arch, const models::GemmJob& job, ExploreCache& cache);
+/// The same with the architecture's cache key given (arch_yaml(arch), computed once by callers
+/// that time many GEMMs).
+GemmTiming time_gemm(const ArchSpec& arch, const std::string& arch_key, const models::GemmJob& job,
+                     ExploreCache& cache);
 
 /// Runs one architecture on one workload. `id` names the point; `arch_file` is recorded as
 /// given. Throws qarch::Error for impossible requests (before simulating anything).

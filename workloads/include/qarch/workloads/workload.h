@@ -83,6 +83,7 @@ struct GemmOp {
   int64_t kv_cache_tokens = 0;  ///< decode attention: tokens of W read from the KV cache
   bool causal = false;          ///< only the lower triangle of the scores is needed
   bool bias = false;            ///< a bias vector [N] is added in the epilogue
+  int64_t order = 0;            ///< position in the pass among GEMMs and element-wise ops
   std::string x_role;           ///< generator role of X (outlier_params.h)
   std::string w_role;           ///< generator role of W ("" when W is an activation: k, v)
 
@@ -98,6 +99,8 @@ struct ElementwiseOp {
                      ///< residual_add | kv_cache_write | moe_topk | moe_combine | embedding
   int64_t layer = -1;
   int64_t elements = 0;  ///< output elements
+  int64_t rows = 0;      ///< independent rows (softmax: query rows x heads; norms: tokens)
+  int64_t order = 0;     ///< position in the pass among GEMMs and element-wise ops
   int64_t bytes_read = 0;
   int64_t bytes_written = 0;
 };
