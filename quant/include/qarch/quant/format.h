@@ -114,6 +114,11 @@ struct FormatTraits {
   /// Expected share of elements stored as outliers beside the dense codes (OLAccel's frac);
   /// 0 when the format has none or its count depends on the data only.
   double outlier_fraction = 0.0;
+  /// Values kept in FP16 beside the codes by the keep= option every format takes (super
+  /// weights, massive activations; keep_format.cpp): a count per tensor (keep_count) or a share
+  /// of it (keep_fraction), each value costing 48 bits (32-bit position + FP16). 0: no option.
+  int64_t keep_count = 0;
+  double keep_fraction = 0.0;
 };
 
 class Format {
