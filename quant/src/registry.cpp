@@ -19,6 +19,7 @@ const detail::Registry& registry() {
     detail::register_dgq_formats(reg);
     detail::register_olive_formats(reg);
     detail::register_gobo_formats(reg);
+    detail::register_squeezellm_formats(reg);
     detail::register_olaccel_formats(reg);
     return reg;
   }();

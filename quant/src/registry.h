@@ -60,5 +60,7 @@ void register_ant_formats(Registry& r);     // ant_format.cpp: ANT int/flint/pot
 void register_adaptivfloat_formats(Registry& r);
 // dgq_format.cpp: dual-grained INT4 with 8-bit group scales (Zhang et al.).
 void register_dgq_formats(Registry& r);
+// squeezellm_format.cpp: SqueezeLLM per-row k-means LUT + sparse FP16 (Kim et al.).
+void register_squeezellm_formats(Registry& r);
 
 }  // namespace qarch::quant::detail

@@ -45,8 +45,8 @@ std::vector<float> with_super_weight(int64_t rows, int64_t cols) {
 TEST(Keep, ImprovesQsnrWithASuperWeightAndKeepsItExactly) {
   const int64_t rows = 16, cols = 256;
   const auto x = with_super_weight(rows, cols);
-  for (const char* base :
-       {"int4", "int8:per=row", "int4:group=128", "mxfp4", "olive4", "nvfp4", "ant4"}) {
+  for (const char* base : {"int4", "int8:per=row", "int4:group=128", "mxfp4", "olive4", "nvfp4",
+                           "squeezellm3", "ant4"}) {
     SCOPED_TRACE(base);
     const std::string spec = std::string(base) + ":keep=2";
     const auto f = make_format(spec);
@@ -99,7 +99,7 @@ TEST(Keep, ImprovesQsnrWithASuperWeightAndKeepsItExactly) {
 TEST(Keep, WithoutTheOptionAFormatIsUnchanged) {
   const int64_t rows = 8, cols = 64;
   const auto x = with_super_weight(rows, cols);
-  for (const char* base : {"int4", "mxfp4:block=16", "olive4", "gobo"}) {
+  for (const char* base : {"int4", "mxfp4:block=16", "olive4", "gobo", "squeezellm4"}) {
     SCOPED_TRACE(base);
     const auto plain = make_format(base);
     // keep=0 is the format itself: same name, same bits.

@@ -100,11 +100,11 @@ struct FormatTraits {
   std::string family;  ///< spec name ("mxfp4"), for display only
   /// The element code: "int" (two's-complement or offset integers), an FP element name
   /// ("e2m1", "e4m3", "fp16", ...), "ovp4" / "ovp8" (OliVe pairs), "bfp" (block mantissas),
-  /// "index" (GOBO centroid indices).
+  /// "index" (GOBO / SqueezeLLM centroid indices).
   std::string element;
   int element_bits = 0;  ///< bits of one element code, without scales or side data
   /// Border decoder that turns stored codes into PE operands (models/decoders.h lists them):
-  /// int, ovp4, ovp8, mx, nvfp4, amxfp4, bfp, gobo, olaccel, fp, ant, adaptivfloat.
+  /// int, ovp4, ovp8, mx, nvfp4, amxfp4, bfp, gobo, olaccel, fp, ant, adaptivfloat, lut.
   std::string decoder;
   int elements_per_decode_op = 1;  ///< an OVP byte decodes two elements
   /// Scale-group length along the reduction axis (cols); 0 = one scale segment per row.
