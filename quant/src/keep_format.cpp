@@ -7,7 +7,8 @@
 // size; 0 < keep < 1: a share of the tensor, ceil(keep * n) values with a 1e-9 tolerance on the
 // product) are kept in FP16 beside the quantized tensor, and the format encodes the tensor with
 // them set to 0 (so its scale search never sees them). Ties in magnitude: the lower flat index
-// first. keep=0 is the format itself.
+// first. keep=0 is the format itself. NaN/Inf inputs raise qarch::Error (they have no magnitude
+// rank), also for the formats that would encode them without the option (MX, FP casts).
 //
 // Layout: the inner format's encoding, then the kept values appended to two of its buffers:
 // indices += the kept positions (row-major flat index, ascending), scales += their FP16 codes
