@@ -14,6 +14,7 @@
 
 #include "qarch/quant/format.h"
 #include "qarch/quant/olive.h"
+#include "qarch/quant/squeezellm.h"
 
 namespace {
 
@@ -89,6 +90,38 @@ BENCHMARK_CAPTURE(BM_OliveScaleSearch, olive8_fast, &kOvp8E4M3, false)
 BENCHMARK_CAPTURE(BM_OliveScaleSearch, olive8_exhaustive, &kOvp8E4M3, true)
     ->Unit(benchmark::kMillisecond)
     ->Iterations(1);
+
+// SqueezeLLM's two halves apart (issue 13: the codebook setup is reported separately from the
+// encode speed): the setup (sparse selection + per-row k-means, to FP16 codebooks) and the
+// encoding with given codebooks (nearest entry per element, packing, sparse FP16 values).
+// Format/EncodeDecode/squeezellm* runs both plus the decode.
+void BM_SqueezeLlmSetup(benchmark::State& state, int bits) {
+  const auto& x = input();
+  const int64_t rows = static_cast<int64_t>(x.size()) / kCols;
+  int64_t iterations = 0;
+  for (auto _ : state) {
+    const SqueezeLlmCodebook cb = squeezellm_setup(x.data(), rows, kCols, bits, 0.0045, 50);
+    iterations = cb.kmeans_iterations;
+    benchmark::DoNotOptimize(cb.centroids.data());
+  }
+  state.counters["kmeans_iters_per_row"] = static_cast<double>(iterations) / rows;
+  state.SetBytesProcessed(state.iterations() * static_cast<int64_t>(x.size() * sizeof(float)));
+}
+void BM_SqueezeLlmEncode(benchmark::State& state, int bits) {
+  const auto& x = input();
+  const int64_t rows = static_cast<int64_t>(x.size()) / kCols;
+  const SqueezeLlmCodebook cb = squeezellm_setup(x.data(), rows, kCols, bits, 0.0045, 50);
+  const std::string name = make_format("squeezellm:bits=" + std::to_string(bits))->name();
+  for (auto _ : state) {
+    const EncodedTensor e = squeezellm_encode(cb, x.data(), name);
+    benchmark::DoNotOptimize(e.elements.data());
+  }
+  state.SetBytesProcessed(state.iterations() * static_cast<int64_t>(x.size() * sizeof(float)));
+}
+BENCHMARK_CAPTURE(BM_SqueezeLlmSetup, squeezellm3, 3)->Unit(benchmark::kMillisecond);
+BENCHMARK_CAPTURE(BM_SqueezeLlmSetup, squeezellm4, 4)->Unit(benchmark::kMillisecond);
+BENCHMARK_CAPTURE(BM_SqueezeLlmEncode, squeezellm3, 3)->Unit(benchmark::kMillisecond);
+BENCHMARK_CAPTURE(BM_SqueezeLlmEncode, squeezellm4, 4)->Unit(benchmark::kMillisecond);
 
 // Registers a benchmark per catalogue format (default options) plus the variants named in
 // QARCH_BENCH_EXTRA (comma-separated specs).

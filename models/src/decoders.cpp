@@ -20,6 +20,9 @@ const std::vector<DecoderInfo>& list_decoders() {
       {"ant", 1,
        "ANT element -> <e, m>: int passes through, flint by its first-one code, pot as a shift"},
       {"adaptivfloat", 1, "AdaptivFloat element -> <e, m>; the tensor's exponent bias to the sum"},
+      {"lut", 1,
+       "SqueezeLLM index -> the row's FP16 codebook entry (per-channel LUT), or the sparse FP16 "
+       "value at its position"},
   };
   return kinds;
 }

@@ -2,7 +2,7 @@
 // the output accumulators. An accumulator follows reference_dot's rule exactly: products of one
 // scale segment are summed as exact integers (quant::IntDot, per sign combination), and when the
 // segment ends its sums are rounded, scaled and added in FP32 by quant::accumulate_segment; the
-// end result goes through quant::finish_dot. Segments must arrive in increasing k for each
+// end result goes through quant::finish_output. Segments must arrive in increasing k for each
 // output (every loop order and fold order of the simulator guarantees it), and a segment may be
 // split over several folds or tiles: its integer sum stays open until a later segment starts.
 #pragma once
@@ -79,7 +79,7 @@ class FunctionalGemm {
       for (int64_t j = 0; j < n_; ++j) {
         AccState& a = acc_[static_cast<size_t>(i * n_ + j)];
         close(a, i, j);
-        y[static_cast<size_t>(i * n_ + j)] = quant::finish_dot(a.acc, *x_.full, *w_.full);
+        y[static_cast<size_t>(i * n_ + j)] = quant::finish_output(a.acc, *x_.full, i, *w_.full, j);
       }
     }
     return y;

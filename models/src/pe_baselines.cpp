@@ -1,8 +1,10 @@
 // Baseline outlier accelerators.
 // - gobo (Zadeh et al., MICRO 2020): weights stored as 3-bit indices into per-layer centroids
 //   plus sparse FP32 outliers; the weight decoder looks the centroid up (and merges the
-//   outliers) and the array computes in FP16 with FP16 activations. quant/ decodes an FP16 value
-//   to the exact integer pair <shift, mant>, so an FP16 product is an exponent-integer product.
+//   outliers) and the array computes in FP16 with FP16 activations. SqueezeLLM (decoder kind
+//   lut: a per-row FP16 codebook plus sparse FP16 values) runs on the same PE. quant/ decodes an
+//   FP16 value to the exact integer pair <shift, mant>, so an FP16 product is an exponent-integer
+//   product.
 // - olaccel (Park et al., ISCA 2018): dense 4-bit MACs for the normal values and extra
 //   high-precision MAC lanes for the sparse outliers (about 3%), both adding into the same
 //   partial sums; the outliers live on a power-of-two multiple of the dense step, so every
@@ -24,9 +26,13 @@ class GoboPe final : public PeType {
   std::string description() const override {
     return "GOBO: centroid-decoded weights, FP16 MACs (Zadeh et al., MICRO 2020)";
   }
-  std::string accepted(bool is_x) const override { return is_x ? "fp16" : "gobo, fp16"; }
+  std::string accepted(bool is_x) const override {
+    return is_x ? "fp16" : "gobo, squeezellm, fp16";
+  }
+  // SqueezeLLM's LUT decoder also hands the array FP16 weights (its kernels look the per-row
+  // codebook up and multiply in FP16 with FP16 activations), so it runs on the same FP16 PE.
   bool accepts(const OperandFormat& f, bool is_x) const override {
-    return f.element == "fp16" || (!is_x && f.decoder == "gobo");
+    return f.element == "fp16" || (!is_x && (f.decoder == "gobo" || f.decoder == "lut"));
   }
   std::string mac_kind() const override { return "fp16"; }
 };

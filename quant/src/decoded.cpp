@@ -25,6 +25,10 @@ void DecodedTensor::resize(int64_t rows_, int64_t cols_, int64_t group_rows_, in
 
 float decoded_value(const DecodedTensor& d, int64_t r, int64_t c) {
   const int64_t i = r * d.cols + c;
+  if (!d.sparse_index.empty()) {
+    const auto it = std::lower_bound(d.sparse_index.begin(), d.sparse_index.end(), i);
+    if (it != d.sparse_index.end() && *it == i) return d.sparse_value[it - d.sparse_index.begin()];
+  }
   const int64_t g = d.group_index(r, c);
   const bool neg = d.sign_split && d.mant[i] < 0;
   const int32_t e = neg ? d.neg_scale_exp[g] : d.scale_exp[g];
@@ -95,7 +99,7 @@ float dot_row(const DecodedTensor& x, int64_t i, const DecodedTensor& w, int64_t
     acc = accumulate(acc, x, w, x.group_index(i, k), w.group_index(j, k), d);
     k = end;
   }
-  return finish_dot(acc, x, w);
+  return finish_output(acc, x, i, w, j);
 }
 
 // Bits of the widest magnitude mant << shift in rows [r0, r1) of d (0 if all zero).
@@ -128,6 +132,28 @@ void check_operands(const DecodedTensor& x, int64_t xr0, int64_t xr1, const Deco
 }
 
 }  // namespace
+
+float sparse_dot(const DecodedTensor& x, int64_t i, const DecodedTensor& w, int64_t j) {
+  const int64_t K = x.cols;
+  // The sparse positions of row i of x and row j of w, as k, merged in increasing k.
+  auto row_range = [](const DecodedTensor& d, int64_t r) {
+    const auto b = std::lower_bound(d.sparse_index.begin(), d.sparse_index.end(), r * d.cols);
+    const auto e = std::lower_bound(b, d.sparse_index.end(), (r + 1) * d.cols);
+    return std::make_pair(b, e);
+  };
+  auto [xb, xe] = row_range(x, i);
+  auto [wb, we] = row_range(w, j);
+  double sum = 0;
+  while (xb != xe || wb != we) {
+    const int64_t kx = xb != xe ? *xb - i * K : K;
+    const int64_t kw = wb != we ? *wb - j * w.cols : K;
+    const int64_t k = std::min(kx, kw);
+    sum += static_cast<double>(decoded_value(x, i, k)) * decoded_value(w, j, k);
+    if (kx == k) ++xb;
+    if (kw == k) ++wb;
+  }
+  return static_cast<float>(sum);
+}
 
 IntDot reference_int_dot(const DecodedTensor& x, int64_t i, const DecodedTensor& w, int64_t j,
                          int64_t k0, int64_t k1) {

@@ -19,6 +19,7 @@ const detail::Registry& registry() {
     detail::register_dgq_formats(reg);
     detail::register_olive_formats(reg);
     detail::register_gobo_formats(reg);
+    detail::register_squeezellm_formats(reg);
     detail::register_olaccel_formats(reg);
     return reg;
   }();
@@ -27,11 +28,21 @@ const detail::Registry& registry() {
 }  // namespace
 
 std::unique_ptr<Format> make_format(const std::string& text) {
-  const FormatSpec spec = FormatSpec::parse(text);
+  FormatSpec spec = FormatSpec::parse(text);
+  // keep= (keep_format.cpp) belongs to every format: split it off before the family reads its
+  // own options.
+  FormatSpec keep{spec.name, {}};
+  if (const auto it = spec.options.find("keep"); it != spec.options.end()) {
+    keep.options.insert(*it);
+    spec.options.erase(it);
+  }
   for (const auto& f : registry()) {
     if (f.info.name == spec.name) {
       FormatOptions opts(spec);
-      return f.make(opts);
+      std::unique_ptr<Format> fmt = f.make(opts);
+      if (keep.options.empty()) return fmt;
+      FormatOptions keep_opts(keep);
+      return detail::with_keep(std::move(fmt), keep_opts);
     }
   }
   std::string known;

@@ -34,6 +34,14 @@ inline int width_option(FormatOptions& o, int alias_bits, const std::string& fam
   return alias_bits;
 }
 
+/// The `count` largest |x[i]| of x[0..n) (ties: the lower index first), as ascending indices.
+std::vector<uint32_t> largest_magnitudes(const float* x, int64_t n, int64_t count);
+/// ceil(fraction * n) (1e-9 tolerance on the product), in [0, n].
+int64_t share_count(double fraction, int64_t n);
+/// keep_format.cpp: wraps `inner` with the generic keep= option read from `o` (the spec's
+/// "keep" option only); keep=0 (or no option) returns inner itself.
+std::unique_ptr<Format> with_keep(std::unique_ptr<Format> inner, FormatOptions& o);
+
 void register_fp_formats(Registry& r);       // fp_formats.cpp: plain FP element casts
 void register_olive_formats(Registry& r);    // olive_formats.cpp: OliVe OVP olive4/olive8
 void register_gobo_formats(Registry& r);     // gobo_format.cpp: GOBO weight dictionary
@@ -52,5 +60,7 @@ void register_ant_formats(Registry& r);     // ant_format.cpp: ANT int/flint/pot
 void register_adaptivfloat_formats(Registry& r);
 // dgq_format.cpp: dual-grained INT4 with 8-bit group scales (Zhang et al.).
 void register_dgq_formats(Registry& r);
+// squeezellm_format.cpp: SqueezeLLM per-row k-means LUT + sparse FP16 (Kim et al.).
+void register_squeezellm_formats(Registry& r);
 
 }  // namespace qarch::quant::detail

@@ -329,7 +329,9 @@ int cmd_formats(const std::vector<std::string>& args, std::ostream& out, std::os
   }
   int width = 12;  // the longest name plus two spaces, so names never run into the text
   for (const auto& f : all) width = std::max(width, static_cast<int>(f.name.size()) + 2);
-  out << "Format specs are name[:key=value...], e.g. mxfp4:block=16:round=away.\n\n";
+  out << "Format specs are name[:key=value...], e.g. mxfp4:block=16:round=away.\n"
+      << "Every format also takes keep=N (a count) or keep=<share below 1>: the N largest |x|\n"
+      << "are kept in FP16 beside the quantized tensor (super weights, massive activations).\n\n";
   for (const auto& f : all) {
     out << std::left << std::setw(width) << f.name << f.description << "\n"
         << std::setw(width) << ""

@@ -54,6 +54,14 @@ const Case kCases[] = {
     {"olaccel", "olaccel", "olaccel"},
     {"olaccel", "olaccel:outlier_bits=8", "olaccel:frac=0.05"},
     {"olaccel", "int4", "olaccel"},
+    {"gobo", "fp16", "squeezellm3"},
+    {"gobo", "fp16", "squeezellm:bits=4:sparse=0.02"},
+    // keep=: the kept values reach the accumulators on the sparse side path (finish_output).
+    {"int8", "int8:per=row:keep=3", "int4:keep=2"},
+    {"olive4", "olive4:keep=2", "olive4:keep=0.01"},
+    {"mx", "mxfp4:keep=2", "mxfp4"},
+    {"olaccel", "olaccel:keep=2", "olaccel"},
+    {"gobo", "fp16:keep=1", "squeezellm3:keep=2"},
 };
 
 void PrintTo(const Case& c, std::ostream* os) {

@@ -1,9 +1,9 @@
 // The universal Format invariants (PREAMBLE) for every option combination of the outlier-aware
-// formats (olive4, olive8, gobo, olaccel, ant, adaptivfloat), on random data with outlier channels
-// and spikes: (1) decoded_value(decode_operand(e)) == decode(e) bit for bit; (2) quantize ==
-// decode(encode) bit for bit; (3) make_format(name()) reproduces the name and the encoding; (4)
-// reference_matmul on decoded operands agrees with a double GEMM of the decoded values; plus
-// zero-size shapes, NaN/Inf rejection and corrupted encodings.
+// formats (olive4, olive8, gobo, olaccel, ant, adaptivfloat, dgq, squeezellm), on random data
+// with outlier channels and spikes: (1) decoded_value(decode_operand(e)) == decode(e) bit for
+// bit; (2) quantize == decode(encode) bit for bit; (3) make_format(name()) reproduces the name
+// and the encoding; (4) reference_matmul on decoded operands agrees with a double GEMM of the
+// decoded values; plus zero-size shapes, NaN/Inf rejection and corrupted encodings.
 #include <gtest/gtest.h>
 
 #include <cctype>
@@ -11,8 +11,8 @@
 #include <cstring>
 #include <random>
 
-#include "qarch/quant/decoded.h"
 #include "qarch/common/error.h"
+#include "qarch/quant/decoded.h"
 #include "qarch/quant/format.h"
 
 namespace qarch::quant {
@@ -55,6 +55,17 @@ std::vector<std::string> all_specs() {
         "dgq4", "dgq:bits=3:group=5", "dgq:group=1000"}) {
     v.push_back(a);
   }
+  for (const char* a : {"squeezellm3", "squeezellm4", "squeezellm:bits=2:sparse=0",
+                        "squeezellm:bits=4:iters=1:sparse=0.05"}) {
+    v.push_back(a);
+  }
+  // keep= (any format): the kept values ride on the decoded operand's sparse list.
+  for (const char* a : {"int4:keep=3", "int8:per=row:keep=0.02", "mxfp4:keep=2", "olive4:keep=1",
+                        "olive8:keep=2:per=row", "olaccel:keep=2", "gobo:keep=1",
+                        "squeezellm3:keep=0.01", "ant4:keep=2", "nvfp4:keep=1", "amxfp4:keep=2",
+                        "bfp:keep=1", "dgq4:keep=2", "adaptivfloat8:keep=1"}) {
+    v.push_back(a);
+  }
   return v;
 }
 
@@ -88,7 +99,7 @@ TEST_P(OutlierFormatInvariants, HoldOnDataWithOutliers) {
   const std::string spec = GetParam();
   const auto f = make_format(spec);
   // GOBO is a weight format; weights are small. Activations for the others: unit 1.
-  const float unit = spec.rfind("gobo", 0) == 0 ? 0.02f : 1.0f;
+  const float unit = spec.rfind("gobo", 0) == 0 || spec.rfind("squeezellm", 0) == 0 ? 0.02f : 1.0f;
   const int64_t m = 7, n = 5, k = 37;
   const auto xa = test_data(m, k, 11, unit);
   const auto wa = test_data(n, k, 12, unit);

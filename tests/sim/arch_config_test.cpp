@@ -9,8 +9,8 @@
 #include <string>
 #include <vector>
 
-#include "qarch/models/simulator.h"
 #include "qarch/common/error.h"
+#include "qarch/models/simulator.h"
 #include "qarch/quant/format.h"
 #include "qarch/sim/arch_config.h"
 
@@ -405,8 +405,9 @@ TEST(ArchConfig, EveryShippedConfigLoadsAndSimulates) {
   for (const auto& e : fs::directory_iterator(QARCH_CONFIGS_DIR))
     if (e.path().extension() == ".yaml") files.push_back(e.path().string());
   std::sort(files.begin(), files.end());
-  const std::vector<std::string> expected = {"adaptivfloat", "amxfp4", "ant4",  "bfp",     "dgq",
-                                             "gobo",         "int8",   "mxfp4", "olaccel", "olive"};
+  const std::vector<std::string> expected = {"adaptivfloat", "amxfp4", "ant4",      "bfp",
+                                             "dgq",          "gobo",   "int8",      "mxfp4",
+                                             "olaccel",      "olive",  "squeezellm"};
   std::vector<std::string> stems;
   for (const auto& f : files) stems.push_back(fs::path(f).stem().string());
   EXPECT_EQ(stems, expected);

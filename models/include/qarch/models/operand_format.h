@@ -36,7 +36,7 @@ struct OperandFormat {
   /// AMXFP4: separate scales for negative elements (sign-split partial sums).
   bool sign_split = false;
   /// Border decoder kind: int, ovp4, ovp8, mx, nvfp4, amxfp4, bfp, gobo, olaccel, fp, ant,
-  /// adaptivfloat.
+  /// adaptivfloat, lut.
   std::string decoder;
   /// Elements one decoder operation produces (an OVP byte decodes two elements; 1 otherwise).
   int elements_per_decode_op = 1;

@@ -8,6 +8,9 @@
 // multiplier (1 for MX/BFP, the INT/OVP scale, the NVFP4 E4M3 block scale). So
 //   value(r, c) = mant * 2^shift * 2^scale_exp[g] * scale_mul[g] / tensor_divisor.
 // AMXFP4 is sign-split: elements with mant < 0 use the neg_* scales instead.
+// A format with the generic keep= option (super weights, massive activations) also carries a
+// short sparse list: at those positions the dense element is 0 and the value is the listed FP16
+// value, which the hardware multiplies on a side path (sparse_dot).
 #pragma once
 
 #include <cstdint>
@@ -33,6 +36,11 @@ struct DecodedTensor {
 
   float tensor_divisor = 1.0f;  ///< applied last, as a division (NVFP4's S_enc)
 
+  /// Sparse values beside the dense operand (keep=): flat positions, ascending, where the
+  /// element's value is sparse_value (FP32 holding an FP16 value) and mant/shift are 0.
+  std::vector<int64_t> sparse_index;
+  std::vector<float> sparse_value;
+
   int64_t group_grid_cols() const { return (cols + group_cols - 1) / group_cols; }
   int64_t group_index(int64_t r, int64_t c) const {
     return (r / group_rows) * group_grid_cols() + c / group_cols;
@@ -43,7 +51,8 @@ struct DecodedTensor {
 };
 
 /// The FP32 value of element (r, c): ldexp(mant << shift, scale_exp) * scale_mul / divisor,
-/// each step rounded to FP32 in that order (all exact for power-of-two scales).
+/// each step rounded to FP32 in that order (all exact for power-of-two scales); a sparse
+/// position's sparse_value instead.
 float decoded_value(const DecodedTensor& d, int64_t r, int64_t c);
 
 /// Reference GEMM with the hardware's arithmetic: Y[i][j] = sum_k X[i][k] * W[j][k], i.e.
@@ -52,7 +61,8 @@ float decoded_value(const DecodedTensor& d, int64_t r, int64_t c);
 /// (mx*mw) << (sx+sw) are summed exactly in a 128-bit integer (one sum per sign combination
 /// when an operand is sign-split); at each segment's end every sum is rounded once to FP32,
 /// scaled by 2^(ex+ew) (ldexp), times mul_x, times mul_w, and added to an FP32 accumulator.
-/// After the last segment the accumulator is divided by X's then W's tensor_divisor.
+/// After the last segment the accumulator is divided by X's then W's tensor_divisor
+/// (finish_dot), and the side path of sparse values is added (finish_output).
 /// Returns Y row-major [M, N]. Throws qarch::Error if K differs.
 std::vector<float> reference_matmul(const DecodedTensor& x, const DecodedTensor& w);
 
@@ -97,6 +107,20 @@ float accumulate_segment(float acc, const DecodedTensor& x, const DecodedTensor&
 /// reference_dot's last step: acc divided by X's, then W's tensor_divisor.
 inline float finish_dot(float acc, const DecodedTensor& x, const DecodedTensor& w) {
   return acc / x.tensor_divisor / w.tensor_divisor;
+}
+
+/// The side path of sparse values (keep=) for output (i, j): the sum over k of
+/// decoded_value(x, i, k) * decoded_value(w, j, k) where at least one of the two is a sparse
+/// value (the dense sum saw 0 there), products and sum in double, rounded once to FP32.
+float sparse_dot(const DecodedTensor& x, int64_t i, const DecodedTensor& w, int64_t j);
+
+/// finish_dot, plus sparse_dot when either operand has sparse values (otherwise exactly
+/// finish_dot). The end of every reference_dot.
+inline float finish_output(float acc, const DecodedTensor& x, int64_t i, const DecodedTensor& w,
+                           int64_t j) {
+  const float y = finish_dot(acc, x, w);
+  if (x.sparse_index.empty() && w.sparse_index.empty()) return y;
+  return y + sparse_dot(x, i, w, j);
 }
 
 }  // namespace qarch::quant

@@ -100,11 +100,11 @@ struct FormatTraits {
   std::string family;  ///< spec name ("mxfp4"), for display only
   /// The element code: "int" (two's-complement or offset integers), an FP element name
   /// ("e2m1", "e4m3", "fp16", ...), "ovp4" / "ovp8" (OliVe pairs), "bfp" (block mantissas),
-  /// "index" (GOBO centroid indices).
+  /// "index" (GOBO / SqueezeLLM centroid indices).
   std::string element;
   int element_bits = 0;  ///< bits of one element code, without scales or side data
   /// Border decoder that turns stored codes into PE operands (models/decoders.h lists them):
-  /// int, ovp4, ovp8, mx, nvfp4, amxfp4, bfp, gobo, olaccel, fp, ant, adaptivfloat.
+  /// int, ovp4, ovp8, mx, nvfp4, amxfp4, bfp, gobo, olaccel, fp, ant, adaptivfloat, lut.
   std::string decoder;
   int elements_per_decode_op = 1;  ///< an OVP byte decodes two elements
   /// Scale-group length along the reduction axis (cols); 0 = one scale segment per row.
@@ -114,6 +114,11 @@ struct FormatTraits {
   /// Expected share of elements stored as outliers beside the dense codes (OLAccel's frac);
   /// 0 when the format has none or its count depends on the data only.
   double outlier_fraction = 0.0;
+  /// Values kept in FP16 beside the codes by the keep= option every format takes (super
+  /// weights, massive activations; keep_format.cpp): a count per tensor (keep_count) or a share
+  /// of it (keep_fraction), each value costing 48 bits (32-bit position + FP16). 0: no option.
+  int64_t keep_count = 0;
+  double keep_fraction = 0.0;
 };
 
 class Format {
