@@ -20,6 +20,11 @@ const std::vector<DecoderInfo>& list_decoders() {
       {"ant", 1,
        "ANT element -> <e, m>: int passes through, flint by its first-one code, pot as a shift"},
       {"adaptivfloat", 1, "AdaptivFloat element -> <e, m>; the tensor's exponent bias to the sum"},
+      {"gear", 1,
+       "GEAR int code -> q*s + m, plus the rank-r FP16 product and the sparse FP16 outlier -> "
+       "FP16 <e, m>"},
+      {"rotatekv", 1,
+       "RotateKV-style int code -> dequantized, inverse Hadamard along head_dim -> FP16 <e, m>"},
   };
   return kinds;
 }

@@ -1,8 +1,10 @@
 // Baseline outlier accelerators.
 // - gobo (Zadeh et al., MICRO 2020): weights stored as 3-bit indices into per-layer centroids
 //   plus sparse FP32 outliers; the weight decoder looks the centroid up (and merges the
-//   outliers) and the array computes in FP16 with FP16 activations. quant/ decodes an FP16 value
-//   to the exact integer pair <shift, mant>, so an FP16 product is an exponent-integer product.
+//   outliers) and the array computes in FP16 with FP16 activations. The same FP16 array takes
+//   the KV-cache formats whose decoders write FP16 (gear, rotatekv: quant/src/fp16_operand.h).
+//   quant/ decodes an FP16 value to the exact integer pair <shift, mant>, so an FP16 product is an
+//   exponent-integer product.
 // - olaccel (Park et al., ISCA 2018): dense 4-bit MACs for the normal values and extra
 //   high-precision MAC lanes for the sparse outliers (about 3%), both adding into the same
 //   partial sums; the outliers live on a power-of-two multiple of the dense step, so every
@@ -24,9 +26,14 @@ class GoboPe final : public PeType {
   std::string description() const override {
     return "GOBO: centroid-decoded weights, FP16 MACs (Zadeh et al., MICRO 2020)";
   }
-  std::string accepted(bool is_x) const override { return is_x ? "fp16" : "gobo, fp16"; }
+  std::string accepted(bool is_x) const override {
+    return is_x ? "fp16, gear*, rotatekv*" : "gobo, fp16, gear*, rotatekv*";
+  }
+  // The KV-cache formats whose decoders reconstruct FP16 values (GEAR: dequantized + low rank +
+  // sparse; RotateKV-style: dequantized and rotated back) feed these FP16 MACs on either side.
   bool accepts(const OperandFormat& f, bool is_x) const override {
-    return f.element == "fp16" || (!is_x && f.decoder == "gobo");
+    return f.element == "fp16" || (!is_x && f.decoder == "gobo") || f.decoder == "gear" ||
+           f.decoder == "rotatekv";
   }
   std::string mac_kind() const override { return "fp16"; }
 };
