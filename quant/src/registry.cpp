@@ -20,6 +20,9 @@ const detail::Registry& registry() {
     detail::register_olive_formats(reg);
     detail::register_gobo_formats(reg);
     detail::register_olaccel_formats(reg);
+    detail::register_gear_formats(reg);
+    detail::register_rotatekv_formats(reg);
+    detail::register_ksort_formats(reg);
     return reg;
   }();
   return r;

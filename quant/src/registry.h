@@ -52,5 +52,11 @@ void register_ant_formats(Registry& r);     // ant_format.cpp: ANT int/flint/pot
 void register_adaptivfloat_formats(Registry& r);
 // dgq_format.cpp: dual-grained INT4 with 8-bit group scales (Zhang et al.).
 void register_dgq_formats(Registry& r);
+// KV-cache formats (issue 13): gear_format.cpp (GEAR, Kang et al.), rotatekv_format.cpp
+// (RotateKV-style Hadamard-rotated keys), ksort_format.cpp (K-sorted MX/BFP keys, Trukhanov &
+// Soloveychik).
+void register_gear_formats(Registry& r);
+void register_rotatekv_formats(Registry& r);
+void register_ksort_formats(Registry& r);
 
 }  // namespace qarch::quant::detail

@@ -18,11 +18,26 @@ namespace {
 std::vector<std::string> specs() {
   std::vector<std::string> v;
   for (const FormatInfo& f : list_formats()) v.push_back(f.name);
-  for (const char* s :
-       {"int8:group=32", "int4:per=row", "int8:group=16:group_axis=rows", "int8:per=col",
-        "mxfp4:block=16", "nvfp4:block=8", "amxfp4:block=16", "bfp:block=8:p=6",
-        "olive8:outlier=e2m5", "olive4:per=row", "olaccel:frac=0.05", "gobo:bits=4", "ant4:per=row",
-        "ant8:types=int", "adaptivfloat6:per=row"})
+  for (const char* s : {"int8:group=32",
+                        "int4:per=row",
+                        "int8:group=16:group_axis=rows",
+                        "int8:per=col",
+                        "mxfp4:block=16",
+                        "nvfp4:block=8",
+                        "amxfp4:block=16",
+                        "bfp:block=8:p=6",
+                        "olive8:outlier=e2m5",
+                        "olive4:per=row",
+                        "olaccel:frac=0.05",
+                        "gobo:bits=4",
+                        "ant4:per=row",
+                        "ant8:types=int",
+                        "adaptivfloat6:per=row",
+                        "gear:rank=0",
+                        "rotatekv:group=16",
+                        "rotatekv:per=channel",
+                        "ksort_bfp:block=16:p=8",
+                        "ksort:base=mxint8"})
     v.push_back(s);
   return v;
 }
@@ -37,8 +52,9 @@ std::vector<float> sample(int64_t rows, int64_t cols) {
 }
 
 TEST(FormatTraits, EveryFormatStatesItsTraitsAndTheyMatchItsCodec) {
-  const std::set<std::string> decoders = {"int", "ovp4", "ovp8",    "mx", "nvfp4", "amxfp4",
-                                          "bfp", "gobo", "olaccel", "fp", "ant",   "adaptivfloat"};
+  const std::set<std::string> decoders = {"int",    "ovp4",         "ovp8", "mx",      "nvfp4",
+                                          "amxfp4", "bfp",          "gobo", "olaccel", "fp",
+                                          "ant",    "adaptivfloat", "gear", "rotatekv"};
   const int64_t rows = 16, cols = 1024;
   const std::vector<float> x = sample(rows, cols);
   for (const std::string& spec : specs()) {
