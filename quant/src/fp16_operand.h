@@ -7,6 +7,7 @@
 #pragma once
 
 #include <cstdint>
+#include <cstring>
 #include <vector>
 
 #include "qarch/quant/decoded.h"
@@ -14,11 +15,27 @@
 
 namespace qarch::quant::detail {
 
+/// fp_round(kFP16, x): for results in FP16's normal range by rounding the FP32 bits to 10
+/// mantissa bits (ties to even) directly; subnormal, saturating and non-finite cases go through
+/// fp_round.
+inline float fp16_round(float x) {
+  uint32_t u;
+  std::memcpy(&u, &x, 4);
+  const uint32_t a = u & 0x7fffffffu;
+  if (a >= 0x38800000u && a < 0x477fe000u) {  // [2^-14, 65504): the result is a normal FP16
+    const uint32_t r = (u + 0xfffu + ((u >> 13) & 1u)) & ~0x1fffu;
+    float y;
+    std::memcpy(&y, &r, 4);
+    return y;
+  }
+  return fp_round(kFP16, x);
+}
+
 /// out[i] = fp16(v[i]) (RNE, saturating), as a float; a negative zero becomes +0 (the
 /// exponent-integer operand has no -0).
 inline void fp16_values(const std::vector<float>& v, float* out) {
   for (size_t i = 0; i < v.size(); ++i) {
-    const float h = fp_round(kFP16, v[i]);
+    const float h = fp16_round(v[i]);
     out[i] = h == 0.0f ? 0.0f : h;
   }
 }

@@ -117,14 +117,16 @@ class GearFormat final : public Format {
     std::vector<uint8_t> is_out(static_cast<size_t>(n), 0);
     std::vector<int64_t> order(static_cast<size_t>(cols));
     for (int64_t r = 0; r < rows && sh.k > 0; ++r) {
+      // The k smallest and the k largest in the total order (value, column): two selections.
       const float* xr = x + r * cols;
+      auto less = [xr](int64_t a, int64_t b) { return xr[a] < xr[b] || (xr[a] == xr[b] && a < b); };
       std::iota(order.begin(), order.end(), 0);
-      std::sort(order.begin(), order.end(),
-                [xr](int64_t a, int64_t b) { return xr[a] < xr[b] || (xr[a] == xr[b] && a < b); });
-      for (int64_t j = 0; j < sh.k; ++j) {
+      std::nth_element(order.begin(), order.begin() + (sh.k - 1), order.end(), less);
+      for (int64_t j = 0; j < sh.k; ++j)
         is_out[static_cast<size_t>(r * cols + order[static_cast<size_t>(j)])] = 1;
-        is_out[static_cast<size_t>(r * cols + order[static_cast<size_t>(cols - 1 - j)])] = 1;
-      }
+      std::nth_element(order.begin(), order.begin() + (cols - sh.k), order.end(), less);
+      for (int64_t j = cols - sh.k; j < cols; ++j)
+        is_out[static_cast<size_t>(r * cols + order[static_cast<size_t>(j)])] = 1;
     }
     std::vector<float> sp(static_cast<size_t>(n), 0.0f);
     for (int64_t i = 0; i < n; ++i) {
@@ -282,11 +284,13 @@ class GearFormat final : public Format {
                   std::to_string(e.scales.size()) + " (or wrong element bytes / FP32 values)");
     }
     const auto codes = unpack_codes(e.elements, rows, cols, bits_);
+    std::vector<float> sm(static_cast<size_t>(2 * rows * sh.ng));
+    for (size_t i = 0; i < sm.size(); ++i) sm[i] = get16(e.scales, i);
     std::vector<float> v(static_cast<size_t>(n));
     for (int64_t r = 0; r < rows; ++r) {
       for (int64_t c = 0; c < cols; ++c) {
         const size_t g = static_cast<size_t>(r * sh.ng + c / sh.gc);
-        const float s = get16(e.scales, 2 * g), m = get16(e.scales, 2 * g + 1);
+        const float s = sm[2 * g], m = sm[2 * g + 1];
         v[static_cast<size_t>(r * cols + c)] =
             dequant(codes[static_cast<size_t>(r * cols + c)], s, m);
       }

@@ -33,6 +33,7 @@
 // un-permuted operand above is the same values seen in channel order.
 #include <algorithm>
 #include <cmath>
+#include <cstring>
 
 #include "qarch/common/error.h"
 #include "qarch/quant/transforms.h"
@@ -87,10 +88,22 @@ class KsortFormat final : public Format {
     return e;
   }
 
+  // decoded_value(d, r, c) of decode_operand(e): mant * 2^(shift + scale_exp) rounded once to
+  // FP32, here as an exact double product (|mant| < 2^24, the power of two a normal double)
+  // cast to float.
   void decode(const EncodedTensor& e, float* out) const override {
     const DecodedTensor d = decode_operand(e);
-    for (int64_t r = 0; r < e.rows; ++r)
-      for (int64_t c = 0; c < e.cols; ++c) out[r * e.cols + c] = decoded_value(d, r, c);
+    const int64_t ngc = d.group_grid_cols();
+    for (int64_t r = 0; r < e.rows; ++r) {
+      for (int64_t c = 0; c < e.cols; ++c) {
+        const size_t i = static_cast<size_t>(r * e.cols + c);
+        const int32_t k = d.shift[i] + d.scale_exp[static_cast<size_t>(r * ngc + c / block_)];
+        const uint64_t bits = static_cast<uint64_t>(k + 1023) << 52;
+        double p;
+        std::memcpy(&p, &bits, 8);
+        out[i] = static_cast<float>(static_cast<double>(d.mant[i]) * p);
+      }
+    }
   }
 
   DecodedTensor decode_operand(const EncodedTensor& e) const override {
