@@ -23,6 +23,11 @@ const std::vector<DecoderInfo>& list_decoders() {
       {"lut", 1,
        "SqueezeLLM index -> the row's FP16 codebook entry (per-channel LUT), or the sparse FP16 "
        "value at its position"},
+      {"gear", 1,
+       "GEAR int code -> q*s + m, plus the rank-r FP16 product and the sparse FP16 outlier -> "
+       "FP16 <e, m>"},
+      {"rotatekv", 1,
+       "RotateKV-style int code -> dequantized, inverse Hadamard along head_dim -> FP16 <e, m>"},
   };
   return kinds;
 }

@@ -2,9 +2,10 @@
 // - gobo (Zadeh et al., MICRO 2020): weights stored as 3-bit indices into per-layer centroids
 //   plus sparse FP32 outliers; the weight decoder looks the centroid up (and merges the
 //   outliers) and the array computes in FP16 with FP16 activations. SqueezeLLM (decoder kind
-//   lut: a per-row FP16 codebook plus sparse FP16 values) runs on the same PE. quant/ decodes an
-//   FP16 value to the exact integer pair <shift, mant>, so an FP16 product is an exponent-integer
-//   product.
+//   lut: a per-row FP16 codebook plus sparse FP16 values) runs on the same PE, and so do the
+//   KV-cache formats whose decoders write FP16 (gear, rotatekv: quant/src/fp16_operand.h).
+//   quant/ decodes an FP16 value to the exact integer pair <shift, mant>, so an FP16 product is an
+//   exponent-integer product.
 // - olaccel (Park et al., ISCA 2018): dense 4-bit MACs for the normal values and extra
 //   high-precision MAC lanes for the sparse outliers (about 3%), both adding into the same
 //   partial sums; the outliers live on a power-of-two multiple of the dense step, so every
@@ -27,12 +28,15 @@ class GoboPe final : public PeType {
     return "GOBO: centroid-decoded weights, FP16 MACs (Zadeh et al., MICRO 2020)";
   }
   std::string accepted(bool is_x) const override {
-    return is_x ? "fp16" : "gobo, squeezellm, fp16";
+    return is_x ? "fp16, gear*, rotatekv*" : "gobo, squeezellm, fp16, gear*, rotatekv*";
   }
   // SqueezeLLM's LUT decoder also hands the array FP16 weights (its kernels look the per-row
-  // codebook up and multiply in FP16 with FP16 activations), so it runs on the same FP16 PE.
+  // codebook up and multiply in FP16 with FP16 activations), and the KV-cache formats whose
+  // decoders reconstruct FP16 values (GEAR: dequantized + low rank + sparse; RotateKV-style:
+  // dequantized and rotated back) feed these FP16 MACs on either side.
   bool accepts(const OperandFormat& f, bool is_x) const override {
-    return f.element == "fp16" || (!is_x && (f.decoder == "gobo" || f.decoder == "lut"));
+    return f.element == "fp16" || (!is_x && (f.decoder == "gobo" || f.decoder == "lut")) ||
+           f.decoder == "gear" || f.decoder == "rotatekv";
   }
   std::string mac_kind() const override { return "fp16"; }
 };

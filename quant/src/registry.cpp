@@ -21,6 +21,9 @@ const detail::Registry& registry() {
     detail::register_gobo_formats(reg);
     detail::register_squeezellm_formats(reg);
     detail::register_olaccel_formats(reg);
+    detail::register_gear_formats(reg);
+    detail::register_rotatekv_formats(reg);
+    detail::register_ksort_formats(reg);
     return reg;
   }();
   return r;

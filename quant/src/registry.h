@@ -62,5 +62,11 @@ void register_adaptivfloat_formats(Registry& r);
 void register_dgq_formats(Registry& r);
 // squeezellm_format.cpp: SqueezeLLM per-row k-means LUT + sparse FP16 (Kim et al.).
 void register_squeezellm_formats(Registry& r);
+// KV-cache formats (issue 13): gear_format.cpp (GEAR, Kang et al.), rotatekv_format.cpp
+// (RotateKV-style Hadamard-rotated keys), ksort_format.cpp (K-sorted MX/BFP keys, Trukhanov &
+// Soloveychik).
+void register_gear_formats(Registry& r);
+void register_rotatekv_formats(Registry& r);
+void register_ksort_formats(Registry& r);
 
 }  // namespace qarch::quant::detail

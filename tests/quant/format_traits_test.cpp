@@ -22,7 +22,9 @@ std::vector<std::string> specs() {
        {"int8:group=32", "int4:per=row", "int8:group=16:group_axis=rows", "int8:per=col",
         "mxfp4:block=16", "nvfp4:block=8", "amxfp4:block=16", "bfp:block=8:p=6",
         "olive8:outlier=e2m5", "olive4:per=row", "olaccel:frac=0.05", "gobo:bits=4", "ant4:per=row",
-        "ant8:types=int", "adaptivfloat6:per=row", "squeezellm3", "squeezellm:bits=2:sparse=0.01"})
+        "ant8:types=int", "adaptivfloat6:per=row", "squeezellm3", "squeezellm:bits=2:sparse=0.01",
+        "gear:rank=0", "rotatekv:group=16", "rotatekv:per=channel", "ksort_bfp:block=16:p=8",
+        "ksort:base=mxint8"})
     v.push_back(s);
   return v;
 }
@@ -39,7 +41,7 @@ std::vector<float> sample(int64_t rows, int64_t cols) {
 TEST(FormatTraits, EveryFormatStatesItsTraitsAndTheyMatchItsCodec) {
   const std::set<std::string> decoders = {"int",    "ovp4",         "ovp8", "mx",      "nvfp4",
                                           "amxfp4", "bfp",          "gobo", "olaccel", "fp",
-                                          "ant",    "adaptivfloat", "lut"};
+                                          "ant",    "adaptivfloat", "lut", "gear", "rotatekv"};
   const int64_t rows = 16, cols = 1024;
   const std::vector<float> x = sample(rows, cols);
   for (const std::string& spec : specs()) {

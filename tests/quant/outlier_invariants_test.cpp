@@ -1,9 +1,10 @@
 // The universal Format invariants (PREAMBLE) for every option combination of the outlier-aware
-// formats (olive4, olive8, gobo, olaccel, ant, adaptivfloat, dgq, squeezellm), on random data
-// with outlier channels and spikes: (1) decoded_value(decode_operand(e)) == decode(e) bit for
-// bit; (2) quantize == decode(encode) bit for bit; (3) make_format(name()) reproduces the name
-// and the encoding; (4) reference_matmul on decoded operands agrees with a double GEMM of the
-// decoded values; plus zero-size shapes, NaN/Inf rejection and corrupted encodings.
+// formats (olive4, olive8, gobo, olaccel, ant, adaptivfloat, dgq, squeezellm, gear, rotatekv,
+// ksort), on random data with outlier channels and spikes: (1) decoded_value(decode_operand(e))
+// == decode(e) bit for bit; (2) quantize == decode(encode) bit for bit; (3) make_format(name())
+// reproduces the name and the encoding; (4) reference_matmul on decoded operands agrees with a
+// double GEMM of the decoded values; plus zero-size shapes, NaN/Inf rejection and corrupted
+// encodings.
 #include <gtest/gtest.h>
 
 #include <cctype>
@@ -64,6 +65,15 @@ std::vector<std::string> all_specs() {
                         "olive8:keep=2:per=row", "olaccel:keep=2", "gobo:keep=1",
                         "squeezellm3:keep=0.01", "ant4:keep=2", "nvfp4:keep=1", "amxfp4:keep=2",
                         "bfp:keep=1", "dgq4:keep=2", "adaptivfloat8:keep=1"}) {
+    v.push_back(a);
+  }
+  // KV-cache formats (kv_methods_test.cpp has their golden vectors).
+  for (const char* a :
+       {"gear4", "gear2", "gear:bits=3:group=8:rank=2:outliers=0.1:iters=1:seed=7", "gear4:rank=0",
+        "gear:rank=40:outliers=0", "rotatekv4", "rotatekv2:group=8:signs=false",
+        "rotatekv:per=channel:sym=true", "rotatekv:per=channel:group=3:seed=5", "ksort_mxfp4",
+        "ksort_bfp", "ksort_bfp:block=8:p=6", "ksort:base=mxfp8_e4m3:block=4",
+        "ksort:base=mxint8:block=16", "ksort:base=mxfp6_e2m3:block=5"}) {
     v.push_back(a);
   }
   return v;

@@ -1,0 +1,365 @@
+// GEAR (Kang, Zhang, Kundu, Jeong, Liu, Krishna, Zhao, "GEAR: An Efficient KV Cache Compression
+// Recipe for Near-Lossless Generative Inference of LLM", arXiv 2403.05527, 2024): a K or V cache
+// tensor X [tokens, head_dim] (rows = tokens) is stored as X ~ D + L + S, with
+//   S  a sparse matrix of outliers kept in FP16 (the paper: the largest and smallest s/2 of the
+//      entries, s = 2% by default),
+//   D  uniform asymmetric quantization of X - S to `bits` bits (the paper's 4-bit backbone),
+//   L  a rank-r approximation of the residual R = X - D - S, found by power iteration (the
+//      paper's SVDSolver_r; its rank is stated as a ratio of min(n, d), a few percent, i.e. 2..6
+//      for head_dim 128; our default r = 4 lies in that range) and stored as two FP16 factors.
+// Facts we follow: the decomposition, the order (S first, D from X - S, L from what is left),
+// s = 2% as the default outlier share, FP16 side storage. Our choices, where we could not re-read
+// the paper or its code (HaoKang-Timmy/GEAR) while writing this:
+// - outliers are chosen per token (row): the k = min(cols / 2, llround(s * cols / 2)) smallest
+//   and the k largest signed values, ordered by (value, column) so ties go by column order (for
+//   head_dim 128 and s = 2%: one of each, 1.56% of the entries);
+// - the backbone is per token with groups of `group` columns (0 = the whole row), min-max
+//   asymmetric: lo = min, hi = max of X - S over the group (an outlier's position holds 0 there),
+//   step s_g = fp16((hi - lo) / (2^bits - 1)) (computed in double; a zero step becomes 1, an
+//   underflowing one 2^-24), offset m_g = fp16(lo); q = clamp(round_even(fl32(x - m_g) / s_g),
+//   0, 2^bits - 1); D = fl32(fl32(q * s_g) + m_g). (GEAR also runs on KIVI/KCVT backbones with
+//   per-channel keys; not offered.)
+// - power iteration on R (held in FP32: fl32(x - D - S) computed in double): rank r_eff =
+//   min(rank, rows, cols); V0 [cols, r] uniform in [-1, 1) from SplitMix64(seed) (value j =
+//   (out_j >> 11) * 2^-52 - 1); `iters` times { U = R V, U's columns orthonormalized by
+//   modified Gram-Schmidt (a zero column stays zero), V = R^T U }, all in double. Column k is
+//   then split evenly: a_k = U_k sqrt(|V_k|), b_k = V_k / sqrt(|V_k|), and both are rounded to
+//   FP16 (so the product keeps its value while neither factor strays far from 1 in magnitude).
+//   GEAR's solver is described as a single power-iteration step; iters=3 is our default
+//   (deterministic and seeded either way).
+// - decode: v = fl32(fl32(D + l) + S) with l = sum_k a_ik * b_jk accumulated in FP32 in order of
+//   k, S the FP16 outlier at its position (else 0); the decoder writes fp16(v) (fp16_operand.h).
+//
+// Layout: elements = the bits-wide codes q per row (pack_codes); scales = FP16 codes, 2 bytes
+// little-endian each: (s_g, m_g) per row and group, then a [rows, r_eff] and b [cols, r_eff]
+// row-major, then the outlier values in position order; indices = the outlier positions
+// (row-major flat index, ascending). bits_per_element = bits + 32 * groups / cols + 16 * r_eff *
+// (rows + cols) / (rows * cols) + (16 + 32) * outliers per element: everything counts.
+//
+// DecodedTensor: FP16 values (fp16_operand.h). Traits: the stored element is a bits-wide
+// integer code; decoder kind `gear` (dequantize, add the rank-r product and the sparse outlier,
+// round to FP16); the attention GEMM then runs on FP16 MACs (the `gobo` PE type).
+#include <algorithm>
+#include <cmath>
+#include <cstdint>
+#include <numeric>
+
+#include "fp16_operand.h"
+#include "qarch/common/error.h"
+#include "qarch/common/number_text.h"
+#include "registry.h"
+
+namespace qarch::quant {
+namespace {
+
+uint64_t splitmix64(uint64_t& state) {
+  uint64_t z = (state += 0x9e3779b97f4a7c15ull);
+  z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
+  z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
+  return z ^ (z >> 31);
+}
+
+void put16(std::vector<uint8_t>& out, float v) {
+  const uint32_t c = fp_encode(kFP16, v);
+  out.push_back(static_cast<uint8_t>(c & 0xff));
+  out.push_back(static_cast<uint8_t>(c >> 8));
+}
+
+float get16(const std::vector<uint8_t>& in, size_t i) {
+  return fp_decode(kFP16, static_cast<uint32_t>(in[2 * i]) | (uint32_t{in[2 * i + 1]} << 8));
+}
+
+class GearFormat final : public Format {
+ public:
+  GearFormat(int bits, int64_t group, int rank, double outliers, int iters, uint64_t seed)
+      : bits_(bits),
+        group_(group),
+        rank_(rank),
+        outliers_(outliers),
+        iters_(iters),
+        seed_(seed),
+        qmax_((1 << bits) - 1) {}
+
+  std::string name() const override {
+    return FormatSpec{"gear",
+                      {{"bits", std::to_string(bits_)},
+                       {"group", std::to_string(group_)},
+                       {"iters", std::to_string(iters_)},
+                       {"outliers", format_g(outliers_)},
+                       {"rank", std::to_string(rank_)},
+                       {"seed", std::to_string(seed_)}}}
+        .str();
+  }
+
+  FormatTraits traits() const override {
+    FormatTraits t;
+    t.family = "gear";
+    t.element = "int";
+    t.element_bits = bits_;
+    t.decoder = "gear";
+    t.outlier_fraction = outliers_;
+    return t;
+  }
+
+  EncodedTensor encode(const float* x, int64_t rows, int64_t cols) const override {
+    const int64_t n = rows * cols;
+    require_finite(x, n, cols, name());
+    if (n >= (int64_t{1} << 32)) {
+      throw Error("format '" + name() + "': " + std::to_string(n) +
+                  " elements do not fit 32-bit outlier positions");
+    }
+    const Shape sh = shape(rows, cols);
+    EncodedTensor e;
+    e.format = name();
+    e.rows = rows;
+    e.cols = cols;
+    // 1. Outliers S per row.
+    std::vector<uint8_t> is_out(static_cast<size_t>(n), 0);
+    std::vector<int64_t> order(static_cast<size_t>(cols));
+    for (int64_t r = 0; r < rows && sh.k > 0; ++r) {
+      // The k smallest and the k largest in the total order (value, column): two selections.
+      const float* xr = x + r * cols;
+      auto less = [xr](int64_t a, int64_t b) { return xr[a] < xr[b] || (xr[a] == xr[b] && a < b); };
+      std::iota(order.begin(), order.end(), 0);
+      std::nth_element(order.begin(), order.begin() + (sh.k - 1), order.end(), less);
+      for (int64_t j = 0; j < sh.k; ++j)
+        is_out[static_cast<size_t>(r * cols + order[static_cast<size_t>(j)])] = 1;
+      std::nth_element(order.begin(), order.begin() + (cols - sh.k), order.end(), less);
+      for (int64_t j = cols - sh.k; j < cols; ++j)
+        is_out[static_cast<size_t>(r * cols + order[static_cast<size_t>(j)])] = 1;
+    }
+    std::vector<float> sp(static_cast<size_t>(n), 0.0f);
+    for (int64_t i = 0; i < n; ++i) {
+      if (!is_out[static_cast<size_t>(i)]) continue;
+      e.indices.push_back(static_cast<uint32_t>(i));
+      sp[static_cast<size_t>(i)] = fp_round(kFP16, x[i]);
+    }
+    // 2. Backbone D = Quant(X - S).
+    std::vector<uint32_t> codes(static_cast<size_t>(n));
+    std::vector<float> dq(static_cast<size_t>(n));
+    std::vector<float> step_min;
+    step_min.reserve(static_cast<size_t>(2 * rows * sh.ng));
+    for (int64_t r = 0; r < rows; ++r) {
+      for (int64_t g = 0; g < sh.ng; ++g) {
+        const int64_t c0 = g * sh.gc, c1 = std::min(cols, c0 + sh.gc);
+        float lo = 0, hi = 0;
+        bool first = true;
+        for (int64_t c = c0; c < c1; ++c) {
+          const int64_t i = r * cols + c;
+          const float v = is_out[static_cast<size_t>(i)] ? 0.0f : x[i];
+          lo = first ? v : std::min(lo, v);
+          hi = first ? v : std::max(hi, v);
+          first = false;
+        }
+        float s = fp_round(kFP16, static_cast<float>((double(hi) - double(lo)) / qmax_));
+        if (!(hi > lo)) s = 1.0f;
+        if (s == 0.0f) s = kFP16.min_subnormal();
+        const float m = fp_round(kFP16, lo);
+        step_min.push_back(s);
+        step_min.push_back(m);
+        for (int64_t c = c0; c < c1; ++c) {
+          const int64_t i = r * cols + c;
+          const float v = is_out[static_cast<size_t>(i)] ? 0.0f : x[i];
+          const float y = std::min(std::max((v - m) / s, 0.0f), static_cast<float>(qmax_));
+          const uint32_t q = static_cast<uint32_t>(std::nearbyint(y));
+          codes[static_cast<size_t>(i)] = q;
+          dq[static_cast<size_t>(i)] = dequant(q, s, m);
+        }
+      }
+    }
+    e.elements = pack_codes(codes, rows, cols, bits_);
+    for (float v : step_min) put16(e.scales, v);
+    // 3. Low rank L of R = X - D - S.
+    if (sh.r > 0) {
+      std::vector<float> res(static_cast<size_t>(n));
+      for (int64_t i = 0; i < n; ++i) {
+        res[static_cast<size_t>(i)] = static_cast<float>(
+            static_cast<double>(x[i]) - dq[static_cast<size_t>(i)] - sp[static_cast<size_t>(i)]);
+      }
+      std::vector<float> a, b;
+      low_rank(res, rows, cols, sh.r, &a, &b);
+      for (float v : a) put16(e.scales, v);
+      for (float v : b) put16(e.scales, v);
+    }
+    for (uint32_t i : e.indices) put16(e.scales, x[i]);
+    return e;
+  }
+
+  void decode(const EncodedTensor& e, float* out) const override {
+    detail::fp16_values(reconstruct(e), out);
+  }
+
+  DecodedTensor decode_operand(const EncodedTensor& e) const override {
+    return detail::fp16_operand(reconstruct(e), e.rows, e.cols);
+  }
+
+ private:
+  struct Shape {
+    int64_t gc = 1, ng = 0;  // group length and groups per row
+    int64_t r = 0;           // effective rank
+    int64_t k = 0;           // outliers per side per row
+  };
+
+  Shape shape(int64_t rows, int64_t cols) const {
+    Shape s;
+    s.gc = group_ > 0 ? group_ : std::max<int64_t>(1, cols);
+    s.ng = (cols + s.gc - 1) / s.gc;
+    s.r = std::min<int64_t>({rank_, rows, cols});
+    s.k = std::min<int64_t>(cols / 2, std::llround(outliers_ * static_cast<double>(cols) / 2.0));
+    return s;
+  }
+
+  static float dequant(uint32_t q, float s, float m) { return static_cast<float>(q) * s + m; }
+
+  // Subspace (power) iteration for the rank-r part of res [rows, cols] (see file comment).
+  void low_rank(const std::vector<float>& res, int64_t rows, int64_t cols, int64_t r,
+                std::vector<float>* a, std::vector<float>* b) const {
+    std::vector<double> u(static_cast<size_t>(rows * r), 0.0), v(static_cast<size_t>(cols * r));
+    uint64_t state = seed_;
+    for (auto& w : v) w = static_cast<double>(splitmix64(state) >> 11) * 0x1p-52 - 1.0;
+    for (int it = 0; it < iters_; ++it) {
+      std::fill(u.begin(), u.end(), 0.0);
+      for (int64_t i = 0; i < rows; ++i) {
+        for (int64_t j = 0; j < cols; ++j) {
+          const double x = res[static_cast<size_t>(i * cols + j)];
+          for (int64_t k = 0; k < r; ++k)
+            u[static_cast<size_t>(i * r + k)] += x * v[static_cast<size_t>(j * r + k)];
+        }
+      }
+      for (int64_t k = 0; k < r; ++k) {  // modified Gram-Schmidt on U's columns
+        for (int64_t p = 0; p < k; ++p) {
+          double dot = 0;
+          for (int64_t i = 0; i < rows; ++i)
+            dot += u[static_cast<size_t>(i * r + k)] * u[static_cast<size_t>(i * r + p)];
+          for (int64_t i = 0; i < rows; ++i)
+            u[static_cast<size_t>(i * r + k)] -= dot * u[static_cast<size_t>(i * r + p)];
+        }
+        double nrm = 0;
+        for (int64_t i = 0; i < rows; ++i)
+          nrm += u[static_cast<size_t>(i * r + k)] * u[static_cast<size_t>(i * r + k)];
+        nrm = std::sqrt(nrm);
+        for (int64_t i = 0; i < rows; ++i) {
+          double& w = u[static_cast<size_t>(i * r + k)];
+          w = nrm > 0 ? w / nrm : 0.0;
+        }
+      }
+      std::fill(v.begin(), v.end(), 0.0);
+      for (int64_t i = 0; i < rows; ++i) {
+        for (int64_t j = 0; j < cols; ++j) {
+          const double x = res[static_cast<size_t>(i * cols + j)];
+          for (int64_t k = 0; k < r; ++k)
+            v[static_cast<size_t>(j * r + k)] += x * u[static_cast<size_t>(i * r + k)];
+        }
+      }
+    }
+    a->resize(u.size());
+    b->resize(v.size());
+    for (int64_t k = 0; k < r; ++k) {
+      double nrm = 0;
+      for (int64_t j = 0; j < cols; ++j)
+        nrm += v[static_cast<size_t>(j * r + k)] * v[static_cast<size_t>(j * r + k)];
+      const double f = nrm > 0 ? std::sqrt(std::sqrt(nrm)) : 1.0;
+      for (int64_t i = 0; i < rows; ++i)
+        (*a)[static_cast<size_t>(i * r + k)] =
+            static_cast<float>(u[static_cast<size_t>(i * r + k)] * f);
+      for (int64_t j = 0; j < cols; ++j)
+        (*b)[static_cast<size_t>(j * r + k)] =
+            static_cast<float>(v[static_cast<size_t>(j * r + k)] / f);
+    }
+  }
+
+  // FP32 reconstruction D + L + S of an encoding (checks its buffers).
+  std::vector<float> reconstruct(const EncodedTensor& e) const {
+    check_encoded(e);
+    const int64_t rows = e.rows, cols = e.cols, n = rows * cols;
+    const Shape sh = shape(rows, cols);
+    const size_t n_out = static_cast<size_t>(rows * 2 * sh.k);
+    const size_t want16 = static_cast<size_t>(2 * rows * sh.ng + sh.r * (rows + cols)) + n_out;
+    if (e.indices.size() != n_out || e.scales.size() != 2 * want16 || !e.fp32.empty() ||
+        e.elements.size() != static_cast<size_t>(rows * packed_row_bytes(cols, bits_))) {
+      throw Error("encoded '" + name() + "' [" + std::to_string(rows) + ", " +
+                  std::to_string(cols) + "]: expected " + std::to_string(n_out) +
+                  " outlier positions and " + std::to_string(2 * want16) +
+                  " bytes of FP16 side values, got " + std::to_string(e.indices.size()) + " and " +
+                  std::to_string(e.scales.size()) + " (or wrong element bytes / FP32 values)");
+    }
+    const auto codes = unpack_codes(e.elements, rows, cols, bits_);
+    std::vector<float> sm(static_cast<size_t>(2 * rows * sh.ng));
+    for (size_t i = 0; i < sm.size(); ++i) sm[i] = get16(e.scales, i);
+    std::vector<float> v(static_cast<size_t>(n));
+    for (int64_t r = 0; r < rows; ++r) {
+      for (int64_t c = 0; c < cols; ++c) {
+        const size_t g = static_cast<size_t>(r * sh.ng + c / sh.gc);
+        const float s = sm[2 * g], m = sm[2 * g + 1];
+        v[static_cast<size_t>(r * cols + c)] =
+            dequant(codes[static_cast<size_t>(r * cols + c)], s, m);
+      }
+    }
+    const size_t a0 = static_cast<size_t>(2 * rows * sh.ng);
+    const size_t b0 = a0 + static_cast<size_t>(rows * sh.r);
+    if (sh.r > 0) {
+      std::vector<float> a(static_cast<size_t>(rows * sh.r)), b(static_cast<size_t>(cols * sh.r));
+      for (size_t i = 0; i < a.size(); ++i) a[i] = get16(e.scales, a0 + i);
+      for (size_t i = 0; i < b.size(); ++i) b[i] = get16(e.scales, b0 + i);
+      for (int64_t i = 0; i < rows; ++i) {
+        for (int64_t j = 0; j < cols; ++j) {
+          float l = 0.0f;
+          for (int64_t k = 0; k < sh.r; ++k) {
+            const float p =
+                a[static_cast<size_t>(i * sh.r + k)] * b[static_cast<size_t>(j * sh.r + k)];
+            l = l + p;
+          }
+          float& out = v[static_cast<size_t>(i * cols + j)];
+          out = out + l;
+        }
+      }
+    }
+    const size_t o0 = b0 + static_cast<size_t>(cols * sh.r);
+    for (size_t t = 0; t < n_out; ++t) {
+      const uint32_t i = e.indices[t];
+      if (i >= static_cast<uint64_t>(n) || (t > 0 && i <= e.indices[t - 1])) {
+        throw Error("encoded '" + name() + "': outlier positions must be ascending and below " +
+                    std::to_string(n));
+      }
+      v[i] = v[i] + get16(e.scales, o0 + t);
+    }
+    return v;
+  }
+
+  int bits_;
+  int64_t group_;
+  int rank_;
+  double outliers_;
+  int iters_;
+  uint64_t seed_;
+  int32_t qmax_;
+};
+
+std::unique_ptr<Format> make_gear(int alias_bits, FormatOptions& o) {
+  const int bits = detail::width_option(o, alias_bits, "gear", 4, 2, 8);
+  const int64_t group = o.get_int("group", 0, 0, int64_t{1} << 20);
+  const int rank = static_cast<int>(o.get_int("rank", 4, 0, 256));
+  const double outliers = o.get_double("outliers", 0.02, 0.0, 1.0);
+  const int iters = static_cast<int>(o.get_int("iters", 3, 1, 100));
+  const uint64_t seed = static_cast<uint64_t>(o.get_int("seed", 0, 0, INT64_MAX));
+  o.finish();
+  return std::make_unique<GearFormat>(bits, group, rank, outliers, iters, seed);
+}
+
+}  // namespace
+
+namespace detail {
+void register_gear_formats(Registry& r) {
+  const std::string opts = "bits=2..8 (4) group=0 (per token) rank=4 outliers=0.02 iters=3 seed=0";
+  r.push_back({{"gear", opts,
+                "GEAR KV cache: asymmetric int per token + rank-r FP16 residual + FP16 sparse "
+                "outliers (Kang et al., arXiv 2403.05527)"},
+               [](FormatOptions& o) { return make_gear(0, o); }});
+  r.push_back({{"gear4", "group rank outliers iters seed", "GEAR at 4 bits (gear:bits=4)"},
+               [](FormatOptions& o) { return make_gear(4, o); }});
+  r.push_back({{"gear2", "group rank outliers iters seed", "GEAR at 2 bits (gear:bits=2)"},
+               [](FormatOptions& o) { return make_gear(2, o); }});
+}
+}  // namespace detail
+
+}  // namespace qarch::quant
