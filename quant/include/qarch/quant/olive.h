@@ -98,8 +98,12 @@ enum class OvpPairClass { kNormalNormal, kOutlierNormal, kOutlierOutlier };
 
 /// Encodes one pair from values already divided by the scale (v = x / s): returns the codes of
 /// element 2k and 2k+1. NaN inputs are the caller's problem (they encode as 0).
+/// ties_up: ties on negative values go toward +inf (the smaller magnitude), as the authors'
+/// kernel rounds, except the tie between the largest normal and the smallest outlier, which goes
+/// to the outlier (see olive_formats.cpp, option ties=up).
 std::array<uint32_t, 2> ovp_encode_pair(const OvpType& t, float v_even, float v_odd,
-                                        OvpVictim victim, OvpPairClass* cls = nullptr);
+                                        OvpVictim victim, OvpPairClass* cls = nullptr,
+                                        bool ties_up = false);
 
 /// olive4: one OVP byte from two scaled values (element 2k in the low nibble).
 inline uint8_t olive4_encode_pair(float v_even, float v_odd, OvpVictim victim) {
@@ -155,10 +159,10 @@ OvpPairStats olive_pair_stats(const std::string& spec, const float* x, int64_t r
 /// lowest squared error (the first on ties). Returns 1 if no candidate is a positive finite
 /// float (e.g. all-zero input).
 float olive_search_scale(const OvpType& t, OvpVictim victim, const float* x, int64_t rows,
-                         int64_t cols);
+                         int64_t cols, bool ties_up = false);
 /// The same search pricing every candidate with a full pass (the definition; the fast search
 /// above returns the same scale, checked by tests).
 float olive_search_scale_exhaustive(const OvpType& t, OvpVictim victim, const float* x,
-                                    int64_t rows, int64_t cols);
+                                    int64_t rows, int64_t cols, bool ties_up = false);
 
 }  // namespace qarch::quant
