@@ -46,6 +46,7 @@
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
+#include <cstring>
 #include <limits>
 #include <vector>
 
@@ -592,27 +593,80 @@ class OliveFormat final : public Format {
     const int64_t row_bytes = pair_units(cols) * unit;
     e.elements.assign(static_cast<size_t>(row_bytes * rows), 0);
     int64_t counts[3] = {0, 0, 0};
+    auto store = [&](uint8_t* out, int64_t u, uint32_t c0, uint32_t c1) {
+      if (t_.bits == 4) {
+        out[u] = static_cast<uint8_t>(c0 | (c1 << 4));
+      } else {
+        out[2 * u] = static_cast<uint8_t>(c0);
+        out[2 * u + 1] = static_cast<uint8_t>(c1);
+      }
+    };
+    constexpr int64_t kChunk = 512;  // even: pairs stay whole
+    alignas(64) float v[kChunk + 1];
+    alignas(64) int32_t q[kChunk + 1];
+    const uint32_t mask = t_.code_mask();
+    const float lim = g_.normal_limit;
+    const int32_t up = ties_up_ ? 1 : 0;
     for (int64_t r = 0; r < rows; ++r) {
       const float s = e.fp32[per_row_ ? r : 0];
       const float* xr = x + r * cols;
       uint8_t* out = e.elements.data() + r * row_bytes;
-      for (int64_t c = 0, u = 0; c < cols; c += 2, ++u) {
-        const float x0 = xr[c], x1 = c + 1 < cols ? xr[c + 1] : 0.0f;
-        uint32_t c0, c1;
-        OvpPairClass cls;
-        if (vg) {
+      if (vg) {
+        for (int64_t c = 0, u = 0; c < cols; c += 2, ++u) {
+          const float x0 = xr[c], x1 = c + 1 < cols ? xr[c + 1] : 0.0f;
+          uint32_t c0, c1;
+          OvpPairClass cls;
           vg->encode_pair(x0, x1, s, victim_, ties_up_, c0, c1, cls);
-        } else {
-          encode_pair_core(g_, std::fabs(x0) / s, std::signbit(x0), std::fabs(x1) / s,
-                           std::signbit(x1), victim_, ties_up_, c0, c1, cls);
+          ++counts[static_cast<int>(cls)];
+          store(out, u, c0, c1);
         }
-        ++counts[static_cast<int>(cls)];
+        continue;
+      }
+      // The plain grid, a chunk at a time: v = |x| / s and every element's normal code in one
+      // vectorizable loop (round_mag's normal branch, sign by two's complement), the bytes in
+      // another; pairs with an element at or above N + 1/2 are then redone by encode_pair_core.
+      for (int64_t c0i = 0; c0i < cols; c0i += kChunk) {
+        const int64_t len = std::min(kChunk, cols - c0i);
+        const float* xc = xr + c0i;
+        int32_t special = 0;
+        for (int64_t i = 0; i < len; ++i) {
+          const float a = std::fabs(xc[i]) / s;
+          v[i] = a;
+          special |= a >= lim ? 1 : 0;
+          const float ac = std::min(a, lim);
+          const int32_t ii = static_cast<int32_t>(ac);
+          const float f = ac - static_cast<float>(ii);
+          uint32_t bits;
+          std::memcpy(&bits, xc + i, 4);
+          const int32_t neg = static_cast<int32_t>(bits >> 31);
+          const int32_t r = ii + ((f > 0.5f ? 1 : 0) | ((f == 0.5f ? 1 : 0) & (1 - (up & neg))));
+          q[i] = static_cast<int32_t>(static_cast<uint32_t>((r ^ -neg) + neg) & mask);
+        }
+        if (len & 1) q[len] = 0, v[len] = 0.0f;  // the implicit zero partner
+        const int64_t npairs = (len + 1) / 2, u0 = c0i / 2;
         if (t_.bits == 4) {
-          out[u] = static_cast<uint8_t>(c0 | (c1 << 4));
+          for (int64_t k = 0; k < npairs; ++k)
+            out[u0 + k] = static_cast<uint8_t>(q[2 * k] | (q[2 * k + 1] << 4));
         } else {
-          out[2 * u] = static_cast<uint8_t>(c0);
-          out[2 * u + 1] = static_cast<uint8_t>(c1);
+          for (int64_t k = 0; k < 2 * npairs; ++k) out[2 * u0 + k] = static_cast<uint8_t>(q[k]);
         }
+        int64_t redone = 0;
+        if (special) {
+          for (int64_t k = 0; k < npairs; ++k) {
+            const float v0 = v[2 * k], v1 = v[2 * k + 1];
+            if (v0 < lim && v1 < lim) continue;
+            const bool has1 = 2 * k + 1 < len;
+            const float x0 = xc[2 * k], x1 = has1 ? xc[2 * k + 1] : 0.0f;
+            uint32_t c0, c1;
+            OvpPairClass cls;
+            encode_pair_core(g_, v0, std::signbit(x0), v1, std::signbit(x1), victim_, ties_up_, c0,
+                             c1, cls);
+            ++counts[static_cast<int>(cls)];
+            ++redone;
+            store(out, u0 + k, c0, c1);
+          }
+        }
+        counts[0] += npairs - redone;
       }
     }
     if (stats) {
@@ -659,11 +713,17 @@ class OliveFormat final : public Format {
       }
       return;
     }
+    const uint8_t id = static_cast<uint8_t>(t_.identifier());
     for (int64_t r = 0; r < e.rows; ++r) {
       const float s = e.fp32[per_row_ ? r : 0];
       const uint8_t* in = e.elements.data() + r * units * 2;
       float* o = out + r * cols;
       for (int64_t c = 0; c < cols; c += 2) {
+        if (in[c] != id && in[c + 1] != id) {  // two normals: two's complement bytes
+          o[c] = static_cast<float>(static_cast<int8_t>(in[c])) * s;
+          if (c + 1 < cols) o[c + 1] = static_cast<float>(static_cast<int8_t>(in[c + 1])) * s;
+          continue;
+        }
         const auto p = ovp_decode_pair(t_, in[c], in[c + 1]);
         o[c] = static_cast<float>(p[0].mant * (1 << p[0].shift)) * s;
         if (c + 1 < cols) o[c + 1] = static_cast<float>(p[1].mant * (1 << p[1].shift)) * s;
@@ -855,15 +915,24 @@ float olive_search_scale_exhaustive(const OvpType& t, OvpVictim victim, const fl
 // The same search, fast and with the same answer. Every pair whose larger magnitude could be an
 // outlier under the smallest candidate (a few percent of pairs) is kept aside and priced
 // exactly, with the same arithmetic as ovp_sse, for each candidate under which it holds an
-// outlier. All other elements are normals under every candidate, and their squared error under
-// scale s is a sum over the rounding levels k of (sum x^2 - 2 k s sum x + k^2 s^2 count) over
-// the elements that round to k: a fine histogram of |x| (count, sum, sum of squares per bin)
-// gives these sums, pairs that stop holding an outlier as s grows move into it. Bins that
-// straddle a rounding boundary may attribute elements to the wrong level; each such element
-// changes the error by at most 2 s w (w the bin width), which with the float rounding of the
-// exhaustive arithmetic bounds each estimate. Candidates whose interval overlaps the best one's
-// are priced exactly by ovp_sse and the first lowest wins, which is the exhaustive rule: so the
-// result equals olive_search_scale_exhaustive (tests check it on many tensors).
+// outlier. All other elements are normals under every candidate: a fine histogram of |x| holds,
+// per bin b with centre c_b, the count and the sums of d = |x| - c_b and d^2 (centred sums: no
+// cancellation), so the squared error of the bin's elements at level k is
+//   sum (|x| - k s)^2 = sum d^2 + 2 D sum d + D^2 count,   D = c_b - k s,
+// the level being the one of the bin's centre. Pairs that stop holding an outlier as s grows
+// move into the histogram. The estimate differs from the exhaustive search's sum S~ (ovp_sse)
+// by at most the bound below, which adds, each rigorous:
+// - straddling bins: a rounding boundary t within the bin (with relative margins for the bin
+//   index of a double product and the fl32 division x / s, so ties count too): an element of
+//   the bin that belongs to the neighbouring level changes the error by 2 s |x - t| <= 2 s w;
+// - q = fl32(k s) instead of k s (relative 2^-24) against errors of at most
+//   max(1/2, outlier_start - N) s;
+// - the double rounding of the histogram sums (gamma_m = m u / (1 - m u), u = 2^-53, for m
+//   terms), of each bin's expression, and of the sum over bins;
+// - the rounding of S~ itself: its n squared errors summed in double, relative (n + 4) u.
+// Candidates whose interval reaches the lowest upper end are priced exactly by ovp_sse and the
+// first lowest wins, which is the exhaustive rule; with one such candidate, it is the exhaustive
+// choice. So the result equals olive_search_scale_exhaustive (tests check it on many tensors).
 float olive_search_scale(const OvpType& t, OvpVictim victim, const float* x, int64_t rows,
                          int64_t cols, bool ties_up) {
   const int64_t n = rows * cols;
@@ -873,39 +942,59 @@ float olive_search_scale(const OvpType& t, OvpVictim victim, const float* x, int
   if (cand.empty()) return 1.0f;
   const int32_t N = t.normal_max();
   const double ostart = g.outlier_start;
+  constexpr double u = 0x1p-53;
   // Pairs that may hold an outlier (a margin below the smallest candidate's threshold).
   const double wide = ostart * static_cast<double>(cand.front()) * (1.0 - 1e-6);
   const double top = ostart * static_cast<double>(cand.back()) * (1.0 + 1e-6);
   const int nb = N <= 7 ? 8192 : 65536;
   const double w = top / nb, inv_w = nb / top;
-  std::vector<double> cnt(static_cast<size_t>(nb), 0.0), sx(static_cast<size_t>(nb), 0.0),
-      sxx(static_cast<size_t>(nb), 0.0);
+  struct Bin {
+    double cnt, sd, sdd, pad;  // one 32-byte line per bin
+  };
+  std::vector<Bin> bins(static_cast<size_t>(nb), Bin{0, 0, 0, 0});
+  std::vector<int32_t> fresh;  // bins a moved pair made non-empty
   auto add = [&](float v) {
     const double a = std::fabs(static_cast<double>(v));
     const int64_t b = std::min<int64_t>(nb - 1, static_cast<int64_t>(a * inv_w));
-    cnt[static_cast<size_t>(b)] += 1;
-    sx[static_cast<size_t>(b)] += a;
-    sxx[static_cast<size_t>(b)] += a * a;
+    Bin& h = bins[static_cast<size_t>(b)];
+    const double d = a - (static_cast<double>(b) + 0.5) * w;
+    h.cnt += 1;
+    h.sd += d;
+    h.sdd += d * d;
   };
   std::vector<WidePair> pairs;
   int64_t hist_n = 0;
   for (int64_t r = 0; r < rows; ++r) {
     const float* xr = x + r * cols;
-    for (int64_t c = 0; c < cols; c += 2) {
-      const bool has1 = c + 1 < cols;
-      const float x0 = xr[c], x1 = has1 ? xr[c + 1] : 0.0f;
+    const int64_t even = cols & ~int64_t{1};
+    for (int64_t c = 0; c < even; c += 2) {
+      const float x0 = xr[c], x1 = xr[c + 1];
       const float m = std::max(std::fabs(x0), std::fabs(x1));
       if (m >= wide) {
-        pairs.push_back({x0, x1, m, has1});
+        pairs.push_back({x0, x1, m, true});
       } else {
         add(x0);
-        if (has1) add(x1);
-        hist_n += has1 ? 2 : 1;
+        add(x1);
+        hist_n += 2;
+      }
+    }
+    if (even < cols) {  // odd cols: the last element pairs with an implicit zero
+      const float x0 = xr[even];
+      if (std::fabs(x0) >= wide) {
+        pairs.push_back({x0, 0.0f, std::fabs(x0), false});
+      } else {
+        add(x0);
+        hist_n += 1;
       }
     }
   }
   std::sort(pairs.begin(), pairs.end(),
             [](const WidePair& a, const WidePair& b) { return a.m < b.m; });
+  std::vector<int32_t> live;  // the non-empty bins, ascending
+  for (int32_t b = 0; b < nb; ++b)
+    if (bins[static_cast<size_t>(b)].cnt > 0) live.push_back(b);
+  double max_cnt = 0;
+  for (int32_t b : live) max_cnt = std::max(max_cnt, bins[static_cast<size_t>(b)].cnt);
   size_t moved = 0;  // pairs[0, moved) are normal under the current and every larger candidate
   const size_t nc = cand.size();
   std::vector<double> est(nc), bound(nc);
@@ -913,36 +1002,63 @@ float olive_search_scale(const OvpType& t, OvpVictim victim, const float* x, int
     const float s = cand[ci];
     const double sd = s;
     while (moved < pairs.size() && pairs[moved].m / s < g.outlier_start) {
-      add(pairs[moved].x0);
-      if (pairs[moved].has1) add(pairs[moved].x1);
+      for (int k = 0; k < (pairs[moved].has1 ? 2 : 1); ++k) {
+        const float v = k ? pairs[moved].x1 : pairs[moved].x0;
+        const int64_t b = std::min<int64_t>(
+            nb - 1, static_cast<int64_t>(std::fabs(static_cast<double>(v)) * inv_w));
+        if (bins[static_cast<size_t>(b)].cnt == 0) fresh.push_back(static_cast<int32_t>(b));
+        add(v);
+        max_cnt = std::max(max_cnt, bins[static_cast<size_t>(b)].cnt);
+      }
       hist_n += pairs[moved].has1 ? 2 : 1;
       ++moved;
     }
-    double h = 0, b = 0, big = 0;
+    if (!fresh.empty()) {
+      std::sort(fresh.begin(), fresh.end());
+      fresh.erase(std::unique(fresh.begin(), fresh.end()), fresh.end());
+      const size_t old = live.size();
+      live.insert(live.end(), fresh.begin(), fresh.end());
+      std::inplace_merge(live.begin(), live.begin() + static_cast<std::ptrdiff_t>(old), live.end());
+      fresh.clear();
+    }
+    // Per-element rounding of the accumulated sums: |delta sum d| <= gamma * cnt * w and
+    // |delta sum d^2| <= gamma * cnt * w^2 (|d| <= w), gamma for the largest bin (+ 4).
+    const double gb = (max_cnt + 4) * u / (1 - (max_cnt + 4) * u);
+    double h = 0, habs = 0, b = 0;
     int k = 0;
-    for (int bi = 0; bi < nb; ++bi) {
-      if (cnt[static_cast<size_t>(bi)] == 0) continue;
+    for (const int32_t bi : live) {
+      const Bin& hb = bins[static_cast<size_t>(bi)];
       const double lo = bi * w, hi = lo + w, mid = lo + 0.5 * w;
       while (k < N && mid >= (k + 0.5) * sd) ++k;  // level of the bin's centre
-      // A rounding boundary inside the bin: its elements may belong to the next level.
-      // (Relative margins: an element's bin comes from a double product, its level from the
-      // fl32 division x / s; and a tie on a boundary, which ties=up may round down, counts.)
+      // A rounding boundary inside the bin (relative margins: an element's bin comes from a
+      // double product, its level from the fl32 division x / s; a tie on a boundary counts).
       const bool straddles = (k < N && hi * (1 + 1e-6) >= (k + 0.5) * sd) ||
                              (k > 0 && lo * (1 - 1e-6) <= (k - 0.5) * sd);
-      const double ks = k * sd;
-      h += sxx[static_cast<size_t>(bi)] - 2 * ks * sx[static_cast<size_t>(bi)] +
-           ks * ks * cnt[static_cast<size_t>(bi)];
-      big += sxx[static_cast<size_t>(bi)] + ks * ks * cnt[static_cast<size_t>(bi)];
-      if (straddles) b += cnt[static_cast<size_t>(bi)] * 2 * sd * w;
+      const double D = mid - k * sd;
+      const double term = hb.sdd + 2 * D * hb.sd + D * D * hb.cnt;
+      h += term;
+      const double mag = hb.sdd + 2 * std::fabs(D) * std::fabs(hb.sd) + D * D * hb.cnt;
+      habs += mag;
+      // The sums' rounding, the expression's (4 operations, and D's own rounding: |delta D|
+      // <= 2 u (mid + k s), which moves the term by at most 2 |delta D| (|sum d| + |D| cnt)).
+      b += gb * hb.cnt * (2 * std::fabs(D) * w + w * w) + 4 * u * mag +
+           4 * u * (mid + k * sd) * (std::fabs(hb.sd) + std::fabs(D) * hb.cnt) * 2;
+      if (straddles) b += hb.cnt * 2 * sd * w;
     }
+    b += (static_cast<double>(live.size()) + 2) * u * habs;  // the sum over bins
     double p = 0;
     for (size_t i = moved; i < pairs.size(); ++i)
       p += pair_sse(g, victim, ties_up, pairs[i].x0, pairs[i].x1, pairs[i].has1, s);
+    const double np = 2 * static_cast<double>(pairs.size() - moved) + 2;
+    b += np * u * p;  // the exact pairs' own sum
     // Float rounding of q = float(k) * s (relative 2^-24) against errors of at most
-    // (outlier_start - N) s, and double rounding of the sums.
-    const double q_max = N * sd, e_max = std::max(0.5, ostart - N) * sd;
+    // max(1/2, outlier_start - N) s, and each squared error's own rounding (e and e^2: 3u).
+    const double q_max = N * sd, e_max = std::max(0.5, ostart - N) * sd + w;
     b += static_cast<double>(hist_n) * (2 * e_max + q_max * 0x1p-23) * q_max * 0x1p-23;
-    b += 1e-12 * (big + std::fabs(h) + p) + 1e-9 * sd * sd;
+    b += 4 * u * (std::fabs(h) + p);
+    // S~, the exhaustive sum of n terms in double: relative (n + 4) u of the true sum.
+    const double gn = (static_cast<double>(n) + 4) * u;
+    b += gn * (std::fabs(h) + p + b) + 1e-300;
     est[ci] = h + p;
     bound[ci] = b;
   }

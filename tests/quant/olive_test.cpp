@@ -947,5 +947,48 @@ TEST(OliveSearch, FastSearchPicksTheExhaustiveScaleEdgeCases) {
   EXPECT_EQ(checked, 24 * 12);
 }
 
+// The format's chunked encoder (codes of a whole chunk at once, pairs holding an outlier redone)
+// stores what the pair encoder gives for v = x / s, for both tie rules and victim rules, on
+// values with many exact ties, odd and even widths, both widths of OVP.
+TEST(OliveFormat, ChunkedEncoderEqualsThePairEncoder) {
+  std::mt19937 gen(9);
+  std::uniform_int_distribution<int> half(-260, 260);
+  for (const char* base :
+       {"olive4:scale=0.5", "olive8:scale=0.25", "olive8:outlier=e2m5:scale=2"}) {
+    const OvpType& t = base[5] == '4'                                        ? kOvp4
+                       : std::string(base).find("e2m5") != std::string::npos ? kOvp8E2M5
+                                                                             : kOvp8E4M3;
+    const float s = std::stof(std::string(base).substr(std::string(base).rfind('=') + 1));
+    for (const char* opt : {"", ":ties=up", ":victim=even", ":ties=up:victim=even"}) {
+      const std::string spec = std::string(base) + opt;
+      SCOPED_TRACE(spec);
+      const bool up = std::string(opt).find("up") != std::string::npos;
+      const OvpVictim vic = std::string(opt).find("even") != std::string::npos ? OvpVictim::kEven
+                                                                               : OvpVictim::kLarger;
+      for (int64_t cols : {1, 2, 7, 512, 513, 1031}) {
+        const int64_t rows = 3;
+        std::vector<float> x(static_cast<size_t>(rows * cols));
+        const float unit = t.bits == 4 ? 0.25f : 1.0f;  // multiples of s / 2 and beyond
+        for (auto& v : x) v = 0.5f * s * unit * static_cast<float>(half(gen));
+        const auto e = make_format(spec)->encode(x.data(), rows, cols);
+        const int64_t units = (cols + 1) / 2;
+        for (int64_t r = 0; r < rows; ++r) {
+          for (int64_t k = 0; k < units; ++k) {
+            const float x0 = x[r * cols + 2 * k];
+            const float x1 = 2 * k + 1 < cols ? x[r * cols + 2 * k + 1] : 0.0f;
+            const auto c = ovp_encode_pair(t, x0 / s, x1 / s, vic, nullptr, up);
+            if (t.bits == 4) {
+              ASSERT_EQ(e.elements[r * units + k], c[0] | (c[1] << 4)) << r << " " << k;
+            } else {
+              ASSERT_EQ(e.elements[2 * (r * units + k)], c[0]) << r << " " << k;
+              ASSERT_EQ(e.elements[2 * (r * units + k) + 1], c[1]) << r << " " << k;
+            }
+          }
+        }
+      }
+    }
+  }
+}
+
 }  // namespace
 }  // namespace qarch::quant
