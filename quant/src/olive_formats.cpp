@@ -234,12 +234,19 @@ double ovp_sse(const OvpGrid& g, OvpVictim victim, bool ties_up, const float* x,
 
 // The candidate scales of the search, in the order the search tries them.
 // top: the largest normal magnitude (alpha maps to it: s = alpha / top).
-std::vector<float> search_candidates(int32_t top, const float* x, int64_t n) {
+// The search's statistics: mu = (sum in element order) / n, then ss = sum of (x - mu)^2 in element
+// order (two passes, as torch.std); the fast search computes ss in its histogram pass with the
+// same expression (sq_dev) in the same order.
+inline double sq_dev(float x, double mu) {
+  const double d = x - mu;
+  return d * d;
+}
+double mean_of(const float* x, int64_t n) {
   double sum = 0;
   for (int64_t i = 0; i < n; ++i) sum += x[i];
-  const double mu = n > 0 ? sum / static_cast<double>(n) : 0.0;
-  double ss = 0;
-  for (int64_t i = 0; i < n; ++i) ss += (x[i] - mu) * (x[i] - mu);
+  return n > 0 ? sum / static_cast<double>(n) : 0.0;
+}
+std::vector<float> candidates_from(int32_t top, double mu, double ss, int64_t n) {
   const double sigma = n > 1 ? std::sqrt(ss / static_cast<double>(n - 1)) : 0.0;
   const double alpha0 = std::max(std::fabs(mu + 3 * sigma), std::fabs(mu - 3 * sigma));
   std::vector<float> c;
@@ -250,6 +257,12 @@ std::vector<float> search_candidates(int32_t top, const float* x, int64_t n) {
     c.push_back(s);
   }
   return c;
+}
+std::vector<float> search_candidates(int32_t top, const float* x, int64_t n) {
+  const double mu = mean_of(x, n);
+  double ss = 0;
+  for (int64_t i = 0; i < n; ++i) ss += sq_dev(x[i], mu);
+  return candidates_from(top, mu, ss, n);
 }
 
 // ---- Variants whose code space differs from the OVP decoders' (sign=unsigned|auto,
@@ -938,55 +951,103 @@ float olive_search_scale(const OvpType& t, OvpVictim victim, const float* x, int
   const int64_t n = rows * cols;
   if (n < 4096 || cols < 2) return olive_search_scale_exhaustive(t, victim, x, rows, cols, ties_up);
   const OvpGrid& g = grid_of(t);
-  const std::vector<float> cand = search_candidates(t.normal_max(), x, n);
-  if (cand.empty()) return 1.0f;
   const int32_t N = t.normal_max();
   const double ostart = g.outlier_start;
   constexpr double u = 0x1p-53;
-  // Pairs that may hold an outlier (a margin below the smallest candidate's threshold).
-  const double wide = ostart * static_cast<double>(cand.front()) * (1.0 - 1e-6);
-  const double top = ostart * static_cast<double>(cand.back()) * (1.0 + 1e-6);
   const int nb = N <= 7 ? 8192 : 65536;
-  const double w = top / nb, inv_w = nb / top;
   struct Bin {
     double cnt, sd, sdd, pad;  // one 32-byte line per bin
   };
-  std::vector<Bin> bins(static_cast<size_t>(nb), Bin{0, 0, 0, 0});
-  std::vector<int32_t> fresh;  // bins a moved pair made non-empty
+  std::vector<Bin> bins;
+  std::vector<WidePair> pairs;
+  int64_t hist_n = 0;
+  double w = 0, inv_w = 0;
+  // The centre of bin b, computed the same way wherever it is used (the sums are centred on it).
+  auto centre = [&w](int64_t b) { return (static_cast<double>(b) + 0.5) * w; };
   auto add = [&](float v) {
     const double a = std::fabs(static_cast<double>(v));
     const int64_t b = std::min<int64_t>(nb - 1, static_cast<int64_t>(a * inv_w));
     Bin& h = bins[static_cast<size_t>(b)];
-    const double d = a - (static_cast<double>(b) + 0.5) * w;
+    const double d = a - centre(b);
     h.cnt += 1;
     h.sd += d;
     h.sdd += d * d;
   };
-  std::vector<WidePair> pairs;
-  int64_t hist_n = 0;
-  for (int64_t r = 0; r < rows; ++r) {
-    const float* xr = x + r * cols;
-    const int64_t even = cols & ~int64_t{1};
-    for (int64_t c = 0; c < even; c += 2) {
-      const float x0 = xr[c], x1 = xr[c + 1];
-      const float m = std::max(std::fabs(x0), std::fabs(x1));
-      if (m >= wide) {
-        pairs.push_back({x0, x1, m, true});
-      } else {
-        add(x0);
-        add(x1);
-        hist_n += 2;
+  // One pass: the histogram of the elements of pairs below `wide` over [0, top), the pairs at
+  // or above it aside, and (when mu is given) the search's ss in element order.
+  auto build = [&](double wide, double top, const double* mu, double* ss) {
+    w = top / nb;
+    inv_w = nb / top;
+    bins.assign(static_cast<size_t>(nb), Bin{0, 0, 0, 0});
+    pairs.clear();
+    hist_n = 0;
+    double acc = 0;
+    for (int64_t r = 0; r < rows; ++r) {
+      const float* xr = x + r * cols;
+      const int64_t even = cols & ~int64_t{1};
+      for (int64_t c = 0; c < even; c += 2) {
+        const float x0 = xr[c], x1 = xr[c + 1];
+        if (mu) {
+          acc += sq_dev(x0, *mu);
+          acc += sq_dev(x1, *mu);
+        }
+        const float m = std::max(std::fabs(x0), std::fabs(x1));
+        if (m >= wide) {
+          pairs.push_back({x0, x1, m, true});
+        } else {
+          add(x0);
+          add(x1);
+          hist_n += 2;
+        }
+      }
+      if (even < cols) {  // odd cols: the last element pairs with an implicit zero
+        const float x0 = xr[even];
+        if (mu) acc += sq_dev(x0, *mu);
+        if (std::fabs(x0) >= wide) {
+          pairs.push_back({x0, 0.0f, std::fabs(x0), false});
+        } else {
+          add(x0);
+          hist_n += 1;
+        }
       }
     }
-    if (even < cols) {  // odd cols: the last element pairs with an implicit zero
-      const float x0 = xr[even];
-      if (std::fabs(x0) >= wide) {
-        pairs.push_back({x0, 0.0f, std::fabs(x0), false});
-      } else {
-        add(x0);
-        hist_n += 1;
-      }
+    if (ss) *ss = acc;
+  };
+  // The candidates need ss, a second pass after the mean. The histogram pass computes it on the
+  // way, with its range and outlier threshold taken from an approximate sigma (sum of squares
+  // from the mean's pass) with 0.1% margins; if the exact candidates fall outside what that
+  // histogram covers, it is rebuilt with the exact range.
+  double mu, sq = 0, sum = 0;
+  {
+    for (int64_t i = 0; i < n; ++i) {
+      sum += x[i];
+      sq += static_cast<double>(x[i]) * static_cast<double>(x[i]);
     }
+    mu = sum / static_cast<double>(n);  // mean_of's arithmetic
+  }
+  const double var_p =
+      std::max(0.0, (sq - static_cast<double>(n) * mu * mu) / static_cast<double>(n - 1));
+  const double sig_p = std::sqrt(var_p);
+  const double alpha_p = std::max(std::fabs(mu + 3 * sig_p), std::fabs(mu - 3 * sig_p));
+  const double wide_p = ostart * alpha_p * 0.75 / N * (1.0 - 1e-3);
+  const double top_p = ostart * alpha_p * 2.49 / N * (1.0 + 1e-3);
+  double ss = 0;
+  bool built = false;
+  if (alpha_p > 0 && std::isfinite(top_p) && wide_p > 0) {
+    build(wide_p, top_p, &mu, &ss);
+    built = true;
+  } else {
+    for (int64_t i = 0; i < n; ++i) ss += sq_dev(x[i], mu);
+  }
+  const std::vector<float> cand = candidates_from(N, mu, ss, n);
+  if (cand.empty()) return 1.0f;
+  // What the bound below needs: every pair that may hold an outlier under the smallest candidate
+  // aside (wide <= the exact threshold), every element ever added below the histogram's top,
+  // and bins much narrower than the smallest scale.
+  const double wide = ostart * static_cast<double>(cand.front()) * (1.0 - 1e-6);
+  const double top = ostart * static_cast<double>(cand.back()) * (1.0 + 1e-6);
+  if (!built || wide_p > wide || top_p < top || top_p / nb > 0.01 * cand.front()) {
+    build(wide, top, nullptr, nullptr);
   }
   std::sort(pairs.begin(), pairs.end(),
             [](const WidePair& a, const WidePair& b) { return a.m < b.m; });
@@ -995,6 +1056,25 @@ float olive_search_scale(const OvpType& t, OvpVictim victim, const float* x, int
     if (bins[static_cast<size_t>(b)].cnt > 0) live.push_back(b);
   double max_cnt = 0;
   for (int32_t b : live) max_cnt = std::max(max_cnt, bins[static_cast<size_t>(b)].cnt);
+  // The pairs aside, priced exactly per candidate. A pair whose smaller element is below `wide`
+  // (a normal under every candidate) holds exactly one outlier, the larger element, while it is
+  // not moved: its squared error is (q - m)^2 + x_small^2 (the victim decodes to 0), with q the
+  // outlier grid value of fl32(m / s) times s in FP32, as pair_errors computes it; the other
+  // pairs go through pair_sse.
+  const size_t np_all = pairs.size();
+  std::vector<float> pm(np_all), pv(np_all);
+  std::vector<double> pxs2(np_all);
+  std::vector<uint8_t> pkind(np_all);  // 0: simple, kept element >= 0; 1: simple, < 0; 2: other
+  for (size_t i = 0; i < np_all; ++i) {
+    const WidePair& q = pairs[i];
+    const float a0 = std::fabs(q.x0), a1 = q.has1 ? std::fabs(q.x1) : 0.0f;
+    const float small = std::min(a0, a1);
+    pm[i] = q.m;
+    pxs2[i] = static_cast<double>(small) * static_cast<double>(small);
+    const bool neg = a0 > a1 ? std::signbit(q.x0) : std::signbit(q.x1);
+    pkind[i] = small < wide ? (neg ? 1 : 0) : 2;
+  }
+  std::vector<int32_t> fresh;  // bins a moved pair made non-empty
   size_t moved = 0;  // pairs[0, moved) are normal under the current and every larger candidate
   const size_t nc = cand.size();
   std::vector<double> est(nc), bound(nc);
@@ -1028,7 +1108,7 @@ float olive_search_scale(const OvpType& t, OvpVictim victim, const float* x, int
     int k = 0;
     for (const int32_t bi : live) {
       const Bin& hb = bins[static_cast<size_t>(bi)];
-      const double lo = bi * w, hi = lo + w, mid = lo + 0.5 * w;
+      const double lo = bi * w, hi = lo + w, mid = centre(bi);
       while (k < N && mid >= (k + 0.5) * sd) ++k;  // level of the bin's centre
       // A rounding boundary inside the bin (relative margins: an element's bin comes from a
       // double product, its level from the fl32 division x / s; a tie on a boundary counts).
@@ -1043,12 +1123,23 @@ float olive_search_scale(const OvpType& t, OvpVictim victim, const float* x, int
       // <= 2 u (mid + k s), which moves the term by at most 2 |delta D| (|sum d| + |D| cnt)).
       b += gb * hb.cnt * (2 * std::fabs(D) * w + w * w) + 4 * u * mag +
            4 * u * (mid + k * sd) * (std::fabs(hb.sd) + std::fabs(D) * hb.cnt) * 2;
-      if (straddles) b += hb.cnt * 2 * sd * w;
+      // (|x - t| <= w plus the margins: 2e-6 hi.)
+      if (straddles) b += hb.cnt * 2 * sd * (w + 2e-6 * hi);
     }
     b += (static_cast<double>(live.size()) + 2) * u * habs;  // the sum over bins
     double p = 0;
-    for (size_t i = moved; i < pairs.size(); ++i)
-      p += pair_sse(g, victim, ties_up, pairs[i].x0, pairs[i].x1, pairs[i].has1, s);
+    for (size_t i = moved; i < np_all; ++i) pv[i] = pm[i] / s;  // vectorizes
+    for (size_t i = moved; i < np_all; ++i) {
+      if (pkind[i] == 2) {
+        p += pair_sse(g, victim, ties_up, pairs[i].x0, pairs[i].x1, pairs[i].has1, s);
+        continue;
+      }
+      // v >= outlier_start here (the pair is not moved): round_mag returns -(code).
+      const int32_t code = -g.round_mag(pv[i], ties_up && pkind[i] == 1);
+      const float q = static_cast<float>(g.value[static_cast<size_t>(code)]) * s;
+      const double e = static_cast<double>(q) - static_cast<double>(pm[i]);
+      p += e * e + pxs2[i];
+    }
     const double np = 2 * static_cast<double>(pairs.size() - moved) + 2;
     b += np * u * p;  // the exact pairs' own sum
     // Float rounding of q = float(k) * s (relative 2^-24) against errors of at most
@@ -1057,7 +1148,7 @@ float olive_search_scale(const OvpType& t, OvpVictim victim, const float* x, int
     b += static_cast<double>(hist_n) * (2 * e_max + q_max * 0x1p-23) * q_max * 0x1p-23;
     b += 4 * u * (std::fabs(h) + p);
     // S~, the exhaustive sum of n terms in double: relative (n + 4) u of the true sum.
-    const double gn = (static_cast<double>(n) + 4) * u;
+    const double gn = (static_cast<double>(n) + 4) * u * 1.01;
     b += gn * (std::fabs(h) + p + b) + 1e-300;
     est[ci] = h + p;
     bound[ci] = b;
