@@ -29,7 +29,9 @@
 // - Rounding: to the nearest point of the combined grid {0..N} U {outlier magnitudes}, ties away
 //   from zero (so |x/s| >= 9.5 becomes an outlier in olive4); beyond the largest outlier
 //   magnitude the value saturates. (The authors' code breaks ties toward +infinity; the paper
-//   does not say; we pick the symmetric rule.)
+//   does not say; we pick the symmetric rule; the formats' ties=up reproduces the authors'.)
+// - The formats' options sign=unsigned|auto and types=flint|int+flint (olive_formats.cpp) use
+//   other code spaces, which this codec and the OVP decoders do not read.
 // - Decoded element <shift, mant> (value mant << shift in units of s): normal -> <0, x>,
 //   outlier -> <exp + bias, +-(2^mbits + mant)>, victim -> <0, 0>.
 // Reserved bit patterns the encoder never produces, and what the decoder returns for them:
