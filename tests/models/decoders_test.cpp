@@ -4,9 +4,9 @@
 // gives for every byte.
 #include <gtest/gtest.h>
 
+#include "qarch/common/error.h"
 #include "qarch/models/decoders.h"
 #include "qarch/models/operand_format.h"
-#include "qarch/common/error.h"
 #include "qarch/quant/olive.h"
 #include "test_util.h"
 
