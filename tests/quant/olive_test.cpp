@@ -865,6 +865,14 @@ TEST(OliveOptions, AutoSignAndTypeSelection) {
       EXPECT_EQ(a.elements, want.elements);
       EXPECT_EQ(a.fp32, want.fp32);
       EXPECT_EQ(a.scales, (std::vector<uint8_t>{static_cast<uint8_t>(nonneg ? 4 : 0)}));
+      for (const char* o8 : {"olive8", "olive8:outlier=e2m5"}) {  // the table codec, 8 bits
+        const auto a8 =
+            make_format(std::string(o8) + ":sign=auto" + p)->encode(x.data(), rows, cols);
+        const auto w8 = make_format(std::string(o8) + (nonneg ? ":sign=unsigned" : "") + p)
+                            ->encode(x.data(), rows, cols);
+        EXPECT_EQ(a8.elements, w8.elements) << o8;
+        EXPECT_EQ(a8.fp32, w8.fp32) << o8;
+      }
       // int+flint: the single-type encodings and their errors.
       const auto fi = make_format("olive4" + p), ff = make_format("olive4:types=flint" + p);
       const auto ei = fi->encode(x.data(), rows, cols), ef = ff->encode(x.data(), rows, cols);
