@@ -5,6 +5,7 @@
 // independent brute-force reference encoder compared with the format on random data.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
 #include <cstring>
 #include <random>
@@ -998,6 +999,127 @@ TEST(OliveFormat, ChunkedEncoderEqualsThePairEncoder) {
         }
       }
     }
+  }
+}
+
+}  // namespace
+}  // namespace qarch::quant
+
+namespace qarch::quant {
+namespace {
+
+// ---------------------------------------------------------------------------------------------
+// A port of the authors' fake quantization (clevercool/ANT-Quantization, olive_quantization:
+// Quantizer.int_value / flint_value / outlier_value, _forward, and quant_forward_cuda_kernel),
+// written from their code and independent of qarch's codec: grids in their units (the normal /
+// outlier threshold is 32), nearest point by a scan of "sorted normals, then sorted outliers"
+// keeping the last point with |x - y| <= the best so far, then their victim masks over the
+// flattened tensor (the even element of an outlier-outlier pair survives), times their scale.
+std::vector<float> authors_grid(bool flint, bool is_signed) {
+  const int B = is_signed ? 3 : 4;  // 4-bit
+  std::vector<double> normal{0.0};
+  if (!flint) {
+    for (int i = 1; i < (1 << B); ++i) {
+      normal.push_back(i);
+      if (is_signed) normal.push_back(-i);
+    }
+    for (auto& v : normal) v *= 32.0 / (1 << B);
+  } else {  // flint_value, exp_base 0
+    const int vb = B, neg_exp = vb - 1, pos_exp = vb - 1;
+    auto push = [&](double v) {
+      normal.push_back(v);
+      if (is_signed) normal.push_back(-v);
+    };
+    for (int i = 0; i <= neg_exp; ++i) {
+      const int exp_bit = i + 2, exp_value = -(exp_bit - 1), mant_bit = vb - exp_bit;
+      if (mant_bit < 0) continue;  // range(int(2 ** mant_bit)) is empty for mant_bit < 0
+      for (int j = 0; j < (1 << mant_bit); ++j)
+        push(std::ldexp(1.0, exp_value) * (1 + std::ldexp(1.0, -mant_bit) * j));
+    }
+    for (int j = 0; j < (1 << (vb - 2)); ++j) push(1 + std::ldexp(1.0, -(vb - 2)) * j);
+    for (int i = 1; i < pos_exp; ++i) {
+      const int mant_bit = vb - (i + 2);
+      for (int j = 0; j < (1 << mant_bit); ++j)
+        push(std::ldexp(1.0, i) * (1 + std::ldexp(1.0, -mant_bit) * j));
+    }
+    push(std::ldexp(1.0, pos_exp));
+    for (auto& v : normal) v *= 32.0 / std::ldexp(1.0, pos_exp);
+  }
+  std::sort(normal.begin(), normal.end());
+  std::vector<double> out;  // outlier_value(exp_bit 2, exp_base 5)
+  const int mant_bit = B - 2;
+  for (int i = 5; i < 5 + 4; ++i) {
+    for (int j = 0; j < (1 << mant_bit); ++j) {
+      if (i == 5 && j == 0) continue;
+      const double v = std::ldexp(1.0, i) * (1 + std::ldexp(1.0, -mant_bit) * j);
+      out.push_back(v);
+      if (is_signed) out.push_back(-v);
+    }
+  }
+  std::sort(out.begin(), out.end());
+  std::vector<float> grid(normal.begin(), normal.end());
+  grid.insert(grid.end(), out.begin(), out.end());
+  return grid;
+}
+
+std::vector<float> authors_forward(const std::vector<float>& x, float scale,
+                                   const std::vector<float>& grid) {
+  const size_t n = x.size();
+  std::vector<float> q(n);
+  for (size_t i = 0; i < n; ++i) {
+    const float xv = x[i] / scale;
+    float best = 102400.0f, z = 0.0f;
+    for (float y : grid) {
+      const float d = std::fabs(xv - y);
+      if (d <= best) best = d, z = y;
+    }
+    q[i] = z;
+  }
+  std::vector<char> mask(n), vodd(n, 0), veven(n, 0);
+  for (size_t i = 0; i < n; ++i) mask[i] = std::fabs(q[i]) > 32.0f;
+  for (size_t i = 1; i < n; i += 2) vodd[i] = mask[i - 1];
+  for (size_t i = 0; i + 1 < n; i += 2) veven[i] = mask[i + 1] && !vodd[i + 1];
+  for (size_t i = 0; i < n; ++i) q[i] = (vodd[i] || veven[i]) ? 0.0f : q[i] * scale;
+  return q;
+}
+
+// qarch's olive4 with the authors' rules (victim=even, ties=up, and the grid options) decodes to
+// exactly what the port computes, on values with many exact ties and outliers. Scales are powers
+// of two so both sides' divisions are exact. The unsigned grid differs by design in one place
+// (qarch gives up the normal 15 for the identifier), so its data avoid [14.5, 17.5) s.
+TEST(OliveFormat, AuthorsRulesMatchAPortOfTheAuthorsCode) {
+  std::mt19937 gen(21);
+  std::uniform_int_distribution<int> eighth(-8 * 130, 8 * 130);
+  struct C {
+    const char* spec;
+    bool flint, is_signed;
+    float kernel_unit;  // the authors' scale in units of qarch's s
+  };
+  const C cases[] = {{"olive4:scale=0.25:ties=up:victim=even", false, true, 0.25f},
+                     {"olive4:scale=0.25:ties=up:types=flint:victim=even", true, true, 0.5f},
+                     {"olive4:scale=0.25:sign=unsigned:ties=up:victim=even", false, false, 0.5f}};
+  for (const C& c : cases) {
+    SCOPED_TRACE(c.spec);
+    const float s = 0.25f;
+    const int64_t rows = 6, cols = 512;
+    std::vector<float> x(static_cast<size_t>(rows * cols));
+    for (auto& v : x) {
+      do {
+        v = s * 0.125f * static_cast<float>(eighth(gen));  // multiples of s/8 up to 130 s
+        if (!c.is_signed) v = std::fabs(v);
+      } while (!c.is_signed && v >= 14.5f * s && v < 17.5f * s);
+    }
+    const auto fmt = make_format(c.spec);
+    std::vector<float> ours(x.size());
+    fmt->decode(fmt->encode(x.data(), rows, cols), ours.data());
+    const auto theirs = authors_forward(x, s * c.kernel_unit, authors_grid(c.flint, c.is_signed));
+    int differ = 0;
+    for (size_t i = 0; i < x.size(); ++i) {
+      if (ours[i] != theirs[i] && differ++ < 5)
+        ADD_FAILURE() << "element " << i << ": x " << x[i] << " qarch " << ours[i] << " authors "
+                      << theirs[i];
+    }
+    EXPECT_EQ(differ, 0);
   }
 }
 
