@@ -4,9 +4,9 @@
 // gives for every byte.
 #include <gtest/gtest.h>
 
+#include "qarch/common/error.h"
 #include "qarch/models/decoders.h"
 #include "qarch/models/operand_format.h"
-#include "qarch/common/error.h"
 #include "qarch/quant/olive.h"
 #include "test_util.h"
 
@@ -40,6 +40,26 @@ TEST(Decoders, KindPerFormatFromItsTraits) {
   }
   EXPECT_THROW(decoder_kind("ovp3", "olive3"), Error);
   for (const DecoderInfo& d : list_decoders()) EXPECT_FALSE(d.description.empty()) << d.kind;
+}
+
+// OliVe's options: ties=up keeps the OVP code space (the ovp4 / ovp8 decoders); the unsigned
+// and flint grids are another code space, which models/ has no decoder for: it refuses them by
+// name instead of pricing them as ovp4.
+TEST(Decoders, OliveVariantsOutsideTheOvpCodeSpaceAreRefused) {
+  EXPECT_EQ(operand_format("olive4:ties=up").decoder, "ovp4");
+  EXPECT_EQ(operand_format("olive8:ties=up:victim=even").decoder, "ovp8");
+  for (const char* spec : {"olive4:sign=unsigned", "olive4:sign=auto", "olive8:sign=unsigned",
+                           "olive4:types=flint", "olive4:types=int+flint"}) {
+    try {
+      operand_format(spec);
+      ADD_FAILURE() << spec << " was accepted";
+    } catch (const Error& e) {
+      EXPECT_NE(std::string(e.what()).find("which models/ does not have"), std::string::npos)
+          << e.what();
+      EXPECT_NE(std::string(e.what()).find("names decoder kind 'ovp"), std::string::npos)
+          << e.what();
+    }
+  }
 }
 
 TEST(Decoders, Olive4OperandIsTheByteDecoderOutput) {

@@ -32,6 +32,16 @@ std::vector<std::string> all_specs() {
       }
     }
   }
+  // The options from the authors' code (ties, sign, normal types), alone and combined.
+  for (const char* a :
+       {"olive4:ties=up", "olive4:per=row:ties=up:victim=even", "olive8:ties=up:scale=0.05",
+        "olive8:outlier=e2m5:ties=up", "olive4:sign=unsigned", "olive4:sign=auto:per=row",
+        "olive4:scale=0.5:sign=unsigned:ties=up", "olive8:sign=unsigned",
+        "olive8:outlier=e2m5:per=row:sign=unsigned:victim=even", "olive8:sign=auto",
+        "olive4:types=flint", "olive4:types=int+flint", "olive4:per=row:scale=0.3:types=flint",
+        "olive4:per=row:ties=up:types=int+flint", "olive4:types=flint+int:victim=even"}) {
+    v.push_back(a);
+  }
   for (int bits : {2, 3, 4}) {
     for (const char* st : {"fp16", "fp32"}) {
       for (const char* th : {"", ":threshold=3"}) {

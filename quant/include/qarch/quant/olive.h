@@ -29,7 +29,9 @@
 // - Rounding: to the nearest point of the combined grid {0..N} U {outlier magnitudes}, ties away
 //   from zero (so |x/s| >= 9.5 becomes an outlier in olive4); beyond the largest outlier
 //   magnitude the value saturates. (The authors' code breaks ties toward +infinity; the paper
-//   does not say; we pick the symmetric rule.)
+//   does not say; we pick the symmetric rule; the formats' ties=up reproduces the authors'.)
+// - The formats' options sign=unsigned|auto and types=flint|int+flint (olive_formats.cpp) use
+//   other code spaces, which this codec and the OVP decoders do not read.
 // - Decoded element <shift, mant> (value mant << shift in units of s): normal -> <0, x>,
 //   outlier -> <exp + bias, +-(2^mbits + mant)>, victim -> <0, 0>.
 // Reserved bit patterns the encoder never produces, and what the decoder returns for them:
@@ -98,8 +100,12 @@ enum class OvpPairClass { kNormalNormal, kOutlierNormal, kOutlierOutlier };
 
 /// Encodes one pair from values already divided by the scale (v = x / s): returns the codes of
 /// element 2k and 2k+1. NaN inputs are the caller's problem (they encode as 0).
+/// ties_up: ties on negative values go toward +inf (the smaller magnitude), as the authors'
+/// kernel rounds, except the tie between the largest normal and the smallest outlier, which goes
+/// to the outlier (see olive_formats.cpp, option ties=up).
 std::array<uint32_t, 2> ovp_encode_pair(const OvpType& t, float v_even, float v_odd,
-                                        OvpVictim victim, OvpPairClass* cls = nullptr);
+                                        OvpVictim victim, OvpPairClass* cls = nullptr,
+                                        bool ties_up = false);
 
 /// olive4: one OVP byte from two scaled values (element 2k in the low nibble).
 inline uint8_t olive4_encode_pair(float v_even, float v_odd, OvpVictim victim) {
@@ -155,10 +161,10 @@ OvpPairStats olive_pair_stats(const std::string& spec, const float* x, int64_t r
 /// lowest squared error (the first on ties). Returns 1 if no candidate is a positive finite
 /// float (e.g. all-zero input).
 float olive_search_scale(const OvpType& t, OvpVictim victim, const float* x, int64_t rows,
-                         int64_t cols);
+                         int64_t cols, bool ties_up = false);
 /// The same search pricing every candidate with a full pass (the definition; the fast search
 /// above returns the same scale, checked by tests).
 float olive_search_scale_exhaustive(const OvpType& t, OvpVictim victim, const float* x,
-                                    int64_t rows, int64_t cols);
+                                    int64_t rows, int64_t cols, bool ties_up = false);
 
 }  // namespace qarch::quant
