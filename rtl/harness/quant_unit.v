@@ -10,6 +10,8 @@
 //         the instances below: 32 too).
 // mxint8: MX block quantizer, int8 elements (MXINT8).
 // amx:    AMXFP4 with power-of-two scales (two shared exponents per block, by sign).
+// nv:     NVFP4 quantizer (E4M3 block scales, blocks up to 16, per-tensor FP32 nv_s_enc).
+// amx8:   AMXFP4 with FP8 scales, amx8_type 0 = E5M2 (the default), 1 = E4M3; same inputs.
 // mxfp:   MX block quantizers for the MXFP8 / MXFP6 elements, same inputs, outputs selected by
 //         mxfp_type: 0 E4M3 (mxfp8_e4m3_quantizer), 1 E5M2, 2 E3M2, 3 E2M3 (mx_quantizer with
 //         the element parameters).
@@ -85,7 +87,36 @@ module quant_unit (
     output wire        mxfp_out_first,
     output wire        mxfp_out_last,
     output wire [ 7:0] mxfp_code,
-    output wire [ 7:0] mxfp_scale
+    output wire [ 7:0] mxfp_scale,
+
+    input  wire        nv_clk,
+    input  wire        nv_rst,
+    input  wire        nv_away,
+    input  wire [31:0] nv_s_enc,
+    input  wire        nv_valid,
+    input  wire        nv_last,
+    input  wire [31:0] nv_data,
+    output wire        nv_ready,
+    output wire        nv_out_valid,
+    output wire        nv_out_first,
+    output wire        nv_out_last,
+    output wire [ 3:0] nv_code,
+    output wire [ 7:0] nv_scale,
+
+    input  wire        amx8_clk,
+    input  wire        amx8_rst,
+    input  wire        amx8_away,
+    input  wire        amx8_type,
+    input  wire        amx8_valid,
+    input  wire        amx8_last,
+    input  wire [31:0] amx8_data,
+    output wire        amx8_ready,
+    output wire        amx8_out_valid,
+    output wire        amx8_out_first,
+    output wire        amx8_out_last,
+    output wire [ 3:0] amx8_code,
+    output wire [ 7:0] amx8_scale_pos,
+    output wire [ 7:0] amx8_scale_neg
 );
   /* verilator lint_off PINCONNECTEMPTY */
   // ---- OVP encoders
@@ -284,5 +315,76 @@ module quant_unit (
   assign mxfp_out_last = f_last[mxfp_type];
   assign mxfp_code = f_code[mxfp_type];
   assign mxfp_scale = f_scale[mxfp_type];
+
+  // ---- FP8-scaled block quantizers
+  nvfp4_quantizer #(
+      .BLOCK(16)
+  ) u_nv (
+      .clk(nv_clk),
+      .rst(nv_rst),
+      .round_away(nv_away),
+      .s_enc(nv_s_enc),
+      .in_valid(nv_valid),
+      .in_last(nv_last),
+      .in_data(nv_data),
+      .in_ready(nv_ready),
+      .out_valid(nv_out_valid),
+      .out_first(nv_out_first),
+      .out_last(nv_out_last),
+      .out_code(nv_code),
+      .out_scale(nv_scale)
+  );
+
+  wire [1:0] a8_ready, a8_valid, a8_first, a8_last;
+  wire [3:0] a8_code[0:1];
+  wire [7:0] a8_sp[0:1];
+  wire [7:0] a8_sn[0:1];
+  amxfp4_fp8_quantizer #(
+      .BLOCK(32)
+  ) u_amx_e5m2 (
+      .clk(amx8_clk),
+      .rst(amx8_rst),
+      .round_away(amx8_away),
+      .in_valid(amx8_valid),
+      .in_last(amx8_last),
+      .in_data(amx8_data),
+      .in_ready(a8_ready[0]),
+      .out_valid(a8_valid[0]),
+      .out_first(a8_first[0]),
+      .out_last(a8_last[0]),
+      .out_code(a8_code[0]),
+      .out_scale_pos(a8_sp[0]),
+      .out_scale_neg(a8_sn[0])
+  );
+  amxfp4_fp8_quantizer #(
+      .BLOCK(32),
+      .SEB  (4),
+      .SMB  (3),
+      .SBIAS(7),
+      .SEMIN(-6),
+      .SMAX (126),
+      .ONE  (56)
+  ) u_amx_e4m3 (
+      .clk(amx8_clk),
+      .rst(amx8_rst),
+      .round_away(amx8_away),
+      .in_valid(amx8_valid),
+      .in_last(amx8_last),
+      .in_data(amx8_data),
+      .in_ready(a8_ready[1]),
+      .out_valid(a8_valid[1]),
+      .out_first(a8_first[1]),
+      .out_last(a8_last[1]),
+      .out_code(a8_code[1]),
+      .out_scale_pos(a8_sp[1]),
+      .out_scale_neg(a8_sn[1])
+  );
+  assign amx8_ready = a8_ready[amx8_type];
+  assign amx8_out_valid = a8_valid[amx8_type];
+  assign amx8_out_first = a8_first[amx8_type];
+  assign amx8_out_last = a8_last[amx8_type];
+  assign amx8_code = a8_code[amx8_type];
+  assign amx8_scale_pos = a8_sp[amx8_type];
+  assign amx8_scale_neg = a8_sn[amx8_type];
   /* verilator lint_on PINCONNECTEMPTY */
 endmodule

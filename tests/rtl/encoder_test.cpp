@@ -27,9 +27,11 @@
 #include <filesystem>
 #include <limits>
 
+#include "../../quant/src/mx_kernels.h"  // e2m1_quotient_thresholds: test points only
 #include "Vquant_unit.h"
 #include "Vquant_unit_mutant.h"
 #include "qarch/quant/format.h"
+#include "qarch/quant/fp_element.h"
 #include "qarch/quant/olive.h"
 #include "rtl_harness.h"
 
@@ -40,6 +42,7 @@ void quant_idle(M& m) {
   m.ovp4_clk = m.ovp8_clk = m.mxfp4_clk = m.mxint8_clk = m.amx_clk = m.mxfp_clk = 0;
   m.ovp4_valid = m.ovp8_valid = m.mxfp4_valid = m.mxint8_valid = m.amx_valid = m.mxfp_valid = 0;
   m.mxfp4_rst = m.mxint8_rst = m.amx_rst = m.mxfp_rst = 0;
+  m.nv_clk = m.nv_valid = m.nv_rst = m.amx8_clk = m.amx8_valid = m.amx8_rst = 0;
 }
 template <>
 struct SimInit<Vquant_unit> {
@@ -359,7 +362,7 @@ TEST(OvpEncoder, OnePairPerCycleLatencyOne) {
 // One MX-family format on one harness section.
 struct MxKind {
   const char* spec;  // quant format name (options but block / round)
-  int section;       // 0 mxfp4, 1 mxint8, 2 amx, 3 mxfp (sub = mxfp_type)
+  int section;  // 0 mxfp4, 1 mxint8, 2 amx, 3 mxfp (sub = mxfp_type), 4 nv, 5 amx8 (sub = type)
   int sub;
   int bits;    // element code width
   bool split;  // AMXFP4: two scales per block
@@ -374,6 +377,12 @@ const MxKind kMxKinds[] = {kMxfp4,
                            {"mxfp8_e5m2", 3, 1, 8, false},
                            {"mxfp6_e3m2", 3, 2, 6, false},
                            {"mxfp6_e2m3", 3, 3, 6, false}};
+// The FP8-scaled ones (rtl/src/fp_block_quantizer.v): NVFP4 (blocks up to 16) and AMXFP4 with
+// E5M2 / E4M3 scales.
+const MxKind kNvfp4{"nvfp4", 4, 0, 4, false};
+const MxKind kAmxE5m2{"amxfp4:scale=e5m2", 5, 0, 4, true};
+const MxKind kAmxE4m3{"amxfp4:scale=e4m3", 5, 1, 4, true};
+const MxKind kFp8ScaledKinds[] = {kNvfp4, kAmxE5m2, kAmxE4m3};
 
 std::string mx_spec(const MxKind& k, int64_t block, bool away) {
   return std::string(k.spec) + ":block=" + std::to_string(block) +
@@ -391,6 +400,7 @@ struct MxPort {
   std::function<void(bool rst, bool away, bool valid, bool last, uint32_t data)> drive;
   std::function<bool()> ready;
   std::function<MxOut()> read;
+  std::function<void(uint32_t)> s_enc;  ///< NVFP4's per-tensor FP32 scale input (else empty)
 };
 
 #define QARCH_MX_PORT(P, SCALE, SCALE_NEG)                                      \
@@ -425,9 +435,17 @@ MxPort mx_port(Sim<M>& sim, const MxKind& k) {
     case 2:
       QARCH_MX_PORT(amx, amx_scale_pos, amx_scale_neg);
       break;
-    default:
+    case 3:
       sim->mxfp_type = k.sub;
       QARCH_MX_PORT(mxfp, mxfp_scale, mxfp_scale);
+      break;
+    case 4:
+      QARCH_MX_PORT(nv, nv_scale, nv_scale);
+      p.s_enc = [&sim](uint32_t v) { sim->nv_s_enc = v; };
+      break;
+    default:
+      sim->amx8_type = k.sub;
+      QARCH_MX_PORT(amx8, amx8_scale_pos, amx8_scale_neg);
       break;
   }
   return p;
@@ -447,6 +465,7 @@ MaybeMismatch mx_stream(Sim<M>& sim, const MxKind& k, int64_t block, bool away,
   const std::vector<uint32_t> codes = quant::unpack_codes(e.elements, rows, cols, k.bits);
   const int64_t nb = (cols + block - 1) / block, n = rows * cols;
   const MxPort port = mx_port(sim, k);
+  if (port.s_enc) port.s_enc(f2u(e.fp32.at(0)));  // NVFP4: quant's S_enc for this tensor
   port.drive(true, away, false, false, 0);
   sim.posedge(port.clk);
   sim.posedge(port.clk);
@@ -703,9 +722,9 @@ TEST(MxQuantizer, PartialBlocksAndStalls) {
 TEST(MxQuantizer, RandomBlocks) {
   const int64_t n = stream_count(int64_t{1} << 20, int64_t{1} << 24);
   for (const MxKind& k : kMxKinds) {
-    // 2^20 per format (split over both rounding modes) for MXFP4, MXINT8, AMXFP4; a quarter for
+    // 2^20 per format (split over both rounding modes) for MXFP4, MXINT8, AMXFP4; an eighth for
     // the FP8 / FP6 elements.
-    const int64_t m = (k.section == 3 ? n / 4 : n) / 2;
+    const int64_t m = (k.section == 3 ? n / 8 : n) / 2;
     for (const bool away : {false, true}) {
       const auto x = mx_random_values(m, 11 + k.section * 4 + k.sub + (away ? 100 : 0));
       QARCH_EXPECT_NO_MISMATCH(run_check<Vquant_unit>(
@@ -771,6 +790,198 @@ TEST(MxQuantizer, OneElementPerCycleLatencyOfOneBlock) {
               static_cast<unsigned long long>(sim.cycle() - first_out + 1));
 }
 
+// ==== FP8-scaled block quantizers (rtl/src/fp_block_quantizer.v): NVFP4, AMXFP4 E5M2 / E4M3 ====
+
+// The positive finite values of an FP8 scale type (codes 1 .. max), from quant's fp_decode.
+std::vector<float> fp8_values(const quant::FpElementSpec& t) {
+  std::vector<float> v;
+  for (uint32_t c = 1; c <= t.max_code(); ++c) v.push_back(quant::fp_decode(t, c));
+  return v;
+}
+
+// The E2M1 quotient thresholds of scale s, quant's own (the smallest FP32 w with E2M1(fl(w / s))
+// past each step: mx_kernels.h, e2m1_quotient_thresholds), with their FP32 neighbours, times
+// `sign`.
+void add_quotient_boundaries(std::vector<float>& out, float s, bool away, float sign) {
+  float w[7];
+  if (away) {
+    quant::detail::e2m1_quotient_thresholds<true>(s, w);
+  } else {
+    quant::detail::e2m1_quotient_thresholds<false>(s, w);
+  }
+  for (const float t : w) {
+    out.push_back(sign * t);
+    out.push_back(sign * std::nextafter(t, 0.0f));
+    out.push_back(sign * std::nextafter(t, std::numeric_limits<float>::infinity()));
+  }
+}
+
+// Blocks whose largest magnitude m makes fl(m / 6) land on, or 1-2 ulps beside, every midpoint
+// between neighbouring FP8 values (the scale's double rounding: FP32 quotient, then FP8), with
+// `sign`; the other elements fractions of m.
+void add_scale_boundaries(std::vector<float>& x, const std::vector<float>& sv, int64_t block,
+                          float sign) {
+  std::vector<float> all = {0.0f};
+  all.insert(all.end(), sv.begin(), sv.end());
+  for (size_t i = 0; i + 1 < all.size(); ++i) {
+    const float mid6 = 6.0f * ((all[i] + all[i + 1]) / 2.0f);  // exact: <= 7 significant bits
+    for (int d = -2; d <= 2; ++d) {
+      const float m = u2f(f2u(mid6) + static_cast<uint32_t>(d));
+      std::vector<float> b = {sign * m};
+      for (int j = 1; j < block; ++j)
+        b.push_back((j & 1 ? -0.75f : 0.3f) * m / static_cast<float>(j));
+      x.insert(x.end(), b.begin(), b.end());
+    }
+  }
+}
+
+// NVFP4 (blocks of 16): S_enc = 2688 / 2688 = 1 (the tensor's largest magnitude is 6 x 448), so
+// the elements' w = |x|. For every E4M3 scale code: blocks whose maximum is 6 s (scale exactly
+// s) holding every quotient threshold of s +-1 ulp, both signs; then the scale boundaries.
+std::vector<float> nvfp4_boundary_values(bool away) {
+  std::vector<float> x;
+  const auto sv = fp8_values(quant::kE4M3);
+  for (const float s : sv) {
+    std::vector<float> probes;
+    add_quotient_boundaries(probes, s, away, 1.0f);
+    add_quotient_boundaries(probes, s, away, -1.0f);
+    pack_blocks(x, {6.0f * s}, probes, 16);
+  }
+  add_scale_boundaries(x, sv, 16, 1.0f);
+  return x;
+}
+
+// AMXFP4 with FP8 scales t (blocks of 32): for every scale code, blocks with s+ exactly s (the
+// maximum 6 s) and s- another code's value s', holding every quotient threshold of s (positive
+// elements) and of s' (negative elements) +-1 ulp; then the scale boundaries of both signs.
+std::vector<float> amx_fp8_boundary_values(const quant::FpElementSpec& t, bool away) {
+  std::vector<float> x;
+  const auto sv = fp8_values(t);
+  for (size_t i = 0; i < sv.size(); ++i) {
+    const float sp = sv[i], sn = sv[(i * 7 + 3) % sv.size()];
+    std::vector<float> probes;
+    add_quotient_boundaries(probes, sp, away, 1.0f);
+    add_quotient_boundaries(probes, sn, away, -1.0f);
+    pack_blocks(x, {6.0f * sp, -6.0f * sn}, probes, 32);
+  }
+  add_scale_boundaries(x, sv, 32, 1.0f);
+  add_scale_boundaries(x, sv, 32, -1.0f);
+  return x;
+}
+
+TEST(Fp8ScaledQuantizer, EveryQuotientAndScaleBoundary) {
+  for (const bool away : {false, true}) {
+    const auto nv = nvfp4_boundary_values(away);
+    const auto a5 = amx_fp8_boundary_values(quant::kE5M2, away);
+    const auto a4 = amx_fp8_boundary_values(quant::kE4M3, away);
+    if (!away)
+      std::printf("boundary values: nvfp4 %zu, amxfp4 e5m2 %zu, e4m3 %zu\n", nv.size(), a5.size(),
+                  a4.size());
+    const struct {
+      const MxKind& k;
+      const std::vector<float>& x;
+      int64_t block;
+    } runs[] = {{kNvfp4, nv, 16}, {kAmxE5m2, a5, 32}, {kAmxE4m3, a4, 32}};
+    for (const auto& r : runs) {
+      QARCH_EXPECT_NO_MISMATCH(run_check<Vquant_unit>(
+          std::string("fp8s_boundaries_") + r.k.spec + (away ? "_away" : "_even"),
+          [&](Sim<Vquant_unit>& sim) {
+            return mx_stream(sim, r.k, r.block, away, r.x,
+                             static_cast<int64_t>(r.x.size()) / r.block, r.block);
+          }));
+    }
+  }
+}
+
+// Power-of-two block maxima 2^-149 .. 2^127: AMXFP4 in one tensor; NVFP4 one tensor per
+// exponent (its S_enc follows the tensor's maximum, so the multiplier sees subnormal x with
+// large S_enc and the reverse). Zero / NaN / Inf blocks.
+TEST(Fp8ScaledQuantizer, PowerOfTwoMaximaAndSpecials) {
+  const std::vector<float> x = mx_pow2_max_values(6);
+  const std::vector<float> sp = mx_special_values();
+  for (const MxKind* k : {&kAmxE5m2, &kAmxE4m3}) {
+    QARCH_EXPECT_NO_MISMATCH(
+        run_check<Vquant_unit>(std::string("fp8s_pow2_") + k->spec, [&](Sim<Vquant_unit>& sim) {
+          return mx_stream(sim, *k, 32, false, x, static_cast<int64_t>(x.size()) / 32, 32);
+        }));
+  }
+  QARCH_EXPECT_NO_MISMATCH(
+      run_check<Vquant_unit>("fp8s_pow2_nvfp4", [&](Sim<Vquant_unit>& sim) -> MaybeMismatch {
+        for (size_t t = 0; t < x.size(); t += 128) {
+          const std::vector<float> xt(x.begin() + static_cast<int64_t>(t),
+                                      x.begin() + static_cast<int64_t>(t) + 128);
+          if (auto mm = mx_stream(sim, kNvfp4, 16, (t / 128) & 1, xt, 8, 16)) return mm;
+        }
+        return std::nullopt;
+      }));
+  for (const MxKind& k : kFp8ScaledKinds) {
+    const int64_t block = k.section == 4 ? 16 : 32;
+    for (const bool away : {false, true}) {
+      QARCH_EXPECT_NO_MISMATCH(run_check<Vquant_unit>(
+          std::string("fp8s_specials_") + k.spec + (away ? "_away" : "_even"),
+          [&](Sim<Vquant_unit>& sim) {
+            return mx_stream(sim, k, block, away, sp, static_cast<int64_t>(sp.size()) / block,
+                             block);
+          }));
+    }
+  }
+}
+
+// Random tensors: NVFP4 2^20 elements as 1024 tensors of 8 x 128 (each with its S_enc; block
+// exponents within 24 binades of the tensor's), with partial blocks (cols 100) and stalls in
+// some; AMXFP4 2^17 random blocks per scale type as the MX checks.
+TEST(Fp8ScaledQuantizer, RandomBlocks) {
+  const int64_t n = stream_count(int64_t{1} << 20, int64_t{1} << 24);
+  QARCH_EXPECT_NO_MISMATCH(
+      run_check<Vquant_unit>("fp8s_random_nvfp4", [&](Sim<Vquant_unit>& sim) -> MaybeMismatch {
+        std::mt19937 rng(21);
+        std::uniform_real_distribution<float> f01(0.0f, 1.0f);
+        for (int64_t t = 0; t < n / 1024; ++t) {
+          const int64_t cols = t % 8 == 7 ? 100 : 128, rows = 1024 / cols;
+          std::vector<float> x(static_cast<size_t>(rows * cols));
+          const int center = -140 + static_cast<int>(rng() % 260);
+          for (size_t i = 0; i < x.size(); i += 16) {
+            const int base = center - static_cast<int>(rng() % 24);
+            for (size_t j = i; j < std::min(x.size(), i + 16); ++j) {
+              float v = std::ldexp(1.0f + f01(rng), base - static_cast<int>(rng() % 6));
+              if (rng() % 8 == 0) v = u2f(f2u(v) & ~0xfffu);
+              if (rng() % 32 == 0) v = 0.0f;
+              x[j] = (rng() & 1) ? -v : v;
+            }
+          }
+          if (auto mm = mx_stream(sim, kNvfp4, 16, t & 1, x, rows, cols,
+                                  t % 4 == 3 ? static_cast<uint32_t>(t) : 0u)) {
+            return mm;
+          }
+        }
+        return std::nullopt;
+      }));
+  for (const MxKind* k : {&kAmxE5m2, &kAmxE4m3}) {
+    const int64_t m = n / 16;
+    for (const bool away : {false, true}) {
+      const auto x = mx_random_values(m, 31 + k->sub + (away ? 2 : 0));
+      QARCH_EXPECT_NO_MISMATCH(run_check<Vquant_unit>(
+          std::string("fp8s_random_") + k->spec + (away ? "_away" : "_even"),
+          [&](Sim<Vquant_unit>& sim) {
+            return mx_stream(sim, *k, 32, away, x, m / 1000, 1000, away ? 5 : 0);
+          }));
+    }
+  }
+}
+
+TEST(Fp8ScaledQuantizer, LayerTraces) {
+  const int64_t rows = 16, cols = 1000;
+  const auto xa = outlier_activations(rows, cols, 51), xw = outlier_weights(rows, cols, 52);
+  for (const MxKind& k : kFp8ScaledKinds) {
+    for (const auto* x : {&xa, &xw}) {
+      QARCH_EXPECT_NO_MISMATCH(
+          run_check<Vquant_unit>(std::string("fp8s_trace_") + k.spec, [&](Sim<Vquant_unit>& sim) {
+            return mx_stream(sim, k, k.section == 4 ? 16 : 32, false, *x, rows, cols);
+          }));
+    }
+  }
+}
+
 // ==== The regression catches a wrong rounding: Vquant_unit_mutant (QARCH_MUTANT_ROUNDING: OVP
 // outlier mantissa truncated, MX ties-to-even without the sticky bits).
 TEST(QuantMutant, BrokenRoundingIsCaught) {
@@ -817,6 +1028,16 @@ TEST(QuantMutant, BrokenRoundingIsCaught) {
   ASSERT_TRUE(mr.has_value()) << "the MX random check missed the mutant";
   std::printf("MX mutant caught by the random blocks: cycle %llu: %s\n",
               static_cast<unsigned long long>(mr->cycle), mr->what.c_str());
+  // The FP8-scaled quantizers share the element rounding: the NVFP4 boundary check catches it.
+  const auto nv_bound = nvfp4_boundary_values(false);
+  EXPECT_TRUE(run_check<Vquant_unit_mutant>("quant_mutant_nvfp4_boundaries",
+                                            [&](auto& sim) {
+                                              return mx_stream(
+                                                  sim, kNvfp4, 16, false, nv_bound,
+                                                  static_cast<int64_t>(nv_bound.size()) / 16, 16);
+                                            })
+                  .has_value())
+      << "the NVFP4 boundary check missed the mutant";
   // Values on the element grid need no rounding: the mutant agrees there.
   const auto grid = mx_boundary_values(kMxfp4, 1, true);
   EXPECT_FALSE(run_check<Vquant_unit_mutant>("quant_mutant_mx_grid", [&](auto& sim) {
