@@ -178,8 +178,8 @@ std::vector<std::string> pipeline_notes() {
   return {
       "Timing: SystemC model in tile mode (SCALE-Sim fold equations per tile, consecutive folds "
       "pipelined unless array.pipelined_folds is false; DMA, buffers and DRAM contend as "
-      "threads). Each GEMM is simulated alone; element-wise operations and KV-cache writes are "
-      "not timed.",
+      "threads). Each GEMM is simulated alone; in prefill and decode runs element-wise operations "
+      "and KV-cache writes are not timed (--phase serve times the whole model: docs/SERVING.md).",
       "Mapping: every GEMM runs the loop nest the mapper chose for the architecture's objective "
       "(mapper.objective, default EDP): dataflow, tile sizes, loop order, resident operand "
       "blocks and partial-sum spills, exact within its mapspace (docs/MAPPER.md); gemms.csv and "

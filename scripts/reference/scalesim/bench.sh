@@ -13,6 +13,9 @@ root="$(cd "$(dirname "$0")/../../.." && pwd)"
 ss="${1:-$root/../shared/third_party/scale-sim-v2}"
 ss="$(cd "$ss" && pwd)"
 qarch="$root/build/bin/qarch"
+# Debian's python3 has numpy/tqdm/absl; a python3 earlier on PATH (pyenv, venv) may not.
+py=/usr/bin/python3
+[ -x "$py" ] || py=python3
 [ -x "$qarch" ] || { echo "bench.sh: build qarch first ($qarch missing)" >&2; exit 1; }
 work="$(mktemp -d)"
 trap 'rm -rf "$work"' EXIT
@@ -28,7 +31,7 @@ cases=(
   "configs/eyeriss.cfg topologies/conv_nets/alexnet_part.csv conv"
   "configs/google.cfg topologies/GEMM_mnk/test_mnk_input.csv gemm"
 )
-cpu() { awk '{printf "%.3f %d", $1 + $2, $3}' "$1"; }
+cpu() { awk '{printf "%.3f %d\n", $1 + $2, $3}' "$1"; }
 
 echo "# qarch scalesim vs SCALE-Sim v2 ($(cd "$ss" && git rev-parse --short HEAD 2>/dev/null || echo 22f88b1)), identical reports"
 echo "# $(date -u +%Y-%m-%d) $(uname -m), $(nproc) cores; CPU seconds (user+sys), peak RSS in MB"
@@ -38,10 +41,12 @@ for c in "${cases[@]}"; do
   read -r cfg topo kind <<<"$c"
   d="$work/$(basename "$cfg" .cfg)_$(basename "$topo" .csv)"
   mkdir -p "$d"
-  PYTHONPATH="$ss" /usr/bin/time -f "%U %S %M" -o "$d/ss.time" python3 "$ss/scalesim/scale.py" \
-    -c "$ss/$cfg" -t "$ss/$topo" -p "$d/ss" -i "$kind" >"$d/ss.log" 2>&1
+  PYTHONPATH="$ss" /usr/bin/time -f "%U %S %M" -o "$d/ss.time" "$py" "$ss/scalesim/scale.py" \
+    -c "$ss/$cfg" -t "$ss/$topo" -p "$d/ss" -i "$kind" >"$d/ss.log" 2>&1 ||
+    { echo "bench.sh: SCALE-Sim failed on $cfg $topo:" >&2; tail -3 "$d/ss.log" >&2; exit 1; }
   /usr/bin/time -f "%U %S %M" -o "$d/q.time" "$qarch" scalesim -q -c "$ss/$cfg" -t "$ss/$topo" \
-    -p "$d/q" -i "$kind" >"$d/q.log" 2>&1
+    -p "$d/q" -i "$kind" >"$d/q.log" 2>&1 ||
+    { echo "bench.sh: qarch failed on $cfg $topo:" >&2; cat "$d/q.log" >&2; exit 1; }
   run="$(ls "$d/ss")"
   for f in COMPUTE_REPORT BANDWIDTH_REPORT DETAILED_ACCESS_REPORT; do
     cmp -s "$d/ss/$run/$f.csv" "$d/q/$run/$f.csv" ||
