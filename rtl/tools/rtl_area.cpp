@@ -15,6 +15,7 @@
 #include <nlohmann/json.hpp>
 
 #include <algorithm>
+#include <atomic>
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
@@ -197,7 +198,7 @@ int main(int argc, char** argv) {
   const json& cells_w = weights.at("nand2_equivalents").at("cells");
   const json& nodes = weights.at("nand2_area_um2");
 
-  // Run Yosys, `jobs` blocks at a time (each run is single-threaded).
+  // Run Yosys on `jobs` blocks at a time (each run is single-threaded).
   std::vector<int> rc(blocks.size(), 0);
   auto run = [&](size_t k) {
     const Block& b = blocks[k];
@@ -211,13 +212,16 @@ int main(int argc, char** argv) {
                            "' -p '" + cmd + "' > /dev/null 2>&1";
     rc[k] = std::system(sh.c_str());
   };
-  for (size_t k0 = 0; k0 < blocks.size(); k0 += static_cast<size_t>(jobs)) {
-    std::vector<std::thread> th;
-    for (size_t k = k0; k < std::min(blocks.size(), k0 + static_cast<size_t>(jobs)); ++k) {
-      th.emplace_back(run, k);
-    }
-    for (auto& t : th) t.join();
+  // `jobs` workers take the next block as soon as they finish one (a batch would wait for its
+  // slowest block).
+  std::atomic<size_t> next_block{0};
+  std::vector<std::thread> th;
+  for (int j = 0; j < jobs; ++j) {
+    th.emplace_back([&] {
+      for (size_t k; (k = next_block++) < blocks.size();) run(k);
+    });
   }
+  for (auto& t : th) t.join();
 
   std::vector<std::string> errors;
   ordered_json doc;
