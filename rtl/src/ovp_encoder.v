@@ -25,6 +25,9 @@
 // boundary), so the outlier code is the FP32 exponent rebased, the top MBITS fraction bits and
 // the next bit as the round-up (ties up), carrying into the exponent.
 // NaN encodes as 0 (quant: "NaN inputs ... encode as 0"); +-Inf saturates like a huge value.
+// ties_up = 1 is quant's ties=up (the authors' kernel): on a negative value every tie goes to
+// the smaller magnitude (toward +inf), except the tie between N and the smallest outlier, which
+// still goes to the outlier; that needs the bits below T2 and below the round bit (sticky).
 //
 // Pair rule: no outlier -> two normal two's-complement codes; one outlier -> its abfloat code
 // (sign in the top bit) and the identifier 2^(BITS-1) in the partner slot (the victim); two
@@ -50,6 +53,7 @@ module ovp_encoder #(
     input  wire                clk,
     input  wire                in_valid,
     input  wire                victim_even,  // 0: keep the larger outlier (paper); 1: the even
+    input  wire                ties_up,      // 0: ties away from zero; 1: quant's ties=up
     input  wire [        31:0] v_even,       // FP32 x / s of element 2k
     input  wire [        31:0] v_odd,        // FP32 x / s of element 2k + 1
     output reg                 out_valid,
@@ -64,6 +68,7 @@ module ovp_encoder #(
       .MBITS(MBITS)
   ) u_enc (
       .victim_even(victim_even),
+      .ties_up(ties_up),
       .v_even(v_even),
       .v_odd(v_odd),
       .pair(pair),
@@ -85,6 +90,7 @@ module ovp_encode_pair #(
     parameter MBITS = 1
 ) (
     input  wire              victim_even,
+    input  wire              ties_up,
     input  wire [      31:0] v_even,
     input  wire [      31:0] v_odd,
     output wire [2*BITS-1:0] pair,
@@ -98,6 +104,7 @@ module ovp_encode_pair #(
       .MBITS(MBITS)
   ) u_even (
       .v(v_even),
+      .tie_down(ties_up & v_even[31]),
       .outlier(o_even),
       .normal_code(n_even),
       .outlier_code(a_even)
@@ -108,6 +115,7 @@ module ovp_encode_pair #(
       .MBITS(MBITS)
   ) u_odd (
       .v(v_odd),
+      .tie_down(ties_up & v_odd[31]),
       .outlier(o_odd),
       .normal_code(n_odd),
       .outlier_code(a_odd)
@@ -122,7 +130,8 @@ module ovp_encode_pair #(
   assign cls = (o_even & o_odd) ? 2'd2 : (any ? 2'd1 : 2'd0);
 endmodule
 
-// One element: rounds |v| on the combined grid; returns both the normal code (two's
+// One element: rounds |v| on the combined grid (ties to the larger magnitude, or to the smaller
+// with tie_down, except at the normal / outlier boundary); returns both the normal code (two's
 // complement, valid when !outlier) and the abfloat code (sign in the top bit, valid when
 // outlier).
 module ovp_round_elem #(
@@ -131,6 +140,7 @@ module ovp_round_elem #(
     parameter MBITS = 1
 ) (
     input  wire [    31:0] v,
+    input  wire            tie_down,
     output wire            outlier,
     output wire [BITS-1:0] normal_code,
     output wire [BITS-1:0] outlier_code
@@ -157,27 +167,31 @@ module ovp_round_elem #(
   wire [23:0] sig = {|fexp, frac};
   wire [4:0] rsh = 5'd21 - fexp[4:0];  // 149 - fexp mod 32, used for fexp in [126, 125 + TW]
   wire [23:0] t2_full = sig >> rsh;
+  wire t2_frac = |(sig & ~(24'hffffff << rsh));  // 2|v| is not an integer
   wire t2_sat = fexp >= SAT_EXP[7:0];
   wire t2_zero = (fexp < 8'd126) | is_nan;
   wire [TW-1:0] t2 = t2_zero ? {TW{1'b0}} : (t2_sat ? {TW{1'b1}} : t2_full[TW-1:0]);
   wire unused_t2 = ^t2_full[23:TW];
 
-  // Normal: floor(|v| + 1/2) = (T2 + 1) >> 1 below N + 1/2, else N.
+  // Normal: floor(|v| + 1/2) = (T2 + 1) >> 1 below N + 1/2, else N; with tie_down an exact
+  // half (T2 odd, 2|v| an integer) rounds down.
   wire in_normal = t2 <= TWO_N[TW-1:0];
-  wire [TW:0] r_half = ({1'b0, t2} + 1'b1) >> 1;
+  wire tie_n = tie_down & t2[0] & ~t2_frac;
+  wire [TW:0] r_half = (({1'b0, t2} + 1'b1) >> 1) - {{TW{1'b0}}, tie_n};
   wire [BITS-1:0] mag_n = in_normal ? r_half[BITS-1:0] : N_C[BITS-1:0];
   wire unused_r = ^r_half[TW:BITS];
   assign outlier = t2 >= OSUM_C[TW-1:0];
   assign normal_code = sign ? (~mag_n + 1'b1) : mag_n;
 
   // Outlier: abfloat exponent e = floor_log2|v| - (BITS - 1) (>= 0 for an outlier), mantissa the
-  // top MBITS fraction bits, rounded up by the next bit (ties up).
+  // top MBITS fraction bits, rounded up by the next bit (ties up; with tie_down only if a lower
+  // bit is set).
   wire [8:0] e0 = {1'b0, fexp} - EOFF[8:0];
 `ifdef QARCH_MUTANT_ROUNDING
   wire rnd = 1'b0;
-  wire unused_rnd = frac[22-MBITS];
+  wire unused_rnd = ^frac[22-MBITS:0];
 `else
-  wire rnd = frac[22-MBITS];
+  wire rnd = frac[22-MBITS] & (~tie_down | (|frac[21-MBITS:0]));
 `endif
   wire [MBITS:0] m1 = {1'b0, frac[22:23-MBITS]} + {{MBITS{1'b0}}, rnd};
   wire [8:0] e1 = e0 + {8'd0, m1[MBITS]};

@@ -43,6 +43,7 @@ void quant_idle(M& m) {
   m.ovp4_valid = m.ovp8_valid = m.mxfp4_valid = m.mxint8_valid = m.amx_valid = m.mxfp_valid = 0;
   m.mxfp4_rst = m.mxint8_rst = m.amx_rst = m.mxfp_rst = 0;
   m.nv_clk = m.nv_valid = m.nv_rst = m.amx8_clk = m.amx8_valid = m.amx8_rst = 0;
+  m.ovp4_ties_up = m.ovp8_ties_up = 0;
 }
 template <>
 struct SimInit<Vquant_unit> {
@@ -108,12 +109,14 @@ const quant::OvpType& ovp_type(int type) {
 struct OvpCase {
   float even, odd;
   bool victim_even;
+  bool ties_up = false;  ///< quant's ties=up (the authors' rule) instead of ties away
 };
 
 // The pair of codes as the unit outputs it: element 2k in the low bits.
 uint32_t ovp_want(const quant::OvpType& t, const OvpCase& c, quant::OvpPairClass* cls) {
   const auto w = quant::ovp_encode_pair(
-      t, c.even, c.odd, c.victim_even ? quant::OvpVictim::kEven : quant::OvpVictim::kLarger, cls);
+      t, c.even, c.odd, c.victim_even ? quant::OvpVictim::kEven : quant::OvpVictim::kLarger, cls,
+      c.ties_up);
   return w[0] | (w[1] << t.bits);
 }
 
@@ -129,6 +132,7 @@ MaybeMismatch ovp_run(Sim<M>& sim, int type, const std::vector<OvpCase>& cases) 
       sim->ovp4_v_even = f2u(c.even);
       sim->ovp4_v_odd = f2u(c.odd);
       sim->ovp4_victim_even = c.victim_even;
+      sim->ovp4_ties_up = c.ties_up;
       sim->ovp4_valid = 1;
       sim.posedge([&](int v) { sim->ovp4_clk = v; });
       got = sim->ovp4_pair;
@@ -139,6 +143,7 @@ MaybeMismatch ovp_run(Sim<M>& sim, int type, const std::vector<OvpCase>& cases) 
       sim->ovp8_v_even = f2u(c.even);
       sim->ovp8_v_odd = f2u(c.odd);
       sim->ovp8_victim_even = c.victim_even;
+      sim->ovp8_ties_up = c.ties_up;
       sim->ovp8_valid = 1;
       sim.posedge([&](int v) { sim->ovp8_clk = v; });
       got = sim->ovp8_pair;
@@ -148,13 +153,13 @@ MaybeMismatch ovp_run(Sim<M>& sim, int type, const std::vector<OvpCase>& cases) 
     quant::OvpPairClass cls;
     const uint32_t want = ovp_want(t, c, &cls);
     if (!got_valid || got != want || got_cls != static_cast<uint32_t>(cls)) {
-      return Mismatch{sim.cycle(), std::string(t.name) + " pair " + std::to_string(i) + ": even " +
-                                       fp_text(c.even) + ", odd " + fp_text(c.odd) + ", victim " +
-                                       (c.victim_even ? "even" : "larger") + ": RTL " +
-                                       hex(got, t.bits / 2) + " class " + std::to_string(got_cls) +
-                                       " valid " + std::to_string(got_valid) + ", quant " +
-                                       hex(want, t.bits / 2) + " class " +
-                                       std::to_string(static_cast<int>(cls))};
+      return Mismatch{
+          sim.cycle(),
+          std::string(t.name) + " pair " + std::to_string(i) + ": even " + fp_text(c.even) +
+              ", odd " + fp_text(c.odd) + ", victim " + (c.victim_even ? "even" : "larger") +
+              (c.ties_up ? ", ties up" : "") + ": RTL " + hex(got, t.bits / 2) + " class " +
+              std::to_string(got_cls) + " valid " + std::to_string(got_valid) + ", quant " +
+              hex(want, t.bits / 2) + " class " + std::to_string(static_cast<int>(cls))};
     }
   }
   return std::nullopt;
@@ -188,12 +193,20 @@ std::vector<float> ovp_probes(const quant::OvpType& t, bool outliers) {
   return v;
 }
 
-// Adds (a, b) with the paper's rule, and with the authors' too when quant finds two outliers.
+// Adds (a, b) with the paper's victim rule, and with the authors' too when quant finds two
+// outliers; each also with ties=up where quant's codes differ from ties away (a negative value
+// on a tie) and for every 8th pair.
 void add_case(const quant::OvpType& t, std::vector<OvpCase>& cases, float a, float b) {
-  cases.push_back({a, b, false});
   quant::OvpPairClass cls;
-  ovp_want(t, cases.back(), &cls);
-  if (cls == quant::OvpPairClass::kOutlierOutlier) cases.push_back({a, b, true});
+  ovp_want(t, {a, b, false}, &cls);
+  for (const bool even : {false, true}) {
+    if (even && cls != quant::OvpPairClass::kOutlierOutlier) break;
+    const OvpCase c{a, b, even, false}, u{a, b, even, true};
+    cases.push_back(c);
+    if (cases.size() % 8 == 0 || ovp_want(t, c, nullptr) != ovp_want(t, u, nullptr)) {
+      cases.push_back(u);
+    }
+  }
 }
 
 // olive4: every pair of probe values. olive8: every probe against every 24th probe (both
@@ -254,6 +267,7 @@ std::vector<OvpCase> ovp_random_cases(int type, int64_t n, uint32_t seed) {
     c.even = ovp_random_value(t, probes, rng);
     c.odd = ovp_random_value(t, probes, rng);
     c.victim_even = rng() & 1;
+    c.ties_up = (rng() & 3) == 0;
   }
   return cases;
 }
@@ -261,7 +275,17 @@ std::vector<OvpCase> ovp_random_cases(int type, int64_t n, uint32_t seed) {
 TEST(OvpEncoder, EveryBoundaryPair) {
   for (int type = 0; type < 3; ++type) {
     const auto cases = ovp_boundary_cases(type);
-    std::printf("%s: %zu boundary pairs\n", ovp_type(type).name, cases.size());
+    // The pairs where ties=up changes the codes (a negative value exactly on a tie).
+    int64_t tie_pairs = 0;
+    for (const OvpCase& c : cases) {
+      OvpCase away = c;
+      away.ties_up = false;
+      tie_pairs += c.ties_up &&
+                   ovp_want(ovp_type(type), c, nullptr) != ovp_want(ovp_type(type), away, nullptr);
+    }
+    std::printf("%s: %zu boundary pairs, %lld where ties=up changes the codes\n",
+                ovp_type(type).name, cases.size(), static_cast<long long>(tie_pairs));
+    EXPECT_GT(tie_pairs, 0);
     QARCH_EXPECT_NO_MISMATCH(
         run_check<Vquant_unit>(std::string("ovp_encoder_boundaries_") + ovp_type(type).name,
                                [&](Sim<Vquant_unit>& sim) { return ovp_run(sim, type, cases); }));
@@ -290,9 +314,11 @@ TEST(OvpEncoder, LayerTraces) {
     bool weights;
   } runs[] = {{"olive4", 0, false},
               {"olive4:victim=even", 0, false},
+              {"olive4:ties=up:victim=even", 0, false},
               {"olive4:per=row", 0, true},
               {"olive8", 1, false},
               {"olive8:per=row", 1, true},
+              {"olive8:per=row:ties=up", 1, true},
               {"olive8:outlier=e2m5", 2, false},
               {"olive8:outlier=e2m5:per=row:victim=even", 2, true}};
   for (const auto& run : runs) {
@@ -302,6 +328,7 @@ TEST(OvpEncoder, LayerTraces) {
     const quant::OvpPairStats st = quant::olive_pair_stats(fmt->name(), x.data(), rows, cols);
     const quant::OvpType& t = ovp_type(run.type);
     const bool even = std::string(run.spec).find("victim=even") != std::string::npos;
+    const bool up = std::string(run.spec).find("ties=up") != std::string::npos;
     const int64_t units = (cols + 1) / 2, unit_bytes = t.bits / 4;  // olive4: 1, olive8: 2
     std::vector<OvpCase> cases;
     std::vector<uint32_t> want;
@@ -309,7 +336,8 @@ TEST(OvpEncoder, LayerTraces) {
       const float s = e.fp32[e.fp32.size() == 1 ? 0 : r];
       for (int64_t u = 0; u < units; ++u) {
         const int64_t c = 2 * u;
-        cases.push_back({x[r * cols + c] / s, c + 1 < cols ? x[r * cols + c + 1] / s : 0.0f, even});
+        cases.push_back(
+            {x[r * cols + c] / s, c + 1 < cols ? x[r * cols + c + 1] / s : 0.0f, even, up});
         const uint8_t* b = e.elements.data() + (r * units + u) * unit_bytes;
         want.push_back(t.bits == 4 ? b[0] : static_cast<uint32_t>(b[0] | (b[1] << 8)));
       }
@@ -349,6 +377,7 @@ TEST(OvpEncoder, OnePairPerCycleLatencyOne) {
     sim->ovp4_v_even = f2u(c.even);
     sim->ovp4_v_odd = f2u(c.odd);
     sim->ovp4_victim_even = c.victim_even;
+    sim->ovp4_ties_up = c.ties_up;
     sim->ovp4_valid = 1;
     sim.eval();
     sim.posedge([&](int v) { sim->ovp4_clk = v; });
