@@ -128,7 +128,7 @@ int cmd_run(const std::vector<std::string>& args, std::ostream& out, std::ostrea
   ArchSpec arch = resolve_arch(arch_arg);
   ra.apply_tech(arch);
   AccuracyOptions acc = ra.accuracy;
-  acc.enabled = !ra.no_accuracy;
+  acc.enabled = !ra.accuracy_off();
   const WorkloadSpec w = ra.workload();
   return run_and_report("qarch run", {arch}, {w}, acc, out_dir,
                         arch.arch.name + " on " + w.describe(), out, err, ra.jobs);
@@ -156,7 +156,7 @@ int cmd_compare(const std::vector<std::string>& args, std::ostream& out, std::os
     ra.apply_tech(archs.back());
   }
   AccuracyOptions acc = ra.accuracy;
-  acc.enabled = !ra.no_accuracy;
+  acc.enabled = !ra.accuracy_off();
   const WorkloadSpec w = ra.workload();
   return run_and_report("qarch compare", archs, {w}, acc, out_dir, "Comparison on " + w.describe(),
                         out, err, ra.jobs);

@@ -39,7 +39,7 @@ void RunArgs::add_options(po::options_description& desc) {
       "outliers", po::value(&outliers), "outlier profile (built-in name or YAML file)")(
       "tensors", po::value(&tensors), "YAML binding GEMM operands to .npy/.safetensors files")(
       "no-accuracy", po::bool_switch(&no_accuracy), "timing, energy and area only")(
-      "shape-only", po::bool_switch(&no_accuracy), "the same as --no-accuracy")(
+      "shape-only", po::bool_switch(&shape_only), "the same as --no-accuracy")(
       "accuracy-layers", po::value(&accuracy.layers)->default_value(accuracy.layers),
       "layers whose GEMMs are quantized and measured: auto (first, middle, last selected "
       "layer and the LM head), all, or a list")(

@@ -25,6 +25,10 @@ struct RunArgs {
   int64_t prompt = -1;
   bool no_overlap = false, no_causal_skip = false;
   bool no_accuracy = false;
+  /// --shape-only: its own variable (two bool_switch options on one variable let the second's
+  /// default overwrite the first's true when notified).
+  bool shape_only = false;
+  bool accuracy_off() const { return no_accuracy || shape_only; }
   AccuracyOptions accuracy;
   std::string tech, node;
   std::string objective;      ///< --objective: overrides the architectures' mapper.objective

@@ -412,6 +412,14 @@ TEST(RunCommands, RunAndCompareWriteTheReportFiles) {
   const nlohmann::json rep = nlohmann::json::parse(slurp(d + "/cmp/report.json"));
   ASSERT_EQ(rep["points"].size(), 3u);
   EXPECT_EQ(rep["points"][1]["pe"], "olive4");
+  // --no-accuracy and --shape-only both switch accuracy off (they once shared one variable, and
+  // the second option's default undid the first).
+  for (const auto& p : rep["points"]) EXPECT_FALSE(p["has_accuracy"].get<bool>()) << p["id"];
+  const Result so = run_cli({"run", "--arch", "int8", "--model", "gpt2", "--seq", "32", "--layers",
+                             "0", "--shape-only", "--out", d + "/so"});
+  ASSERT_EQ(so.code, 0) << so.err;
+  EXPECT_FALSE(
+      nlohmann::json::parse(slurp(d + "/so/report.json"))["points"][0]["has_accuracy"].get<bool>());
 
   EXPECT_EQ(run_cli({"run", "--model", "gpt2"}).code, 2);  // no --arch
   EXPECT_EQ(run_cli({"compare", "--archs", "int8,nope", "--model", "gpt2"}).code, 2);
