@@ -48,6 +48,13 @@ QuantizerCost quantizer_cost(const QuantizerConfig& q, const quant::FormatTraits
       break;
     case QuantizerUnitKind::kBlock:
       c.compare_ops = n;
+      // NVFP4's FP32 tensor scale comes from the tensor's amax (encode_scope kTensor without a
+      // calibration hook): a max pass over the tile before the block pass, unless calibrated
+      // offline like a static INT scale (online_quantizer.h runs the same two passes).
+      if (t.encode_scope == quant::EncodeScope::kTensor && !q.static_int_scale) {
+        c.compare_ops += n;
+        c.passes = 2;
+      }
       break;
     case QuantizerUnitKind::kOvp:
       c.compare_ops = n;

@@ -69,6 +69,7 @@ class AdaptivFloatFormat final : public Format {
     t.element = "e" + std::to_string(e_) + "m" + std::to_string(m_);
     t.element_bits = bits_;
     t.decoder = "adaptivfloat";
+    t.encode_scope = !per_row_ ? EncodeScope::kTensor : EncodeScope::kSegment;  // the exponent bias
     return t;
   }
 

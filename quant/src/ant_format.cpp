@@ -440,6 +440,8 @@ class AntFormat final : public Format {
     t.element = "ant";
     t.element_bits = bits_;
     t.decoder = "ant";
+    // The type is chosen over the whole tensor even with per-row scales.
+    t.encode_scope = fixed_ ? EncodeScope::kSegment : EncodeScope::kTensor;
     return t;
   }
 

@@ -47,6 +47,7 @@ class DgqFormat final : public Format {
     t.element_bits = bits_;
     t.decoder = "int";
     t.group_cols = group_;
+    t.encode_scope = EncodeScope::kRow;  // the FP32 row scale sits above the group scales
     return t;
   }
 

@@ -98,6 +98,8 @@ class GearFormat final : public Format {
     t.element_bits = bits_;
     t.decoder = "gear";
     t.outlier_fraction = outliers_;
+    t.encode_scope =
+        EncodeScope::kTensor;  // low-rank residual and outlier selection over the tensor
     return t;
   }
 

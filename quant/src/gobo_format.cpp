@@ -141,6 +141,7 @@ class GoboFormat final : public Format {
     t.element_bits = bits_;
     t.decoder = "gobo";
     t.weight_only = true;
+    t.encode_scope = EncodeScope::kTensor;  // outlier threshold and centroids from the whole tensor
     return t;
   }
 

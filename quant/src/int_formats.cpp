@@ -140,6 +140,10 @@ class IntFormat final : public Format {
     t.group_cols = gran_ == Granularity::kGroup ? (group_rows_ ? 1 : group_)
                    : gran_ == Granularity::kCol ? 1
                                                 : 0;
+    // Per-tensor and per-column scales (and groups running down the rows) span rows.
+    const bool spans_rows = gran_ == Granularity::kTensor || gran_ == Granularity::kCol ||
+                            (gran_ == Granularity::kGroup && group_rows_);
+    t.encode_scope = spans_rows ? EncodeScope::kTensor : EncodeScope::kSegment;
     return t;
   }
 

@@ -76,6 +76,7 @@ class KeepFormat final : public Format {
     } else {
       t.keep_fraction = keep_;
     }
+    t.encode_scope = EncodeScope::kTensor;  // the kept values are the tensor's largest
     return t;
   }
 

@@ -71,6 +71,7 @@ class KsortFormat final : public Format {
     FormatTraits t = inner_->traits();
     t.family = "ksort";
     t.group_cols = block_;
+    t.encode_scope = EncodeScope::kTensor;  // the channel order comes from the whole tensor
     return t;
   }
 

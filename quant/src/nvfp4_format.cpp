@@ -187,6 +187,7 @@ class Nvfp4Format final : public Format {
     t.element = "e2m1";
     t.element_bits = 4;
     t.decoder = "nvfp4";
+    t.encode_scope = EncodeScope::kTensor;  // the FP32 tensor scale S_enc comes from the amax
     t.group_cols = block_;
     return t;
   }

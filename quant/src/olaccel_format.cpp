@@ -78,6 +78,7 @@ class OlaccelFormat final : public Format {
     t.element_bits = bits_;
     t.decoder = "olaccel";
     t.outlier_fraction = frac_;
+    t.encode_scope = EncodeScope::kTensor;  // the outlier threshold is a tensor quantile
     return t;
   }
 

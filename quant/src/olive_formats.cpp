@@ -500,6 +500,8 @@ class OliveFormat final : public Format {
     t.element_bits = t_.bits;
     t.decoder = t.element;
     t.elements_per_decode_op = 2;  // one pair unit decodes two elements
+    t.encode_scope = !per_row_ && !fixed_ ? EncodeScope::kTensor
+                                          : EncodeScope::kSegment;  // the MSE scale search
     return t;
   }
 

@@ -74,6 +74,8 @@ class RotateKvFormat final : public Format {
     t.element = "int";
     t.element_bits = bits_;
     t.decoder = "rotatekv";
+    // Per-channel scales run down the tokens; per-token ones and the rotation stay in the row.
+    t.encode_scope = per_channel_ ? EncodeScope::kTensor : EncodeScope::kSegment;
     return t;
   }
 

@@ -106,6 +106,7 @@ class SqueezeLlmFormat final : public Format {
     t.decoder = "lut";
     t.weight_only = true;
     t.outlier_fraction = sparse_;
+    t.encode_scope = EncodeScope::kTensor;  // sparse outliers chosen over the tensor
     return t;
   }
 

@@ -119,8 +119,9 @@ struct VectorUnitConfig {
 struct QuantizerConfig {
   double elements_per_cycle = 32;  ///< encode throughput (> 0)
   int latency_cycles = 4;          ///< pipeline depth per tensor pass (>= 0)
-  /// Scaled-integer activations: false (dynamic) finds each tensor's / token's max first, which
-  /// reads the tile a second time; true uses a static scale calibrated offline (one pass).
+  /// Scaled-integer activations and NVFP4's tensor scale: false (dynamic) finds each tensor's /
+  /// token's max first, which reads the tile a second time; true uses a static scale calibrated
+  /// offline (one pass).
   bool static_int_scale = false;
 };
 

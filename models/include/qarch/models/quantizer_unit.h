@@ -12,7 +12,8 @@
 //            columns > 0) are found in a group buffer in one pass, like a block.
 //   block    shared-exponent / block-scale formats (MX, NVFP4, AMXFP4, BFP, DGQ-like groups):
 //            a max reduction per block in a block buffer, the scale, then the element rounding:
-//            one pass, one compare per element plus one scale per block.
+//            one pass, one compare per element plus one scale per block. NVFP4's FP32 tensor
+//            scale needs the tensor's amax first: a second pass unless static_int_scale.
 //   ovp      OliVe's outlier-victim pair encoder: a calibrated per-tensor scale (OliVe
 //            calibrates offline), threshold compare, pair decision; two elements per step.
 //   pertensor   other per-tensor formats with an offline-calibrated parameter (ANT's type and

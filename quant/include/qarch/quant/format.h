@@ -92,6 +92,15 @@ inline int64_t packed_row_bytes(int64_t cols, int bits) {
   return (cols * bits + 7) / 8;
 }
 
+/// The values a format's encoding of one value depends on (FormatTraits::encode_scope).
+enum class EncodeScope {
+  kSegment,  ///< its scale segment: group_cols columns of its row (the row if group_cols is 0)
+  kRow,      ///< its whole row (DGQ's row scale above its group scales)
+  /// other rows too: a per-tensor or per-column scale, NVFP4's tensor scale, a tensor-wide
+  /// search (OliVe, ANT, AdaptivFloat, OLAccel's threshold) or selection (keep=, GEAR, K-sorting)
+  kTensor,
+};
+
 /// A number format. Implementations are immutable and thread-safe after construction.
 /// What the rest of qarch needs to know about a format, stated by the format itself so that no
 /// code outside quant/ recognises a format by its name (models/ picks PEs and decoders from
@@ -119,6 +128,12 @@ struct FormatTraits {
   /// of it (keep_fraction), each value costing 48 bits (32-bit position + FP16). 0: no option.
   int64_t keep_count = 0;
   double keep_fraction = 0.0;
+  /// What encoding a value depends on besides the value itself (EncodeScope). An online
+  /// quantizer must hold that much before it can encode, or have the parameter calibrated
+  /// offline (Format::calibrated), or read the tensor twice (models/online_quantizer.h).
+  /// tests/quant/format_traits_test.cpp checks the claim for every registered format: a format
+  /// encodes each unit of its scope alone exactly as it encodes it inside the whole tensor.
+  EncodeScope encode_scope = EncodeScope::kSegment;
 };
 
 class Format {
