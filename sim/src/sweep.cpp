@@ -9,13 +9,13 @@
 #include <sstream>
 
 #include "qarch/common/error.h"
+#include "qarch/common/yaml.h"
 #include "qarch/workloads/checksum.h"
-#include "qarch/workloads/yaml_reader.h"
 
 namespace qarch::sim {
 namespace {
 
-using workloads::detail::YamlMap;
+using yaml::Map;
 
 std::string dir_of(const std::string& file) {
   const size_t slash = file.find_last_of('/');
@@ -58,10 +58,10 @@ struct Axis {
   std::vector<AxisValue> values;
 };
 
-std::vector<Axis> parse_axes(YamlMap& top) {
+std::vector<Axis> parse_axes(Map& top) {
   std::vector<Axis> axes;
   if (!top.has("parameters")) return axes;
-  YamlMap params = top.get_map("parameters");
+  Map params = top.get_map("parameters");
   for (const std::string& name : params.keys()) {
     const YAML::Node seq = params.node(name);
     if (!seq.IsSequence() || seq.size() == 0)
@@ -90,7 +90,7 @@ std::vector<Axis> parse_axes(YamlMap& top) {
   return axes;
 }
 
-WorkloadSpec parse_workload(YamlMap m, const std::string& sweep_file) {
+WorkloadSpec parse_workload(Map m, const std::string& sweep_file) {
   WorkloadSpec w;
   if (m.has("gemms")) {
     w.gemm_list = relative_to(sweep_file, m.get_string("gemms"));
@@ -183,7 +183,7 @@ Sweep parse_sweep(const std::string& yaml, const std::string& file,
   Sweep s;
   s.file = file;
   s.file_fnv1a64 = workloads::hex64(workloads::fnv1a64(yaml));
-  YamlMap top(workloads::detail::parse_yaml(yaml, file), file);
+  Map top(qarch::yaml::parse(yaml, file), file);
   top.declare({"name", "archs", "parameters", "workloads", "accuracy"});
   s.name = top.get_string("name", "sweep");
 
@@ -207,7 +207,7 @@ Sweep parse_sweep(const std::string& yaml, const std::string& file,
   for (size_t i = 0; i < wl.size(); ++i) {
     if (!wl[i].IsMap()) top.fail_at(wl[i], "workloads", "each workload must be a map");
     workloads_list.push_back(
-        parse_workload(YamlMap(wl[i], file, "workloads[" + std::to_string(i) + "]."), file));
+        parse_workload(Map(wl[i], top.source_ptr(), "workloads[" + std::to_string(i) + "]"), file));
     try {
       workload_keys.push_back(workload_key(workloads_list.back()));
     } catch (const Error& e) {
@@ -216,7 +216,7 @@ Sweep parse_sweep(const std::string& yaml, const std::string& file,
   }
 
   if (top.has("accuracy")) {
-    YamlMap a = top.get_map("accuracy");
+    Map a = top.get_map("accuracy");
     s.accuracy.enabled = a.get_bool("enabled", true);
     s.accuracy.layers = a.get_string("layers", s.accuracy.layers);
     s.accuracy.sample_rows = a.get_int("sample_rows", s.accuracy.sample_rows, 0, int64_t{1} << 30);
