@@ -1,4 +1,4 @@
-// Architecture YAML files (sim/include/qarch/sim/arch_config.h): every error class with its
+// Architecture YAML files (explore/include/qarch/explore/arch_config.h): every error class with its
 // message (file:line:col and key path), unit conversions, overrides, the canonical round trip,
 // and every shipped configs/*.yaml loading and simulating.
 #include <gtest/gtest.h>
@@ -10,11 +10,12 @@
 #include <vector>
 
 #include "qarch/common/error.h"
+#include "qarch/explore/arch_config.h"
 #include "qarch/models/simulator.h"
 #include "qarch/quant/format.h"
-#include "qarch/sim/arch_config.h"
 
 namespace qarch::sim {
+using namespace explore;  // NOLINT: the pipeline the command line drives (explore/)
 namespace {
 
 namespace fs = std::filesystem;

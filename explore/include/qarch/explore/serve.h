@@ -28,13 +28,13 @@
 
 #include <cstdint>
 
+#include "qarch/explore/arch_config.h"
+#include "qarch/explore/explore.h"
 #include "qarch/reports/result.h"
 #include "qarch/reports/tech.h"
-#include "qarch/sim/arch_config.h"
-#include "qarch/sim/explore.h"
 #include "qarch/workloads/model.h"
 
-namespace qarch::sim {
+namespace qarch::explore {
 
 /// What a served request keeps in DRAM: the weights in their format, and the KV cache in
 /// formats.kv (its bytes per token over all layers, and its peak: batch x (prompt + gen) tokens,
@@ -60,4 +60,4 @@ void serve_point(reports::PointResult& p, const ArchSpec& arch, const workloads:
                  int64_t batch, const ServeSpec& s, const reports::Technology& tech,
                  ExploreCache& cache);
 
-}  // namespace qarch::sim
+}  // namespace qarch::explore

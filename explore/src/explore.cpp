@@ -1,4 +1,4 @@
-#include "qarch/sim/explore.h"
+#include "qarch/explore/explore.h"
 
 #include <sys/stat.h>
 #include <algorithm>
@@ -8,17 +8,17 @@
 #include <sstream>
 
 #include "qarch/common/error.h"
+#include "qarch/explore/serve.h"
 #include "qarch/models/simulator.h"
 #include "qarch/reports/tech.h"
-#include "qarch/sim/serve.h"
 #include "qarch/workloads/bindings.h"
 #include "qarch/workloads/model.h"
 #include "qarch/workloads/trace.h"
 #include "qarch/workloads/trace_builder.h"
 
-namespace qarch::sim {
+namespace qarch::explore {
 namespace detail {
-// Generated from configs/*.yaml (sim/CMakeLists.txt): {"configs/int8.yaml", "<text>"}, ...
+// Generated from configs/*.yaml (explore/CMakeLists.txt): {"configs/int8.yaml", "<text>"}, ...
 const std::vector<std::pair<std::string, std::string>>& embedded_yaml();
 }  // namespace detail
 
@@ -134,7 +134,7 @@ WorkloadSpec model_workload(const std::string& model, const std::string& phase, 
   w.model = model;
   w.layers = layers;
   w.params.phase = workloads::parse_phase(phase);
-  // The sweep file's limit too (sim/src/sweep.cpp): a typo of a few zeros must be an error, not
+  // The sweep file's limit too (explore/src/sweep.cpp): a typo of a few zeros must be an error, not
   // a run that expands billions of sequences with no output.
   if (batch < 1 || batch > (int64_t{1} << 20)) {
     throw Error("batch: must be in [1, 1048576], got " + std::to_string(batch));
@@ -570,4 +570,4 @@ reports::PointResult run_point(const std::string& id, const ArchSpec& arch,
   return p;
 }
 
-}  // namespace qarch::sim
+}  // namespace qarch::explore

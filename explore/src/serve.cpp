@@ -1,5 +1,5 @@
 // Whole-model serving: see serve.h for the model and the schedule.
-#include "qarch/sim/serve.h"
+#include "qarch/explore/serve.h"
 
 #include <algorithm>
 #include <cmath>
@@ -14,7 +14,7 @@
 #include "qarch/reports/tech.h"
 #include "qarch/workloads/workload.h"
 
-namespace qarch::sim {
+namespace qarch::explore {
 namespace {
 
 // Storage bits per element of a format (codes, scales and side data) on a 64 x 256 sample of a
@@ -399,4 +399,4 @@ void serve_point(reports::PointResult& p, const ArchSpec& arch, const workloads:
   p.compute_cycles = 0;
 }
 
-}  // namespace qarch::sim
+}  // namespace qarch::explore

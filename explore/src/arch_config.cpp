@@ -9,7 +9,7 @@
 //      formats and the PE type, then let models::ArchConfig::validate() have the last word.
 // Any yaml-cpp exception that escapes the steps above is converted to qarch::Error: callers
 // (and the fuzz target) only ever see qarch::Error.
-#include "qarch/sim/arch_config.h"
+#include "qarch/explore/arch_config.h"
 #include "qarch/common/number_text.h"
 #include "qarch/common/yaml.h"
 
@@ -31,7 +31,7 @@
 #include "qarch/quant/format.h"
 #include "qarch/workloads/trace_builder.h"
 
-namespace qarch::sim {
+namespace qarch::explore {
 namespace {
 
 // ---------------------------------------------------------------------------------------------
@@ -600,4 +600,4 @@ std::string arch_yaml(const ArchSpec& a) {
   return os.str();
 }
 
-}  // namespace qarch::sim
+}  // namespace qarch::explore

@@ -1,4 +1,4 @@
-#include "qarch/sim/sweep.h"
+#include "qarch/explore/sweep.h"
 
 #include <yaml-cpp/yaml.h>
 
@@ -12,7 +12,7 @@
 #include "qarch/common/yaml.h"
 #include "qarch/workloads/checksum.h"
 
-namespace qarch::sim {
+namespace qarch::explore {
 namespace {
 
 using yaml::Map;
@@ -154,25 +154,6 @@ std::string workload_key(const WorkloadSpec& w) {
 }
 
 }  // namespace
-
-std::pair<int, int> parse_shard(const std::string& text) {
-  const size_t slash = text.find('/');
-  int i = 0, n = 0;
-  try {
-    size_t used = 0;
-    if (slash == std::string::npos) throw std::invalid_argument("no slash");
-    i = std::stoi(text.substr(0, slash), &used);
-    if (used != slash) throw std::invalid_argument("junk");
-    const std::string rest = text.substr(slash + 1);
-    n = std::stoi(rest, &used);
-    if (used != rest.size()) throw std::invalid_argument("junk");
-  } catch (const std::exception&) {
-    throw Error("--shard '" + text + "': expected i/N with 1 <= i <= N (e.g. 2/8)");
-  }
-  if (n < 1 || i < 1 || i > n)
-    throw Error("--shard '" + text + "': expected i/N with 1 <= i <= N (e.g. 2/8)");
-  return {i, n};
-}
 
 Sweep parse_sweep(const std::string& yaml, const std::string& file) {
   return parse_sweep(yaml, file, nullptr);
@@ -372,4 +353,4 @@ PointFile parse_point_file(const std::string& text, const std::string& file) {
   return f;
 }
 
-}  // namespace qarch::sim
+}  // namespace qarch::explore
