@@ -300,6 +300,20 @@ struct Item {
   bool attention = false;  ///< both operands are activations (scores, context)
 };
 
+// The row of a model or trace GEMM, before timing.
+Item item_of(const workloads::GemmOp& op) {
+  Item it;
+  it.attention = op.is_attention();
+  it.row.layer = op.layer < 0 ? "head" : std::to_string(op.layer);
+  it.row.gemm = op.name;
+  it.row.kind = op.kind;
+  it.row.m = op.m;
+  it.row.n = op.n;
+  it.row.k = op.k;
+  it.row.batch = op.batch;
+  return it;
+}
+
 // What collect() found: the GEMM rows, and the model they come from (model workloads only).
 struct Collected {
   std::vector<Item> items;
@@ -353,15 +367,7 @@ Collected collect(reports::PointResult& p, const ArchSpec& arch, const WorkloadS
     p.workload.layers = h.layers;
     p.workload.tokens = h.tokens;
     for (const workloads::TraceGemm& g : trace.gemms()) {
-      Item it;
-      it.row.layer = g.op.layer < 0 ? "head" : std::to_string(g.op.layer);
-      it.row.gemm = g.op.name;
-      it.row.kind = g.op.kind;
-      it.row.m = g.op.m;
-      it.row.n = g.op.n;
-      it.row.k = g.op.k;
-      it.row.batch = g.op.batch;
-      it.attention = g.op.is_attention();
+      Item it = item_of(g.op);
       if (accuracy.enabled && g.has_output_error) {
         it.row.has_error = true;
         it.row.output_qsnr_db = g.output_error.qsnr_db;
@@ -407,16 +413,7 @@ Collected collect(reports::PointResult& p, const ArchSpec& arch, const WorkloadS
     p.workload.tokens = expanded.tokens;
     for (const auto& op : expanded.gemms) {
       if (!sel.contains(op.layer)) continue;
-      Item it;
-      it.attention = op.is_attention();
-      it.row.layer = op.layer < 0 ? "head" : std::to_string(op.layer);
-      it.row.gemm = op.name;
-      it.row.kind = op.kind;
-      it.row.m = op.m;
-      it.row.n = op.n;
-      it.row.k = op.k;
-      it.row.batch = op.batch;
-      items.push_back(it);
+      items.push_back(item_of(op));
     }
     if (items.empty())
       throw Error("workload " + workload.describe() + ": the layer selection '" + workload.layers +
