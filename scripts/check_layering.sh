@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Fails when a library includes a header of a library above it. The layers, bottom first
-# (docs/DEVELOPING.md): common <- quant <- {workloads, models} <- reports <- sim. A library may
+# (docs/DEVELOPING.md): common <- quant <- {workloads, models} <- reports <- explore <- sim. A library may
 # include its own headers and those of the layers below it; workloads and models do not see each
 # other.
 # tests/, bench/ and rtl/ tools may include anything.
@@ -14,10 +14,11 @@ declare -A allowed=(
   [workloads]="common quant workloads"
   [models]="common quant models"
   [reports]="common quant models reports"
-  [sim]="common quant workloads models reports sim"
+  [explore]="common quant workloads models reports explore"
+  [sim]="common quant workloads models reports explore sim"
 )
 bad=0
-for lib in common quant workloads models reports sim; do
+for lib in common quant workloads models reports explore sim; do
   [ -d "$root/$lib" ] || continue
   while IFS= read -r hit; do
     file="${hit%%:*}"

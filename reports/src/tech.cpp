@@ -12,12 +12,11 @@
 
 #include <algorithm>
 #include <cmath>
-#include <fstream>
 #include <limits>
 #include <optional>
-#include <sstream>
 
 #include "qarch/common/error.h"
+#include "qarch/common/yaml.h"
 #include "qarch/models/operand_format.h"
 #include "qarch/models/pe.h"
 
@@ -51,152 +50,98 @@ struct RawTable {
   std::optional<Entry> sram_pj;  // source + node of sram_points (value unused)
 };
 
-std::string where(const std::string& file, const YAML::Node& n) {
-  if (!n.IsDefined() || n.Mark().is_null()) return file;
-  return file + ":" + std::to_string(n.Mark().line + 1) + ":" + std::to_string(n.Mark().column + 1);
-}
-
-[[noreturn]] void fail(const std::string& file, const YAML::Node& at, const std::string& key,
-                       const std::string& problem) {
-  throw Error(where(file, at) + ": key '" + key + "': " + problem);
-}
-
-std::string describe(const YAML::Node& n) {
-  if (!n.IsDefined() || n.IsNull()) return "nothing";
-  if (n.IsScalar()) return "'" + n.Scalar() + "'";
-  if (n.IsSequence()) return "a list";
-  return "a mapping";
-}
-
 std::string join(const std::vector<std::string>& v) {
   std::string s;
   for (const auto& x : v) s += (s.empty() ? "" : ", ") + x;
   return s;
 }
 
-// Keys of a mapping in file order, rejecting any not in `allowed` (typos must not be ignored).
-void check_keys(const std::string& file, const YAML::Node& map, const std::string& prefix,
-                const std::vector<std::string>& allowed) {
-  for (const auto& kv : map) {
-    const std::string k = kv.first.Scalar();
-    if (std::find(allowed.begin(), allowed.end(), k) == allowed.end()) {
-      fail(file, kv.first, prefix + k, "unknown key (known: " + join(allowed) + ")");
-    }
-  }
-}
-
-void require_map(const std::string& file, const YAML::Node& n, const std::string& key) {
-  if (!n.IsMap()) fail(file, n, key, "expected a mapping, got " + describe(n));
-}
-
-// A non-negative finite number.
-double number(const std::string& file, const YAML::Node& n, const std::string& key) {
-  if (!n.IsScalar()) fail(file, n, key, "expected a number, got " + describe(n));
-  double v = 0;
-  try {
-    v = n.as<double>();
-  } catch (const YAML::Exception&) {
-    fail(file, n, key, "expected a number, got " + describe(n));
-  }
-  if (!std::isfinite(v)) fail(file, n, key, "must be finite, got " + describe(n));
-  if (v < 0) fail(file, n, key, "must be >= 0, got " + describe(n));
-  return v;
-}
-
-std::string text(const std::string& file, const YAML::Node& n, const std::string& key) {
-  if (!n.IsScalar()) fail(file, n, key, "expected text, got " + describe(n));
-  return n.Scalar();
-}
+// The file is read with the common strict reader (qarch/common/yaml.h): every message is
+// "FILE:LINE:COL: key 'mac_pj.int8.value': PROBLEM".
+constexpr double kInf = std::numeric_limits<double>::infinity();
 
 // An entry: a bare number, or {value, source}. A bare number's source is its place in the file.
-Entry entry(const std::string& file, const YAML::Node& n, const std::string& key,
-            const std::string& node) {
+Entry entry(yaml::Map& parent, const std::string& key, const std::string& node) {
+  const yaml::Source& src = parent.source();
+  const YAML::Node n = parent.node(key);
   Entry e;
   e.node = node;
   if (n.IsScalar()) {
-    e.value = number(file, n, key);
-    e.source = where(file, n) + " (no source given)";
+    e.value = yaml::read_double(src, n, parent.key_path(key), 0, kInf);
+    e.source = src.where(n) + " (no source given)";
     return e;
   }
-  if (!n.IsMap()) fail(file, n, key, "expected a number or {value, source}, got " + describe(n));
-  check_keys(file, n, key + ".", {"value", "source"});
-  const YAML::Node v = n["value"];
-  if (!v.IsDefined() || v.IsNull()) fail(file, n, key + ".value", "missing required key");
-  e.value = number(file, v, key + ".value");
-  const YAML::Node s = n["source"];
-  e.source = (s.IsDefined() && !s.IsNull()) ? text(file, s, key + ".source")
-                                            : where(file, n) + " (no source given)";
+  if (!n.IsMap())
+    parent.fail(key, "expected a number or {value, source}, got " + yaml::describe(n));
+  yaml::Map m = parent.get_map(key);
+  m.declare({"value", "source"});
+  e.value = m.get_double("value", 0, kInf);
+  e.source = m.has("source") ? m.get_string("source") : src.where(n) + " (no source given)";
+  m.finish();
   return e;
 }
 
 // Keys of keyed tables are names, optionally with "@N" (a variant for operands of <= N bits).
-void check_entry_name(const std::string& file, const YAML::Node& k, const std::string& key) {
-  const std::string name = k.Scalar();
+void check_entry_name(const yaml::Map& m, const std::string& name) {
   const size_t at = name.find('@');
-  if (name.empty() || at == 0) fail(file, k, key, "empty kind name");
+  if (name.empty() || at == 0) m.fail(name, "empty kind name");
   if (at != std::string::npos) {
     const std::string bits = name.substr(at + 1);
     const bool digits =
         !bits.empty() && bits.size() <= 3 &&
         std::all_of(bits.begin(), bits.end(), [](char c) { return c >= '0' && c <= '9'; });
     if (!digits || std::stoi(bits) <= 0) {
-      fail(file, k, key, "a variant is KIND@BITS with BITS a positive integer");
+      // At the key itself, as the kind name is what is wrong.
+      for (const auto& kv : m.yaml())
+        if (kv.first.Scalar() == name)
+          m.fail_at(kv.first, name, "a variant is KIND@BITS with BITS a positive integer");
     }
   }
 }
 
-void read_keyed(const std::string& file, const YAML::Node& n, const std::string& key,
-                const std::string& node, std::map<std::string, Entry>& out) {
-  require_map(file, n, key);
-  for (const auto& kv : n) {
-    const std::string k = key + "." + kv.first.Scalar();
-    check_entry_name(file, kv.first, k);
-    out[kv.first.Scalar()] = entry(file, kv.second, k, node);
+void read_keyed(yaml::Map& doc, const std::string& key, const std::string& node,
+                std::map<std::string, Entry>& out) {
+  yaml::Map m = doc.get_map(key);
+  for (const std::string& k : m.keys()) {
+    check_entry_name(m, k);
+    out[k] = entry(m, k, node);
   }
+  m.finish();
 }
 
-void read_scale(const std::string& file, const YAML::Node& n, const std::string& key,
-                std::map<std::string, double>& out) {
-  require_map(file, n, key);
-  for (const auto& kv : n) {
-    const std::string k = key + "." + kv.first.Scalar();
-    const double v = number(file, kv.second, k);
-    if (v <= 0) fail(file, kv.second, k, "must be > 0, got " + describe(kv.second));
-    out[kv.first.Scalar()] = v;
-  }
+void read_scale(yaml::Map& scaling, const std::string& key, std::map<std::string, double>& out) {
+  yaml::Map m = scaling.get_map(key);
+  for (const std::string& k : m.keys()) out[k] = m.get_positive(k, 0, kInf);
+  m.finish();
 }
 
-void read_sram(const std::string& file, const YAML::Node& n, const std::string& node, RawTable& t) {
-  const std::string key = "sram_pj_per_byte";
-  require_map(file, n, key);
-  check_keys(file, n, key + ".", {"points", "source"});
-  const YAML::Node pts = n["points"];
-  if (!pts.IsDefined() || pts.IsNull()) fail(file, n, key + ".points", "missing required key");
+void read_sram(yaml::Map& doc, const std::string& node, RawTable& t) {
+  yaml::Map m = doc.get_map("sram_pj_per_byte");
+  m.declare({"points", "source"});
+  const YAML::Node pts = m.node("points");
+  if (!pts.IsDefined()) m.fail_missing("points");
   if (!pts.IsSequence() || pts.size() == 0) {
-    fail(file, pts, key + ".points",
-         "expected a non-empty list of [capacity_bytes, pJ_per_byte] pairs, got " + describe(pts));
+    m.fail("points", "expected a non-empty list of [capacity_bytes, pJ_per_byte] pairs, got " +
+                         yaml::describe(pts));
   }
   std::vector<std::pair<double, double>> out;
   for (size_t i = 0; i < pts.size(); ++i) {
     const YAML::Node p = pts[i];
-    const std::string pk = key + ".points[" + std::to_string(i) + "]";
-    if (!p.IsSequence() || p.size() != 2) {
-      fail(file, p, pk, "expected [capacity_bytes, pJ_per_byte], got " + describe(p));
-    }
-    const double cap = number(file, p[0], pk);
-    const double pj = number(file, p[1], pk);
-    if (cap <= 0) fail(file, p[0], pk, "capacity must be > 0, got " + describe(p[0]));
-    if (!out.empty() && cap <= out.back().first) {
-      fail(file, p[0], pk, "capacities must be strictly ascending");
-    }
+    const std::string pk = "points[" + std::to_string(i) + "]";
+    if (!p.IsSequence() || p.size() != 2)
+      m.fail_at(p, pk, "expected [capacity_bytes, pJ_per_byte], got " + yaml::describe(p));
+    const double cap = yaml::read_double(m.source(), p[0], m.key_path(pk), 0, kInf, true);
+    const double pj = yaml::read_double(m.source(), p[1], m.key_path(pk), 0, kInf);
+    if (!out.empty() && cap <= out.back().first)
+      m.fail_at(p[0], pk, "capacities must be strictly ascending");
     out.emplace_back(cap, pj);
   }
   t.sram_points = std::move(out);
   Entry e;
   e.node = node;
-  const YAML::Node s = n["source"];
-  e.source = (s.IsDefined() && !s.IsNull()) ? text(file, s, key + ".source")
-                                            : where(file, n) + " (no source given)";
+  e.source =
+      m.has("source") ? m.get_string("source") : m.source().where(m.yaml()) + " (no source given)";
+  m.finish();
   t.sram_pj = e;
 }
 
@@ -222,53 +167,46 @@ const std::vector<std::string>& top_keys() {
   return k;
 }
 
-YAML::Node parse(const std::string& yaml_text, const std::string& file) {
-  try {
-    return YAML::Load(yaml_text);
-  } catch (const YAML::Exception& e) {
-    throw Error(file + ":" + std::to_string(e.mark.line + 1) + ":" +
-                std::to_string(e.mark.column + 1) + ": YAML syntax error: " + e.msg);
-  }
-}
-
 // Applies one file over `t` (which holds the base table, or nothing).
 void apply(const std::string& yaml_text, const std::string& file, RawTable& t, bool is_base) {
-  const YAML::Node doc = parse(yaml_text, file);
-  if (!doc.IsMap()) {
-    throw Error(where(file, doc) + ": the document: expected a mapping (key: value lines), got " +
-                describe(doc));
+  const YAML::Node root = yaml::parse(yaml_text, file);
+  if (!root.IsMap()) {  // an empty file too: a table says at least what it changes
+    throw Error(yaml::Source(file).where(root) +
+                ": the document: expected a mapping (key: value lines), got " +
+                yaml::describe(root));
   }
-  check_keys(file, doc, "", top_keys());
-  if (is_base && doc["base"].IsDefined()) fail(file, doc["base"], "base", "not allowed here");
+  yaml::Map doc(root, file);
+  doc.declare(top_keys());
+  if (is_base && doc.present("base")) doc.fail("base", "not allowed here");
   std::string node = t.node;
-  if (const YAML::Node n = doc["node"]; n.IsDefined()) node = text(file, n, "node");
+  if (doc.present("node")) node = doc.get_string("node");
   if (node.empty()) {
     throw Error(file + ": key 'node': missing required key (the node the numbers are given at)");
   }
-  if (const YAML::Node s = doc["scaling"]; s.IsDefined()) {
-    require_map(file, s, "scaling");
-    check_keys(file, s, "scaling.", {"source", "energy", "area"});
-    if (s["source"].IsDefined()) t.scaling_source = text(file, s["source"], "scaling.source");
-    if (s["energy"].IsDefined()) read_scale(file, s["energy"], "scaling.energy", t.energy_scale);
-    if (s["area"].IsDefined()) read_scale(file, s["area"], "scaling.area", t.area_scale);
+  if (doc.present("scaling")) {
+    yaml::Map s = doc.get_map("scaling");
+    s.declare({"source", "energy", "area"});
+    if (s.present("source")) t.scaling_source = s.get_string("source");
+    if (s.present("energy")) read_scale(s, "energy", t.energy_scale);
+    if (s.present("area")) read_scale(s, "area", t.area_scale);
+    s.finish();
   }
   // The file's node must have both factors (checked once the file's own scaling is merged).
   for (auto* m : {&t.energy_scale, &t.area_scale}) {
     if (!m->count(node)) {
       std::vector<std::string> known;
       for (const auto& kv : *m) known.push_back(kv.first);
-      const YAML::Node n = doc["node"];
-      throw Error(where(file, n.IsDefined() ? n : doc) + ": key 'node': node '" + node +
-                  "' has no " + (m == &t.energy_scale ? "scaling.energy" : "scaling.area") +
-                  " factor (known: " + join(known) + ")");
+      doc.fail("node", "node '" + node + "' has no " +
+                           (m == &t.energy_scale ? "scaling.energy" : "scaling.area") +
+                           " factor (known: " + join(known) + ")");
     }
   }
   t.node = node;
   auto keyed = [&](const char* key, std::map<std::string, Entry>& out) {
-    if (const YAML::Node n = doc[key]; n.IsDefined()) read_keyed(file, n, key, node, out);
+    if (doc.present(key)) read_keyed(doc, key, node, out);
   };
   auto single = [&](const char* key, std::optional<Entry>& out) {
-    if (const YAML::Node n = doc[key]; n.IsDefined()) out = entry(file, n, key, node);
+    if (doc.present(key)) out = entry(doc, key, node);
   };
   keyed("mac_pj", t.mac_pj);
   keyed("decoder_pj", t.decoder_pj);
@@ -283,8 +221,9 @@ void apply(const std::string& yaml_text, const std::string& file, RawTable& t, b
   single("dram_pj_per_byte", t.dram_pj_per_byte);
   single("static_mw_per_mm2", t.static_mw_per_mm2);
   single("sram_um2_per_kib", t.sram_um2_per_kib);
-  if (const YAML::Node n = doc["sram_pj_per_byte"]; n.IsDefined()) read_sram(file, n, node, t);
-  if (const YAML::Node d = doc["description"]; d.IsDefined()) text(file, d, "description");
+  if (doc.present("sram_pj_per_byte")) read_sram(doc, node, t);
+  if (doc.present("description")) doc.get_string("description");
+  doc.finish();
 }
 
 // A table with `base: none` (or the default itself) must be complete.
@@ -310,25 +249,17 @@ void check_complete(const RawTable& t, const std::string& file) {
   }
 }
 
-std::string read_file(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) throw Error(path + ": cannot open the technology table for reading");
-  std::ostringstream ss;
-  ss << in.rdbuf();
-  if (in.bad()) throw Error(path + ": read error");
-  return ss.str();
-}
-
 // The `base:` key of a user file (default when absent).
 bool user_wants_base(const std::string& yaml_text, const std::string& file) {
-  const YAML::Node doc = parse(yaml_text, file);
+  const YAML::Node doc = yaml::parse(yaml_text, file);
   if (!doc.IsMap()) return true;  // apply() reports it
-  const YAML::Node b = doc["base"];
-  if (!b.IsDefined()) return true;
-  const std::string v = text(file, b, "base");
+  yaml::Map m(doc, file);
+  m.accept_all();  // apply() checks the keys
+  if (!m.present("base")) return true;
+  const std::string v = m.get_string("base");
   if (v == "default") return true;
   if (v == "none") return false;
-  fail(file, b, "base", "expected 'default' or 'none', got '" + v + "'");
+  m.fail("base", "expected 'default' or 'none', got '" + v + "'");
 }
 
 // Smallest ceil(element bits) of a spec; 0 when the spec is empty (unknown width).
@@ -391,7 +322,7 @@ Technology load_technology(const std::string& file, const std::string& node) {
   std::string user_text;
   bool with_base = true;
   if (!builtin) {
-    user_text = read_file(file);
+    user_text = yaml::read_text_file(file, "the technology table");
     with_base = user_wants_base(user_text, file);
   }
   if (with_base) {

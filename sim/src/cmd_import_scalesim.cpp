@@ -8,7 +8,7 @@
 
 #include "qarch/common/atomic_file.h"
 #include "qarch/common/error.h"
-#include "qarch/sim/arch_config.h"
+#include "qarch/explore/arch_config.h"
 #include "qarch/sim/command_args.h"
 #include "qarch/sim/commands.h"
 #include "qarch/sim/scalesim.h"
@@ -16,6 +16,7 @@
 namespace po = boost::program_options;
 
 namespace qarch::sim {
+using namespace explore;  // NOLINT: the pipeline the command line drives (explore/)
 
 int cmd_import_scalesim(const std::vector<std::string>& args, std::ostream& out,
                         std::ostream& err) {

@@ -7,15 +7,16 @@
 #include <ostream>
 
 #include "qarch/common/error.h"
+#include "qarch/explore/explore.h"
 #include "qarch/models/mapper.h"
 #include "qarch/models/simulator.h"
 #include "qarch/reports/tech.h"
 #include "qarch/sim/command_args.h"
 #include "qarch/sim/commands.h"
-#include "qarch/sim/explore.h"
 #include "run_common.h"
 
 namespace qarch::sim {
+using namespace explore;  // NOLINT: the pipeline the command line drives (explore/)
 
 namespace po = boost::program_options;
 

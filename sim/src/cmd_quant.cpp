@@ -27,6 +27,7 @@
 namespace po = boost::program_options;
 
 namespace qarch::sim {
+using namespace explore;  // NOLINT: the pipeline the command line drives (explore/)
 namespace {
 
 std::vector<std::string> split_list(const std::string& s) {

@@ -11,15 +11,16 @@
 #include <thread>
 
 #include "qarch/common/error.h"
+#include "qarch/explore/explore.h"
 #include "qarch/reports/writers.h"
 #include "qarch/sim/command_args.h"
 #include "qarch/sim/commands.h"
-#include "qarch/sim/explore.h"
 #include "run_common.h"
 
 namespace po = boost::program_options;
 
 namespace qarch::sim {
+using namespace explore;  // NOLINT: the pipeline the command line drives (explore/)
 namespace {
 
 std::vector<std::string> split_commas(const std::string& s) {

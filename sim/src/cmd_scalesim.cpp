@@ -17,6 +17,7 @@
 namespace po = boost::program_options;
 
 namespace qarch::sim {
+using namespace explore;  // NOLINT: the pipeline the command line drives (explore/)
 namespace {
 
 // A layer simulates one operand request at a time (about 10-30 ns each); beyond this many the

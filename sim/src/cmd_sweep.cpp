@@ -20,15 +20,16 @@
 
 #include "qarch/common/atomic_file.h"
 #include "qarch/common/error.h"
+#include "qarch/explore/sweep.h"
 #include "qarch/reports/writers.h"
 #include "qarch/sim/command_args.h"
 #include "qarch/sim/commands.h"
-#include "qarch/sim/sweep.h"
 #include "run_common.h"
 
 namespace po = boost::program_options;
 
 namespace qarch::sim {
+using namespace explore;  // NOLINT: the pipeline the command line drives (explore/)
 namespace {
 
 bool is_dir(const std::string& p) {
@@ -238,7 +239,7 @@ int cmd_sweep(const std::vector<std::string>& args, std::ostream& out, std::ostr
       "finished points, so an interrupted sweep loses nothing. --shard i/N runs every N-th\n"
       "point (one shard per batch job, e.g. a Slurm array task: scripts/slurm/sweep.sbatch);\n"
       "`qarch report DIR` then merges the shards. An unsharded sweep writes the report itself.\n"
-      "The sweep file format is documented in sim/include/qarch/sim/sweep.h and\n"
+      "The sweep file format is documented in explore/include/qarch/explore/sweep.h and\n"
       "configs/sweeps/example.yaml.\n\noptions");
   std::string file, out_dir, shard_arg = "1/1";
   int jobs = 1;

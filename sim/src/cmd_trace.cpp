@@ -17,6 +17,7 @@
 namespace po = boost::program_options;
 
 namespace qarch::sim {
+using namespace explore;  // NOLINT: the pipeline the command line drives (explore/)
 namespace {
 
 std::string shape(const workloads::GemmOp& g) {

@@ -11,6 +11,7 @@
 namespace po = boost::program_options;
 
 namespace qarch::sim {
+using namespace explore;  // NOLINT: the pipeline the command line drives (explore/)
 
 void RunArgs::add_options(po::options_description& desc) {
   desc.add_options()("model,m", po::value(&model)->default_value(model),

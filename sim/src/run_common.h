@@ -7,8 +7,8 @@
 #include <string>
 #include <vector>
 
+#include "qarch/explore/explore.h"
 #include "qarch/reports/result.h"
-#include "qarch/sim/explore.h"
 
 namespace qarch::sim {
 
@@ -21,7 +21,7 @@ struct RunArgs {
   std::string model = "llama2-7b", phase = "prefill", layers = "all", gemms, trace, outliers,
               tensors;
   int64_t seq = -1, ctx = -1, batch = 1;
-  ServeSpec serve;  ///< --phase serve: --prompt, --gen, --serve-samples, --no-overlap, ...
+  explore::ServeSpec serve;  ///< --phase serve: --prompt, --gen, --serve-samples, --no-overlap, ...
   int64_t prompt = -1;
   bool no_overlap = false, no_causal_skip = false;
   bool no_accuracy = false;
@@ -29,15 +29,15 @@ struct RunArgs {
   /// default overwrite the first's true when notified).
   bool shape_only = false;
   bool accuracy_off() const { return no_accuracy || shape_only; }
-  AccuracyOptions accuracy;
+  explore::AccuracyOptions accuracy;
   std::string tech, node;
   std::string objective;      ///< --objective: overrides the architectures' mapper.objective
   int jobs = default_jobs();  ///< --jobs: points computed concurrently
 
   void add_options(boost::program_options::options_description& desc);
-  WorkloadSpec workload() const;
+  explore::WorkloadSpec workload() const;
   /// Applies --tech / --node / --objective to an architecture.
-  void apply_tech(ArchSpec& arch) const;
+  void apply_tech(explore::ArchSpec& arch) const;
 };
 
 /// The points as a terminal table (one row each).

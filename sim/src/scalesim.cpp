@@ -20,6 +20,7 @@
 #include "qarch/workloads/trace_builder.h"
 
 namespace qarch::sim {
+using namespace explore;  // NOLINT: the pipeline the command line drives (explore/)
 namespace {
 
 constexpr int64_t kMaxDim = int64_t{1} << 40;             // gemm_list.h's limit per dimension

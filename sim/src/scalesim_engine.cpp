@@ -12,6 +12,7 @@
 #include "qarch/common/number_text.h"
 
 namespace qarch::sim {
+using namespace explore;  // NOLINT: the pipeline the command line drives (explore/)
 namespace {
 
 int64_t ceil_div(int64_t a, int64_t b) {

@@ -13,22 +13,23 @@
 #include <vector>
 
 #include "qarch/common/error.h"
-#include "qarch/sim/arch_config.h"
+#include "qarch/explore/arch_config.h"
 #include "qarch/sim/scalesim.h"
 #include "qarch/workloads/gemm_list.h"
 
 namespace qarch::fuzz {
 
 /// "" if arch_yaml(a) reads back to the same canonical text.
-inline std::string arch_round_trip(const sim::ArchSpec& a) {
-  const std::string text = sim::arch_yaml(a);
-  sim::ArchSpec b;
+inline std::string arch_round_trip(const explore::ArchSpec& a) {
+  const std::string text = explore::arch_yaml(a);
+  explore::ArchSpec b;
   try {
-    b = sim::parse_arch(text, "canonical.yaml");
+    b = explore::parse_arch(text, "canonical.yaml");
   } catch (const Error& e) {
     return std::string("arch_yaml output does not read back: ") + e.what() + "\n" + text;
   }
-  if (sim::arch_yaml(b) != text) return "arch_yaml -> parse_arch -> arch_yaml changed:\n" + text;
+  if (explore::arch_yaml(b) != text)
+    return "arch_yaml -> parse_arch -> arch_yaml changed:\n" + text;
   return "";
 }
 
@@ -48,15 +49,15 @@ inline std::string gemm_round_trip(const workloads::GemmList& l) {
 /// "key=value") and GEMM list YAML on one input. Returns "" or the broken invariant.
 inline std::string fuzz_arch_yaml_one(const uint8_t* data, size_t size) {
   const std::string text(reinterpret_cast<const char*>(data), size);
-  std::vector<std::vector<sim::Override>> sets = {{}, {{"dram.bandwidth_gb_per_s", "32"}}};
+  std::vector<std::vector<explore::Override>> sets = {{}, {{"dram.bandwidth_gb_per_s", "32"}}};
   const size_t nl = text.find('\n');
   const std::string first = text.substr(0, nl == std::string::npos ? text.size() : nl);
   const size_t eq = first.find('=');
   if (eq != std::string::npos) sets.push_back({{first.substr(0, eq), first.substr(eq + 1)}});
   for (const auto& ov : sets) {
-    sim::ArchSpec a;
+    explore::ArchSpec a;
     try {
-      a = sim::parse_arch(text, "fuzz.yaml", ov);
+      a = explore::parse_arch(text, "fuzz.yaml", ov);
     } catch (const Error&) {
       continue;
     }

@@ -59,7 +59,7 @@ TEST(ConfigFuzzReplay, ScaleSimSeedsAndPrefixes) {
 
 // The seeds themselves are accepted (else the fuzzer starts from rejections only).
 TEST(ConfigFuzzReplay, SeedsAreValid) {
-  EXPECT_NO_THROW(sim::parse_arch(
+  EXPECT_NO_THROW(explore::parse_arch(
       read(std::string(QARCH_FUZZ_CORPUS_DIR) + "/arch_yaml/olive.yaml"), "olive.yaml"));
   EXPECT_NO_THROW(sim::parse_scalesim_config(
       read(std::string(QARCH_FUZZ_CORPUS_DIR) + "/scalesim/user_v1.cfg"), "user_v1.cfg"));

@@ -15,14 +15,16 @@
 
 #include "cli_runner.h"
 #include "qarch/common/error.h"
+#include "qarch/explore/explore.h"
+#include "qarch/explore/sweep.h"
 #include "qarch/sim/cli.h"
-#include "qarch/sim/explore.h"
-#include "qarch/sim/sweep.h"
+#include "qarch/sim/command_args.h"
 #include "qarch/workloads/model.h"
 #include "qarch/workloads/workload.h"
 #include "run_common.h"
 
 namespace qarch::sim {
+using namespace explore;  // NOLINT: the pipeline the command line drives (explore/)
 namespace {
 
 using Result = testing::CliResult;

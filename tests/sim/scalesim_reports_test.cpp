@@ -16,6 +16,7 @@
 #include "qarch/sim/scalesim_engine.h"
 
 namespace qarch::sim {
+using namespace explore;  // NOLINT: the pipeline the command line drives (explore/)
 namespace {
 
 namespace fs = std::filesystem;

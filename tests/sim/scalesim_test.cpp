@@ -13,15 +13,16 @@
 #include <sstream>
 
 #include "cli_runner.h"
-#include "qarch/models/simulator.h"
 #include "qarch/common/error.h"
+#include "qarch/explore/arch_config.h"
+#include "qarch/models/simulator.h"
 #include "qarch/quant/format.h"
-#include "qarch/sim/arch_config.h"
 #include "qarch/sim/cli.h"
 #include "qarch/sim/scalesim.h"
 #include "qarch/workloads/gemm_list.h"
 
 namespace qarch::sim {
+using namespace explore;  // NOLINT: the pipeline the command line drives (explore/)
 namespace {
 
 namespace fs = std::filesystem;

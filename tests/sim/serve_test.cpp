@@ -1,5 +1,5 @@
-// Whole-model serving (sim/serve.h, `qarch run --phase serve`): the decode roofline on three zoo
-// models, the schedule's bounds, the request's bookkeeping, Mixtral's routing, the report round
+// Whole-model serving (explore/serve.h, `qarch run --phase serve`): the decode roofline on three
+// zoo models, the schedule's bounds, the request's bookkeeping, Mixtral's routing, the report round
 // trip, and the errors for impossible requests.
 #include <gtest/gtest.h>
 
@@ -8,13 +8,14 @@
 
 #include "cli_runner.h"
 #include "qarch/common/error.h"
+#include "qarch/explore/arch_config.h"
+#include "qarch/explore/explore.h"
+#include "qarch/explore/serve.h"
 #include "qarch/reports/writers.h"
-#include "qarch/sim/arch_config.h"
-#include "qarch/sim/explore.h"
-#include "qarch/sim/serve.h"
 #include "qarch/workloads/model.h"
 
 namespace qarch::sim {
+using namespace explore;  // NOLINT: the pipeline the command line drives (explore/)
 namespace {
 
 // A bandwidth-bound accelerator: 128 x 128 int8 at 1 GHz behind 16 GB/s of DRAM.

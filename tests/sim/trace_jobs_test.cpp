@@ -7,17 +7,17 @@
 #include <filesystem>
 #include <string>
 
-#include "qarch/models/simulator.h"
 #include "qarch/common/error.h"
-#include "qarch/sim/trace_jobs.h"
+#include "qarch/explore/trace_jobs.h"
+#include "qarch/models/simulator.h"
 #include "qarch/workloads/trace_builder.h"
 #include "test_util.h"
 
 namespace qarch::models {
 namespace {
 
-using sim::functional_job_from_trace;
-using sim::jobs_from_trace;
+using explore::functional_job_from_trace;
+using explore::jobs_from_trace;
 
 struct TempDir {
   std::string path;

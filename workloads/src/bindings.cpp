@@ -6,8 +6,8 @@
 #include <sstream>
 
 #include "qarch/common/error.h"
+#include "qarch/common/yaml.h"
 #include "qarch/quant/tensor_io.h"
-#include "qarch/workloads/yaml_reader.h"
 
 namespace qarch::workloads {
 
@@ -26,7 +26,7 @@ std::string substitute(std::string s, const GemmOp& op) {
   return s;
 }
 
-std::vector<std::string> read_sources(detail::YamlMap& m, const std::string& key,
+std::vector<std::string> read_sources(yaml::Map& m, const std::string& key,
                                       const std::string& base) {
   std::vector<std::string> out;
   const YAML::Node n = m.node(key);
@@ -67,23 +67,21 @@ TensorBindings TensorBindings::load(const std::string& path) {
 
 TensorBindings TensorBindings::parse(const std::string& text, const std::string& file,
                                      const std::string& base_dir) {
-  const YAML::Node doc = detail::parse_yaml(text, file);
+  const YAML::Node doc = yaml::parse(text, file);
   TensorBindings b;
   b.file_ = file;
-  detail::YamlMap top(doc, file);
+  yaml::Map top(doc, file);
   const YAML::Node list = top.node("tensors");
-  if (!list.IsDefined() || !list.IsSequence()) {
-    throw Error(detail::where(file, list.IsDefined() ? list : doc) +
-                ": key 'tensors': expected a list of {gemm, x, w} entries");
-  }
+  if (!list.IsDefined() || !list.IsSequence())
+    top.fail("tensors", "expected a list of {gemm, x, w} entries");
   top.finish();
   for (size_t i = 0; i < list.size(); ++i) {
-    detail::YamlMap e(list[i], file, "tensors[" + std::to_string(i) + "].");
+    yaml::Map e(list[i], top.source_ptr(), "tensors[" + std::to_string(i) + "]");
     TensorBinding tb;
     tb.gemm = e.get_string("gemm");
     tb.x = read_sources(e, "x", base_dir);
     tb.w = read_sources(e, "w", base_dir);
-    tb.where = detail::where(file, list[i]);
+    tb.where = top.source().where(list[i]);
     e.finish();
     if (tb.x.empty() && tb.w.empty()) e.fail("gemm", "binds neither x nor w");
     b.entries_.push_back(tb);

@@ -8,7 +8,7 @@
 #include "embedded.h"
 #include "outlier_yaml.h"
 #include "qarch/common/error.h"
-#include "qarch/workloads/yaml_reader.h"
+#include "qarch/common/yaml.h"
 
 namespace qarch::workloads {
 
@@ -47,8 +47,8 @@ int64_t ModelConfig::active_linear_params() const {
 }
 
 ModelConfig parse_model_yaml(const std::string& text, const std::string& file) {
-  const YAML::Node doc = detail::parse_yaml(text, file);
-  detail::YamlMap m(doc, file);
+  const YAML::Node doc = yaml::parse(text, file);
+  yaml::Map m(doc, file);
   ModelConfig c;
   c.file = file;
   c.name = m.get_string("name");
@@ -83,7 +83,7 @@ ModelConfig parse_model_yaml(const std::string& text, const std::string& file) {
   c.bias = m.get_bool("bias", false);
   c.sliding_window = m.get_int("sliding_window", 0, 0, kBig);
   if (m.has("moe")) {
-    detail::YamlMap moe = m.get_map("moe");
+    yaml::Map moe = m.get_map("moe");
     c.moe.num_experts = moe.get_int("num_experts", 1, 65536);
     c.moe.top_k = moe.get_int("top_k", 1, c.moe.num_experts);
     moe.finish();
@@ -93,7 +93,7 @@ ModelConfig parse_model_yaml(const std::string& text, const std::string& file) {
   c.outliers = OutlierParams::defaults();
   const YAML::Node out = m.node("outliers");
   if (out.IsDefined() && !out.IsNull())
-    detail::apply_outlier_node(c.outliers, out, file, "outliers.");
+    detail::apply_outlier_node(c.outliers, out, file, "outliers");
   m.finish();
   return c;
 }

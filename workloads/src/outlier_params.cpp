@@ -4,8 +4,8 @@
 #include "embedded.h"
 #include "outlier_yaml.h"
 #include "qarch/common/error.h"
+#include "qarch/common/yaml.h"
 #include "qarch/workloads/outlier_params.h"
-#include "qarch/workloads/yaml_reader.h"
 
 namespace qarch::workloads {
 
@@ -43,24 +43,24 @@ namespace {
 
 constexpr int64_t kMaxIndex = int64_t{1} << 31;
 
-void read_tail(YamlMap& m, TailMixture& t) {
+void read_tail(yaml::Map& m, TailMixture& t) {
   if (!m.has("tail")) {
     m.node("tail");
     return;
   }
-  YamlMap tm = m.get_map("tail");
+  yaml::Map tm = m.get_map("tail");
   t.p = tm.get_double("p", t.p, 0.0, 1.0);
   t.scale = tm.get_double("scale", t.scale, 1e-6, 1e6);
   tm.finish();
 }
 
-void apply_activation(YamlMap& m, ActivationProfile& a) {
+void apply_activation(yaml::Map& m, ActivationProfile& a) {
   a.std = m.get_double("std", a.std, 1e-30, 1e30);
   a.channel_sigma = m.get_double("channel_sigma", a.channel_sigma, 0.0, 5.0);
   a.token_sigma = m.get_double("token_sigma", a.token_sigma, 0.0, 5.0);
   read_tail(m, a.tail);
   if (m.has("outlier_channels")) {
-    YamlMap o = m.get_map("outlier_channels");
+    yaml::Map o = m.get_map("outlier_channels");
     a.outlier_count = o.get_int("count", a.outlier_count, 0, kMaxIndex);
     a.outlier_gain = o.get_range("gain", a.outlier_gain, 1e-6, 1e9);
     a.outlier_channels = o.get_int_list("indices", a.outlier_channels, 0, kMaxIndex);
@@ -70,7 +70,7 @@ void apply_activation(YamlMap& m, ActivationProfile& a) {
     m.node("outlier_channels");
   }
   if (m.has("massive")) {
-    YamlMap o = m.get_map("massive");
+    yaml::Map o = m.get_map("massive");
     a.massive_tokens = o.get_int_list("tokens", a.massive_tokens, 0, kMaxIndex);
     a.massive_count = o.get_int("count", a.massive_count, 0, kMaxIndex);
     a.massive_gain = o.get_range("gain", a.massive_gain, 1e-6, 1e12);
@@ -82,13 +82,13 @@ void apply_activation(YamlMap& m, ActivationProfile& a) {
   }
 }
 
-void apply_weight(YamlMap& m, WeightProfile& w) {
+void apply_weight(yaml::Map& m, WeightProfile& w) {
   w.std = m.get_double("std", w.std, 1e-30, 1e30);
   w.row_sigma = m.get_double("row_sigma", w.row_sigma, 0.0, 5.0);
   w.col_sigma = m.get_double("col_sigma", w.col_sigma, 0.0, 5.0);
   read_tail(m, w.tail);
   if (m.has("super_weights")) {
-    YamlMap o = m.get_map("super_weights");
+    yaml::Map o = m.get_map("super_weights");
     w.super_count = o.get_int("count", w.super_count, 0, kMaxIndex);
     w.super_gain = o.get_double("gain", w.super_gain, 0.0, 1e12);
     w.super_layers = o.get_int_list("layers", w.super_layers, 0, kMaxIndex);
@@ -121,17 +121,17 @@ void apply_weight(YamlMap& m, WeightProfile& w) {
 }
 
 template <typename Profile, typename ApplyFn>
-void apply_section(YamlMap& top, const std::string& key, std::map<std::string, Profile>& roles,
+void apply_section(yaml::Map& top, const std::string& key, std::map<std::string, Profile>& roles,
                    const std::vector<std::string>& known, ApplyFn apply) {
   if (!top.has(key)) {
     top.node(key);
     return;
   }
-  YamlMap sec = top.get_map(key);
+  yaml::Map sec = top.get_map(key);
   // `default` first, onto every role; then each role's own keys.
   if (sec.has("default")) {
     for (auto& kv : roles) {
-      YamlMap d = sec.get_map("default");
+      yaml::Map d = sec.get_map("default");
       apply(d, kv.second);
       d.finish();
     }
@@ -147,7 +147,7 @@ void apply_section(YamlMap& top, const std::string& key, std::map<std::string, P
       for (const auto& r : known) list += ", " + r;
       sec.fail(k, "unknown role (known: " + list + ")");
     }
-    YamlMap rm = sec.get_map(k);
+    yaml::Map rm = sec.get_map(k);
     apply(rm, roles[k]);
     rm.finish();
   }
@@ -158,7 +158,7 @@ void apply_section(YamlMap& top, const std::string& key, std::map<std::string, P
 
 void apply_outlier_node(OutlierParams& params, const YAML::Node& node, const std::string& file,
                         const std::string& prefix) {
-  YamlMap top(node, file, prefix);
+  yaml::Map top(node, file, prefix);
   top.get_string("description", "");
   apply_section(top, "activations", params.activations, OutlierParams::activation_roles(),
                 apply_activation);
@@ -169,7 +169,7 @@ void apply_outlier_node(OutlierParams& params, const YAML::Node& node, const std
 }  // namespace detail
 
 void apply_outlier_yaml(OutlierParams& params, const std::string& text, const std::string& file) {
-  detail::apply_outlier_node(params, detail::parse_yaml(text, file), file, "");
+  detail::apply_outlier_node(params, yaml::parse(text, file), file, "");
 }
 
 std::vector<std::string> builtin_outlier_profiles() {

@@ -4,6 +4,7 @@
 #include <boost/program_options.hpp>
 #include <ostream>
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace qarch::sim {
@@ -16,5 +17,8 @@ bool parse_command_args(
     const std::vector<std::string>& args, const boost::program_options::options_description& desc,
     boost::program_options::variables_map& vm, std::ostream& out,
     const boost::program_options::positional_options_description* positional = nullptr);
+
+/// --shard "i/N" (1 <= i <= N) -> {i, N}; throws qarch::Error otherwise.
+std::pair<int, int> parse_shard(const std::string& text);
 
 }  // namespace qarch::sim

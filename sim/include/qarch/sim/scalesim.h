@@ -26,8 +26,8 @@
 #include <string>
 #include <vector>
 
+#include "qarch/explore/arch_config.h"
 #include "qarch/models/arch.h"
-#include "qarch/sim/arch_config.h"
 #include "qarch/workloads/gemm_list.h"
 
 namespace qarch::sim {
@@ -91,9 +91,9 @@ workloads::GemmList scalesim_gemms(const ScaleSimTopology& t, const std::string&
 /// array rows x cols = ArrayHeight x ArrayWidth, the dataflow, SRAM sizes in bytes (1-byte
 /// words), decoder latency 0, and DRAM plus buffers idealized unless `real_memory`; idealized,
 /// each GEMM takes the analytical runtime of SCALE-Sim's paper (folds x (2R + C + T - 2)), which
-/// SCALE-Sim v2's reports do not print (scalesim_engine.h reproduces those). `format` (a spec) picks the operand formats
-/// (resolve_formats) and the first PE type that accepts them.
-ArchSpec scalesim_arch(const ScaleSimConfig& c, const std::string& format, const std::string& name,
-                       bool real_memory = false);
+/// SCALE-Sim v2's reports do not print (scalesim_engine.h reproduces those). `format` (a spec)
+/// picks the operand formats (resolve_formats) and the first PE type that accepts them.
+explore::ArchSpec scalesim_arch(const ScaleSimConfig& c, const std::string& format,
+                                const std::string& name, bool real_memory = false);
 
 }  // namespace qarch::sim

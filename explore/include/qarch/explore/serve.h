@@ -28,21 +28,36 @@
 
 #include <cstdint>
 
+#include "qarch/explore/arch_config.h"
+#include "qarch/explore/explore.h"
 #include "qarch/reports/result.h"
-#include "qarch/sim/arch_config.h"
-#include "qarch/sim/explore.h"
+#include "qarch/reports/tech.h"
 #include "qarch/workloads/model.h"
 
-namespace qarch::sim {
+namespace qarch::explore {
 
-/// Throws qarch::Error for an impossible request: gen or prompt < 1, prompt + gen beyond the
-/// model's max_positions, an encoder model, weights plus the peak KV cache beyond the DRAM.
+/// What a served request keeps in DRAM: the weights in their format, and the KV cache in
+/// formats.kv (its bytes per token over all layers, and its peak: batch x (prompt + gen) tokens,
+/// or the sliding window's).
+struct ServeFootprint {
+  double weight_bytes = 0;
+  double kv_bytes_per_token = 0;
+  double kv_peak_bytes = 0;
+};
+ServeFootprint serve_footprint(const ArchSpec& arch, const workloads::ModelConfig& model,
+                               int64_t batch, const ServeSpec& s);
+
+/// Throws qarch::Error for a request this architecture cannot serve: an encoder model, or the
+/// weights plus the peak KV cache beyond dram.capacity_gib. The request's own lengths (prompt,
+/// gen >= 1, prompt + gen within max_positions) are checked once, by serve_workload().
 void check_serve(const ArchSpec& arch, const workloads::ModelConfig& model, int64_t batch,
                  const ServeSpec& s);
 
 /// Serves the request and fills p.serve (has_serve) and the request totals p.cycles,
-/// p.seconds, p.energy_pj (by component) and p.area_mm2 (+ vector, quantizer).
+/// p.seconds, p.energy_pj (by component) and p.area_mm2 (+ vector, quantizer). `tech` is the
+/// architecture's technology table (run_point's cached one); run_point has called check_serve.
 void serve_point(reports::PointResult& p, const ArchSpec& arch, const workloads::ModelConfig& model,
-                 int64_t batch, const ServeSpec& s, ExploreCache& cache);
+                 int64_t batch, const ServeSpec& s, const reports::Technology& tech,
+                 ExploreCache& cache);
 
-}  // namespace qarch::sim
+}  // namespace qarch::explore

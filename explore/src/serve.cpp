@@ -1,5 +1,5 @@
 // Whole-model serving: see serve.h for the model and the schedule.
-#include "qarch/sim/serve.h"
+#include "qarch/explore/serve.h"
 
 #include <algorithm>
 #include <cmath>
@@ -14,7 +14,7 @@
 #include "qarch/reports/tech.h"
 #include "qarch/workloads/workload.h"
 
-namespace qarch::sim {
+namespace qarch::explore {
 namespace {
 
 // Storage bits per element of a format (codes, scales and side data) on a 64 x 256 sample of a
@@ -139,7 +139,7 @@ class PhaseRunner {
         // The activation operand is quantized as it leaves the previous operation.
         const int64_t x_elems = g.x_distinct * g.m * g.k;
         quantize(ph, schedule, "q(" + g.name + ")", g.layer, act_traits_, act_bits_, x_elems,
-                 "quantize", "quantizer");
+                 "quantize", "quantizer", "quantizer");
         models::GemmJob job;
         job.name = g.name;
         job.m = g.m, job.n = g.n, job.k = g.k, job.batch = g.batch;
@@ -168,7 +168,7 @@ class PhaseRunner {
         if (e.kind == "kv_cache_write") {
           const double bytes = static_cast<double>(e.elements) * kv_bits_ / 8.0;
           quantize(ph, schedule, e.name, e.layer, kv_traits_, kv_bits_, e.elements, "kv_write",
-                   "quantizer", bytes);
+                   "quantizer", "kv", bytes);
           continue;
         }
         const models::VectorOpCost c =
@@ -195,7 +195,7 @@ class PhaseRunner {
   template <typename Schedule>
   void quantize(Phase& ph, Schedule& schedule, const std::string& name, int64_t layer,
                 const quant::FormatTraits& traits, double bits, int64_t elements, const char* kind,
-                const char* resource, double dram_write_bytes = 0) {
+                const char* resource, const char* group, double dram_write_bytes = 0) {
     const models::QuantizerCost q =
         models::quantizer_cost(arch_.arch.quantizer, traits, bits, elements);
     double cycles = static_cast<double>(q.cycles);
@@ -205,7 +205,6 @@ class PhaseRunner {
     ph.energy["quantizer"] += q_pj;
     ph.energy["dram"] += dram_write_bytes * dram_pj_;
     ph.dram_write += dram_write_bytes;
-    const std::string group = std::string(kind) == "kv_write" ? "kv" : "quantizer";
     Op op{name, kind, resource, group, layer, cycles};
     ph.add(op, q_pj + dram_write_bytes * dram_pj_);
     schedule(op);
@@ -226,6 +225,21 @@ std::string gib(double bytes) {
 
 }  // namespace
 
+ServeFootprint serve_footprint(const ArchSpec& arch, const workloads::ModelConfig& model,
+                               int64_t batch, const ServeSpec& s) {
+  ServeFootprint f;
+  f.weight_bytes =
+      static_cast<double>(model.linear_params()) * storage_bits(arch.weight_format) / 8.0;
+  f.kv_bytes_per_token = static_cast<double>(model.layers) * 2.0 *
+                         static_cast<double>(model.kv_dim()) * storage_bits(arch.kv()) / 8.0;
+  // A sliding-window model keeps only the window's tokens.
+  const int64_t tokens = s.prompt + s.gen;
+  f.kv_peak_bytes = f.kv_bytes_per_token * static_cast<double>(batch) *
+                    static_cast<double>(
+                        model.sliding_window > 0 ? std::min(tokens, model.sliding_window) : tokens);
+  return f;
+}
+
 void check_serve(const ArchSpec& arch, const workloads::ModelConfig& model, int64_t batch,
                  const ServeSpec& s) {
   if (model.kind == workloads::ModelKind::kEncoder) {
@@ -233,37 +247,21 @@ void check_serve(const ArchSpec& arch, const workloads::ModelConfig& model, int6
                 " is an encoder: it generates no tokens (--phase serve needs a "
                 "decoder model; use --phase prefill)");
   }
-  if (s.prompt < 1) throw Error("--prompt: must be >= 1, got " + std::to_string(s.prompt));
-  if (s.gen < 1) throw Error("--gen: must be >= 1, got " + std::to_string(s.gen));
-  if (s.samples < 0) throw Error("--serve-samples: must be >= 0");
-  if (s.prompt + s.gen > model.max_positions) {
-    throw Error(model.name + ": --prompt " + std::to_string(s.prompt) + " + --gen " +
-                std::to_string(s.gen) + " = " + std::to_string(s.prompt + s.gen) +
-                " tokens exceeds the model's context (max_positions " +
-                std::to_string(model.max_positions) + ")");
-  }
-  const double weight_bytes =
-      static_cast<double>(model.linear_params()) * storage_bits(arch.weight_format) / 8.0;
-  const double kv_token = static_cast<double>(model.layers) * 2.0 *
-                          static_cast<double>(model.kv_dim()) * storage_bits(arch.kv()) / 8.0;
-  const double kv_peak =
-      kv_token * static_cast<double>(batch) *
-      static_cast<double>(std::min<int64_t>(
-          s.prompt + s.gen, model.sliding_window > 0 ? model.sliding_window : s.prompt + s.gen));
+  const ServeFootprint f = serve_footprint(arch, model, batch, s);
   const double cap = arch.arch.dram.capacity_bytes;
-  if (weight_bytes + kv_peak > cap) {
+  if (f.weight_bytes + f.kv_peak_bytes > cap) {
     throw Error("the KV cache does not fit in DRAM: " + model.name + " weights " +
-                gib(weight_bytes) + " (" + arch.weight_format + ") + KV cache " + gib(kv_peak) +
-                " (batch " + std::to_string(batch) + " x " + std::to_string(s.prompt + s.gen) +
-                " tokens x " + format_g(kv_token / 1024) + " KiB, " + arch.kv() +
+                gib(f.weight_bytes) + " (" + arch.weight_format + ") + KV cache " +
+                gib(f.kv_peak_bytes) + " (batch " + std::to_string(batch) + " x " +
+                std::to_string(s.prompt + s.gen) + " tokens x " +
+                format_g(f.kv_bytes_per_token / 1024) + " KiB, " + arch.kv() +
                 ") > dram.capacity_gib " + gib(cap) + " of architecture '" + arch.arch.name + "'");
   }
 }
 
 void serve_point(reports::PointResult& p, const ArchSpec& arch, const workloads::ModelConfig& model,
-                 int64_t batch, const ServeSpec& s, ExploreCache& cache) {
-  check_serve(arch, model, batch, s);
-  const reports::Technology tech = reports::load_technology(arch.tech_table, arch.tech_node);
+                 int64_t batch, const ServeSpec& s, const reports::Technology& tech,
+                 ExploreCache& cache) {
   const double hz = arch.arch.clock_ghz * 1e9;
   PhaseRunner runner(arch, tech, s, cache);
 
@@ -372,14 +370,10 @@ void serve_point(reports::PointResult& p, const ArchSpec& arch, const workloads:
   r.decode_energy_pj = decode_dyn + static_pj_per_cycle * decode_cycles;
   r.energy_pj = reports::total(energy);
   r.j_per_token = r.energy_pj * 1e-12 / generated;
-  r.weight_bytes =
-      static_cast<double>(model.linear_params()) * storage_bits(arch.weight_format) / 8.0;
-  r.kv_bytes_per_token = static_cast<double>(model.layers) * 2.0 *
-                         static_cast<double>(model.kv_dim()) * storage_bits(arch.kv()) / 8.0;
-  const int64_t tokens = s.prompt + s.gen;
-  r.kv_peak_bytes = r.kv_bytes_per_token * static_cast<double>(batch) *
-                    static_cast<double>(
-                        model.sliding_window > 0 ? std::min(tokens, model.sliding_window) : tokens);
+  const ServeFootprint footprint = serve_footprint(arch, model, batch, s);
+  r.weight_bytes = footprint.weight_bytes;
+  r.kv_bytes_per_token = footprint.kv_bytes_per_token;
+  r.kv_peak_bytes = footprint.kv_peak_bytes;
   const double t0 = prefill.timeline.empty() ? 0 : prefill.timeline.front().start_s;
   for (reports::ScheduleEntry e : prefill.timeline) {
     e.start_s = (e.start_s - t0) / hz;
@@ -405,4 +399,4 @@ void serve_point(reports::PointResult& p, const ArchSpec& arch, const workloads:
   p.compute_cycles = 0;
 }
 
-}  // namespace qarch::sim
+}  // namespace qarch::explore

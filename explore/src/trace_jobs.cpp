@@ -1,9 +1,9 @@
-#include "qarch/sim/trace_jobs.h"
+#include "qarch/explore/trace_jobs.h"
 
 #include <memory>
 #include <utility>
 
-namespace qarch::sim {
+namespace qarch::explore {
 
 using models::GemmJob;
 using models::Operand;
@@ -41,4 +41,4 @@ GemmJob functional_job_from_trace(const workloads::TraceReader& trace, size_t i)
   return j;
 }
 
-}  // namespace qarch::sim
+}  // namespace qarch::explore

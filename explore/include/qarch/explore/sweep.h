@@ -26,11 +26,11 @@
 #include <string>
 #include <vector>
 
+#include "qarch/explore/arch_config.h"
+#include "qarch/explore/explore.h"
 #include "qarch/reports/result.h"
-#include "qarch/sim/arch_config.h"
-#include "qarch/sim/explore.h"
 
-namespace qarch::sim {
+namespace qarch::explore {
 
 /// One point of a sweep, fully resolved.
 struct SweepPoint {
@@ -66,8 +66,6 @@ Sweep list_sweep(const std::string& file, const std::function<void(const SweepPo
 Sweep parse_sweep(const std::string& yaml, const std::string& file,
                   const std::function<void(const SweepPoint&)>& list);
 
-/// "i/N" (1 <= i <= N) -> {i, N}; throws qarch::Error otherwise.
-std::pair<int, int> parse_shard(const std::string& text);
 /// True if point `index` belongs to shard i of N.
 inline bool in_shard(size_t index, int i, int n) {
   return static_cast<int>(index % static_cast<size_t>(n)) == i - 1;
@@ -86,4 +84,4 @@ struct PointFile {
 /// Parses a point file; throws qarch::Error naming `file` if it is not one.
 PointFile parse_point_file(const std::string& text, const std::string& file);
 
-}  // namespace qarch::sim
+}  // namespace qarch::explore

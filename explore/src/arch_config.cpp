@@ -1,4 +1,5 @@
-// Architecture YAML files (arch_config.h): a strict reader over yaml-cpp and the canonical writer.
+// Architecture YAML files (arch_config.h): read with the common strict reader
+// (qarch/common/yaml.h, bare key paths "array.rows") and written canonically.
 //
 // Reading happens in three steps, so that every problem can name the place it comes from:
 //   1. parse the text (syntax errors carry yaml-cpp's mark);
@@ -8,9 +9,9 @@
 //      formats and the PE type, then let models::ArchConfig::validate() have the last word.
 // Any yaml-cpp exception that escapes the steps above is converted to qarch::Error: callers
 // (and the fuzz target) only ever see qarch::Error.
-#include "qarch/sim/arch_config.h"
+#include "qarch/explore/arch_config.h"
 #include "qarch/common/number_text.h"
-#include "qarch/workloads/yaml_reader.h"
+#include "qarch/common/yaml.h"
 
 #include <yaml-cpp/yaml.h>
 
@@ -20,6 +21,7 @@
 #include <fstream>
 #include <limits>
 #include <map>
+#include <memory>
 #include <set>
 #include <sstream>
 
@@ -29,7 +31,7 @@
 #include "qarch/quant/format.h"
 #include "qarch/workloads/trace_builder.h"
 
-namespace qarch::sim {
+namespace qarch::explore {
 namespace {
 
 // ---------------------------------------------------------------------------------------------
@@ -113,37 +115,6 @@ bool is_section(const std::string& path) {
   return false;
 }
 
-// Edit distance with transpositions (optimal string alignment; keys are short).
-size_t edit_distance(const std::string& a, const std::string& b) {
-  std::vector<size_t> prev2(b.size() + 1), prev(b.size() + 1), cur(b.size() + 1);
-  for (size_t j = 0; j <= b.size(); ++j) prev[j] = j;
-  for (size_t i = 1; i <= a.size(); ++i) {
-    cur[0] = i;
-    for (size_t j = 1; j <= b.size(); ++j) {
-      const size_t sub = prev[j - 1] + (a[i - 1] == b[j - 1] ? 0 : 1);
-      cur[j] = std::min({prev[j] + 1, cur[j - 1] + 1, sub});
-      // A swap of two neighbours ("rwos") is one typo, not two.
-      if (i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1])
-        cur[j] = std::min(cur[j], prev2[j - 2] + 1);
-    }
-    prev2 = prev;
-    std::swap(prev, cur);
-  }
-  return prev[b.size()];
-}
-
-// The closest of `known` to `key` if it is a plausible misspelling ("" otherwise).
-std::string suggestion(const std::string& key, const std::vector<std::string>& known) {
-  std::string best;
-  size_t best_d = std::numeric_limits<size_t>::max();
-  for (const auto& k : known) {
-    const size_t d = edit_distance(key, k);
-    if (d < best_d) best_d = d, best = k;
-  }
-  const size_t limit = std::max<size_t>(1, std::min(key.size(), best.size()) / 3);
-  return best_d <= limit ? best : "";
-}
-
 // Every key path of the schema (leaves and sections) under `prefix` ("" or "array."), one level.
 std::vector<std::string> keys_under(const std::string& prefix) {
   std::vector<std::string> out;
@@ -164,196 +135,28 @@ std::vector<std::string> all_paths() {
 }
 
 // ---------------------------------------------------------------------------------------------
-// Locations and value descriptions.
+// Reading helpers over the common reader (qarch/common/yaml.h, bare key paths: "array.rows").
 
-struct OverrideNode {
-  YAML::Node node;
-  std::string text;  // "array.rows=32"
-};
-
-struct Context {
-  std::string file;
-  std::vector<OverrideNode> overrides;
-
-  // "FILE:LINE:COL" of a node from the file (1-based), or "FILE: override 'k=v'".
-  std::string where(const YAML::Node& n) const {
-    if (n.IsDefined()) {
-      for (const auto& o : overrides)
-        if (o.node.IsDefined() && o.node.is(n)) return file + ": override '" + o.text + "'";
-      const YAML::Mark m = n.Mark();
-      if (!m.is_null())
-        return file + ":" + std::to_string(m.line + 1) + ":" + std::to_string(m.column + 1);
-    }
-    return file;
-  }
-  [[noreturn]] void fail(const YAML::Node& at, const std::string& key,
-                         const std::string& problem) const {
-    throw Error(where(at) + ": " + key + ": " + problem);
-  }
-};
-
-std::string describe(const YAML::Node& n) {
-  if (!n.IsDefined() || n.IsNull()) return "nothing";
-  if (n.IsScalar()) {
-    std::string s = n.Scalar();
-    if (s.size() > 40) s = s.substr(0, 37) + "...";
-    return "'" + s + "'";
-  }
-  if (n.IsSequence()) return "a list";
-  return "a mapping";
+// A section of the schema: its keys are declared, so an unknown-key message lists (and suggests
+// from) all of them, not only those read so far.
+yaml::Map sub(yaml::Map& parent, const std::string& key) {
+  yaml::Map m = parent.get_map(key);
+  m.declare(keys_under(m.path() + "."));
+  return m;
 }
 
-// ---------------------------------------------------------------------------------------------
-// A mapping read key by key. Remembers the keys it was asked for; finish() rejects the rest.
+// Strings in an architecture are never empty; `required` makes a missing key an error.
+std::string str(yaml::Map& m, const std::string& key, const std::string& def,
+                bool required = false) {
+  const std::string v = required ? m.get_string(key) : m.get_string(key, def);
+  if (m.present(key) && v.empty()) m.fail(key, "must not be empty");
+  return v;
+}
 
-class Map {
- public:
-  Map(const Context& ctx, YAML::Node node, std::string path)
-      : ctx_(ctx), node_(std::move(node)), path_(std::move(path)) {
-    if (!node_.IsDefined() || node_.IsNull()) {
-      node_ = YAML::Node(YAML::NodeType::Map);
-      return;
-    }
-    if (!node_.IsMap()) {
-      ctx_.fail(node_, path_.empty() ? "(document)" : path_,
-                "expected a mapping (key: value lines), got " + describe(node_));
-    }
-    // yaml-cpp keeps both entries of a repeated key and looks up the first: reject repeats.
-    std::set<std::string> seen;
-    for (const auto& kv : node_) {
-      if (!kv.first.IsScalar()) {
-        ctx_.fail(kv.first, path_.empty() ? "(document)" : path_,
-                  "keys must be plain names, got " + describe(kv.first));
-      }
-      if (!seen.insert(kv.first.Scalar()).second) {
-        ctx_.fail(kv.first, key_path(kv.first.Scalar()),
-                  "duplicate key (given twice in this mapping)");
-      }
-    }
-  }
-
-  std::string key_path(const std::string& key) const {
-    return path_.empty() ? key : path_ + "." + key;
-  }
-
-  /// The value node of `key` (marks it known); undefined if absent.
-  YAML::Node get(const std::string& key) {
-    used_.insert(key);
-    for (const auto& kv : node_)
-      if (kv.first.Scalar() == key) return kv.second;
-    return YAML::Node(YAML::NodeType::Undefined);
-  }
-  bool has(const std::string& key) const {
-    for (const auto& kv : node_)
-      if (kv.first.Scalar() == key) return true;
-    return false;
-  }
-
-  Map sub(const std::string& key) { return Map(ctx_, get(key), key_path(key)); }
-
-  // Scalars. A key given with no value ("rows:") is an error, not the default.
-  std::string str(const std::string& key, const std::string& def, bool required = false) {
-    const YAML::Node n = get(key);
-    if (!n.IsDefined()) {
-      if (required) ctx_.fail(node_, key_path(key), "missing (this key is required)");
-      return def;
-    }
-    if (!n.IsScalar() || n.IsNull())
-      ctx_.fail(n, key_path(key), "expected a string, got " + describe(n));
-    if (n.Scalar().empty()) ctx_.fail(n, key_path(key), "must not be empty");
-    return n.Scalar();
-  }
-
-  int64_t integer(const std::string& key, int64_t def, int64_t lo, int64_t hi) {
-    const YAML::Node n = get(key);
-    if (!n.IsDefined()) return def;
-    int64_t v = 0;
-    bool ok = n.IsScalar();
-    if (ok) {
-      try {
-        v = n.as<int64_t>();
-      } catch (const YAML::Exception&) {
-        ok = false;
-      }
-    }
-    if (!ok) ctx_.fail(n, key_path(key), "expected an integer, got " + describe(n));
-    range(n, key, static_cast<double>(v), static_cast<double>(lo), static_cast<double>(hi),
-          std::to_string(v), std::to_string(lo), std::to_string(hi));
-    return v;
-  }
-
-  double real(const std::string& key, double def, double lo, double hi, bool lo_open) {
-    const YAML::Node n = get(key);
-    if (!n.IsDefined()) return def;
-    return real_node(n, key, lo, hi, lo_open);
-  }
-
-  double real_node(const YAML::Node& n, const std::string& key, double lo, double hi,
-                   bool lo_open) const {
-    double v = 0;
-    bool ok = n.IsScalar();
-    if (ok) {
-      try {
-        v = n.as<double>();
-        ok = std::isfinite(v);
-      } catch (const YAML::Exception&) {
-        ok = false;
-      }
-    }
-    if (!ok) ctx_.fail(n, key_path(key), "expected a finite number, got " + describe(n));
-    if (lo_open && !(v > lo))
-      ctx_.fail(n, key_path(key), "must be > " + format_g(lo) + ", got " + format_g(v));
-    range(n, key, v, lo, hi, format_g(v), format_g(lo), format_g(hi));
-    return v;
-  }
-
-  bool boolean(const std::string& key, bool def) {
-    const YAML::Node n = get(key);
-    if (!n.IsDefined()) return def;
-    bool ok = n.IsScalar(), v = false;
-    if (ok) {
-      try {
-        v = n.as<bool>();
-      } catch (const YAML::Exception&) {
-        ok = false;
-      }
-    }
-    if (!ok) ctx_.fail(n, key_path(key), "expected true or false, got " + describe(n));
-    return v;
-  }
-
-  /// Rejects keys nobody asked for, suggesting the closest known key.
-  void finish() const {
-    const std::vector<std::string> known = keys_under(path_.empty() ? "" : path_ + ".");
-    for (const auto& kv : node_) {
-      const std::string k = kv.first.Scalar();
-      if (used_.count(k)) continue;
-      std::string list;
-      for (const auto& u : known) list += (list.empty() ? "" : ", ") + u;
-      const std::string s = suggestion(k, known);
-      ctx_.fail(kv.first, key_path(k),
-                "unknown key" + (s.empty() ? std::string() : " (did you mean '" + s + "'?)") +
-                    "; known keys here: " + list);
-    }
-  }
-
-  const YAML::Node& node() const { return node_; }
-
- private:
-  void range(const YAML::Node& n, const std::string& key, double v, double lo, double hi,
-             const std::string& vs, const std::string& los, const std::string& his) const {
-    if (v < lo) {
-      ctx_.fail(n, key_path(key),
-                "must be " + std::string(lo == 1 ? "> 0" : ">= " + los) + ", got " + vs);
-    }
-    if (v > hi) ctx_.fail(n, key_path(key), "must be <= " + his + ", got " + vs);
-  }
-
-  const Context& ctx_;
-  YAML::Node node_;
-  std::string path_;
-  std::set<std::string> used_;
-};
+double real_node(const yaml::Map& m, const YAML::Node& n, const std::string& key, double lo,
+                 double hi) {
+  return yaml::read_double(m.source(), n, m.key_path(key), lo, hi, true);
+}
 
 constexpr int64_t kIntMax = std::numeric_limits<int>::max();
 // Capacities up to 1 PiB: far beyond any SRAM, and products with it stay inside int64.
@@ -362,35 +165,24 @@ constexpr double kMaxBytes = 1125899906842624.0;
 // ---------------------------------------------------------------------------------------------
 // Overrides.
 
-YAML::Node parse_text(const std::string& text, const std::string& file) {
-  try {
-    return YAML::Load(text);
-  } catch (const YAML::Exception& e) {
-    std::string where = file;
-    if (!e.mark.is_null())
-      where += ":" + std::to_string(e.mark.line + 1) + ":" + std::to_string(e.mark.column + 1);
-    throw Error(where + ": YAML syntax error: " + e.msg);
-  }
-}
-
-void apply_override(YAML::Node& root, const Override& o, Context& ctx) {
+void apply_override(YAML::Node& root, const Override& o, yaml::Source& ctx) {
   const std::string text = o.first + "=" + o.second;
   const std::string& path = o.first;
   if (!is_leaf(path)) {
     if (is_section(path)) {
-      throw Error(ctx.file + ": override '" + text + "': '" + path +
+      throw Error(ctx.file() + ": override '" + text + "': '" + path +
                   "' is a section; override one of its keys (" + path + "." +
                   keys_under(path + ".").front() + ", ...)");
     }
-    const std::string s = suggestion(path, all_paths());
-    throw Error(ctx.file + ": override '" + text + "': unknown key '" + path + "'" +
+    const std::string s = yaml::closest_match(path, all_paths());
+    throw Error(ctx.file() + ": override '" + text + "': unknown key '" + path + "'" +
                 (s.empty() ? std::string() : " (did you mean '" + s + "'?)"));
   }
   YAML::Node value;
   try {
     value = YAML::Load(o.second);
   } catch (const YAML::Exception& e) {
-    throw Error(ctx.file + ": override '" + text + "': the value is not valid YAML: " + e.msg);
+    throw Error(ctx.file() + ": override '" + text + "': the value is not valid YAML: " + e.msg);
   }
   // Walk the sections, creating missing ones; a section present in the file must be a mapping.
   std::vector<std::string> parts;
@@ -408,14 +200,15 @@ void apply_override(YAML::Node& root, const Override& o, Context& ctx) {
       cur[parts[i]] = YAML::Node(YAML::NodeType::Map);
       next = cur[parts[i]];
     } else if (!next.IsMap()) {
-      ctx.fail(next, so_far,
-               "expected a mapping (needed by override '" + text + "'), got " + describe(next));
+      ctx.fail(
+          next, so_far,
+          "expected a mapping (needed by override '" + text + "'), got " + yaml::describe(next));
     }
     cur.reset(next);
   }
   const std::string& leaf = parts.back();
   cur[leaf] = value;
-  ctx.overrides.push_back({cur[leaf], text});
+  ctx.add_override(cur[leaf], text);
   // The two DRAM bandwidth keys are alternatives: setting one removes the other.
   if (path == "dram.bandwidth_gb_per_s") cur.remove("bandwidth_bytes_per_cycle");
   if (path == "dram.bandwidth_bytes_per_cycle") cur.remove("bandwidth_gb_per_s");
@@ -425,9 +218,10 @@ void apply_override(YAML::Node& root, const Override& o, Context& ctx) {
 // Conversion.
 
 // The canonical spec of a format key, checked against the PE type later.
-std::string read_format(Map& m, const std::string& key, const Context& ctx, bool is_act) {
-  const std::string spec = m.str(key, "", true);
-  const YAML::Node n = m.get(key);
+std::string read_format(yaml::Map& m, const std::string& key, bool is_act) {
+  const yaml::Source& ctx = m.source();
+  const std::string spec = str(m, key, "", true);
+  const YAML::Node n = m.node(key);
   bool weight_only = false;
   try {
     weight_only = workloads::is_weight_only_format(spec);
@@ -446,53 +240,55 @@ std::string read_format(Map& m, const std::string& key, const Context& ctx, bool
   }
 }
 
-ArchSpec convert(const YAML::Node& root, const Context& ctx) {
+ArchSpec convert(const YAML::Node& root, const std::shared_ptr<const yaml::Source>& src) {
+  const yaml::Source& ctx = *src;
   if (!root.IsDefined() || root.IsNull()) {
-    throw Error(ctx.file +
+    throw Error(ctx.file() +
                 ":1:1: (document): the file is empty; an architecture needs at least "
                 "'name' and 'formats: {act: ..., weight: ...}'");
   }
-  Map top(ctx, root, "");
+  yaml::Map top(root, src);
+  top.declare(keys_under(""));
   ArchSpec a;
   models::ArchConfig& c = a.arch;
-  c.name = top.str("name", "", true);
-  c.clock_ghz = top.real("clock_ghz", c.clock_ghz, 0, 1e6, true);
+  c.name = str(top, "name", "", true);
+  c.clock_ghz = top.get_positive("clock_ghz", c.clock_ghz, 1e6);
 
   {
-    Map t = top.sub("technology");
-    a.tech_table = t.str("table", a.tech_table);
-    a.tech_node = t.str("node", a.tech_node);
+    yaml::Map t = sub(top, "technology");
+    a.tech_table = str(t, "table", a.tech_table);
+    a.tech_node = str(t, "node", a.tech_node);
     t.finish();
   }
   YAML::Node act_node, weight_node, kv_node;
   {
-    if (!top.has("formats")) {
+    if (!top.present("formats")) {
       ctx.fail(root, "formats",
                "missing (this key is required): formats: {act: SPEC, weight: SPEC}");
     }
-    Map f = top.sub("formats");
-    a.act_format = read_format(f, "act", ctx, true);
-    a.weight_format = read_format(f, "weight", ctx, false);
-    if (f.has("kv")) a.kv_format = read_format(f, "kv", ctx, true);
-    act_node = f.get("act");
-    weight_node = f.get("weight");
-    kv_node = f.get("kv");
+    yaml::Map f = sub(top, "formats");
+    a.act_format = read_format(f, "act", true);
+    a.weight_format = read_format(f, "weight", false);
+    if (f.present("kv")) a.kv_format = read_format(f, "kv", true);
+    act_node = f.node("act");
+    weight_node = f.node("weight");
+    kv_node = f.node("kv");
     f.finish();
   }
   YAML::Node pe_node, rows_node;
   {
-    Map m = top.sub("array");
-    c.array.rows = static_cast<int>(m.integer("rows", c.array.rows, 1, kIntMax));
-    c.array.cols = static_cast<int>(m.integer("cols", c.array.cols, 1, kIntMax));
-    const YAML::Node df = m.get("dataflow");
-    const std::string dfs = m.str("dataflow", models::dataflow_name(c.array.dataflow));
+    yaml::Map m = sub(top, "array");
+    c.array.rows = static_cast<int>(m.get_int("rows", c.array.rows, 1, kIntMax));
+    c.array.cols = static_cast<int>(m.get_int("cols", c.array.cols, 1, kIntMax));
+    const YAML::Node df = m.node("dataflow");
+    const std::string dfs = str(m, "dataflow", models::dataflow_name(c.array.dataflow));
     try {
       c.array.dataflow = models::parse_dataflow(dfs, "array.dataflow");
     } catch (const Error&) {
       ctx.fail(df, "array.dataflow", "unknown dataflow '" + dfs + "' (known: os, ws, is)");
     }
     // dataflows: [os, ws] or "os,ws": the dataflows the mapper may choose per GEMM.
-    const YAML::Node dfl = m.get("dataflows");
+    const YAML::Node dfl = m.node("dataflows");
     if (dfl.IsDefined()) {
       std::vector<std::string> names;
       if (dfl.IsSequence()) {
@@ -528,10 +324,10 @@ ArchSpec convert(const YAML::Node& root, const Context& ctx) {
       // `dataflow` names the array's own (reported) dataflow: the first of the list unless given.
       if (!df.IsDefined()) c.array.dataflow = c.array.dataflows.front();
     }
-    c.array.pe = m.str("pe", c.array.pe);
-    c.array.pipelined_folds = m.boolean("pipelined_folds", c.array.pipelined_folds);
-    pe_node = m.get("pe");
-    rows_node = m.get("rows");
+    c.array.pe = str(m, "pe", c.array.pe);
+    c.array.pipelined_folds = m.get_bool("pipelined_folds", c.array.pipelined_folds);
+    pe_node = m.node("pe");
+    rows_node = m.node("rows");
     m.finish();
   }
   // The PE type must exist and multiply both operand formats.
@@ -579,66 +375,65 @@ ArchSpec convert(const YAML::Node& root, const Context& ctx) {
     }
   }
   {
-    Map m = top.sub("decoder");
+    yaml::Map m = sub(top, "decoder");
     c.decoder.latency_cycles =
-        static_cast<int>(m.integer("latency_cycles", c.decoder.latency_cycles, 0, kIntMax));
+        static_cast<int>(m.get_int("latency_cycles", c.decoder.latency_cycles, 0, kIntMax));
     c.decoder.elements_per_cycle =
-        m.real("elements_per_cycle", c.decoder.elements_per_cycle, 0, 1e9, true);
+        m.get_positive("elements_per_cycle", c.decoder.elements_per_cycle, 1e9);
     m.finish();
   }
   {
-    Map m = top.sub("dram");
-    const YAML::Node gb = m.get("bandwidth_gb_per_s");
-    const YAML::Node bpc = m.get("bandwidth_bytes_per_cycle");
+    yaml::Map m = sub(top, "dram");
+    const YAML::Node gb = m.node("bandwidth_gb_per_s");
+    const YAML::Node bpc = m.node("bandwidth_bytes_per_cycle");
     if (gb.IsDefined() && bpc.IsDefined()) {
       ctx.fail(bpc, "dram.bandwidth_bytes_per_cycle",
                "give either bandwidth_gb_per_s or bandwidth_bytes_per_cycle, not both");
     }
     if (gb.IsDefined()) {
-      const double v = m.real_node(gb, "bandwidth_gb_per_s", 0, 1e9, true);
+      const double v = real_node(m, gb, "bandwidth_gb_per_s", 0, 1e9);
       // GB/s = 1e9 bytes/s and clock_ghz * 1e9 cycles/s: bytes per cycle = GB/s / GHz.
       c.dram.bandwidth_bytes_per_cycle = v / c.clock_ghz;
     } else if (bpc.IsDefined()) {
-      c.dram.bandwidth_bytes_per_cycle =
-          m.real_node(bpc, "bandwidth_bytes_per_cycle", 0, 1e12, true);
+      c.dram.bandwidth_bytes_per_cycle = real_node(m, bpc, "bandwidth_bytes_per_cycle", 0, 1e12);
     }
-    c.dram.latency_cycles = m.integer("latency_cycles", c.dram.latency_cycles, 0,
+    c.dram.latency_cycles = m.get_int("latency_cycles", c.dram.latency_cycles, 0,
                                       std::numeric_limits<int64_t>::max() / 4);
     c.dram.burst_bytes =
-        m.integer("burst_bytes", c.dram.burst_bytes, 1, static_cast<int64_t>(kMaxBytes));
+        m.get_int("burst_bytes", c.dram.burst_bytes, 1, static_cast<int64_t>(kMaxBytes));
     c.dram.energy_pj_per_byte =
-        m.real("energy_pj_per_byte", c.dram.energy_pj_per_byte, 0, 1e12, false);
-    c.dram.ideal = m.boolean("ideal", c.dram.ideal);
-    const YAML::Node cap = m.get("capacity_gib");
+        m.get_double("energy_pj_per_byte", c.dram.energy_pj_per_byte, 0, 1e12);
+    c.dram.ideal = m.get_bool("ideal", c.dram.ideal);
+    const YAML::Node cap = m.node("capacity_gib");
     if (cap.IsDefined())
-      c.dram.capacity_bytes = m.real_node(cap, "capacity_gib", 0, 1e9, true) * (1ull << 30);
+      c.dram.capacity_bytes = real_node(m, cap, "capacity_gib", 0, 1e9) * (1ull << 30);
     m.finish();
   }
   {
-    Map m = top.sub("vector");
-    c.vector.lanes = static_cast<int>(m.integer("lanes", c.vector.lanes, 1, 1 << 20));
-    const YAML::Node pb = m.get("precision_bits");
+    yaml::Map m = sub(top, "vector");
+    c.vector.lanes = static_cast<int>(m.get_int("lanes", c.vector.lanes, 1, 1 << 20));
+    const YAML::Node pb = m.node("precision_bits");
     c.vector.precision_bits =
-        static_cast<int>(m.integer("precision_bits", c.vector.precision_bits, 16, 32));
+        static_cast<int>(m.get_int("precision_bits", c.vector.precision_bits, 16, 32));
     if (c.vector.precision_bits != 16 && c.vector.precision_bits != 32) {
       ctx.fail(
           pb, "vector.precision_bits",
           "must be 16 or 32 (FP16 or FP32 lanes), got " + std::to_string(c.vector.precision_bits));
     }
-    c.vector.exp_cycles = static_cast<int>(m.integer("exp_cycles", c.vector.exp_cycles, 1, 1024));
-    c.vector.div_cycles = static_cast<int>(m.integer("div_cycles", c.vector.div_cycles, 1, 1024));
+    c.vector.exp_cycles = static_cast<int>(m.get_int("exp_cycles", c.vector.exp_cycles, 1, 1024));
+    c.vector.div_cycles = static_cast<int>(m.get_int("div_cycles", c.vector.div_cycles, 1, 1024));
     c.vector.latency_cycles =
-        static_cast<int>(m.integer("latency_cycles", c.vector.latency_cycles, 0, 1 << 20));
+        static_cast<int>(m.get_int("latency_cycles", c.vector.latency_cycles, 0, 1 << 20));
     m.finish();
   }
   {
-    Map m = top.sub("quantizer");
+    yaml::Map m = sub(top, "quantizer");
     c.quantizer.elements_per_cycle =
-        m.real("elements_per_cycle", c.quantizer.elements_per_cycle, 0, 1e9, true);
+        m.get_positive("elements_per_cycle", c.quantizer.elements_per_cycle, 1e9);
     c.quantizer.latency_cycles =
-        static_cast<int>(m.integer("latency_cycles", c.quantizer.latency_cycles, 0, 1 << 20));
-    const YAML::Node sn = m.get("int_scale");
-    const std::string sc = m.str("int_scale", c.quantizer.static_int_scale ? "static" : "dynamic");
+        static_cast<int>(m.get_int("latency_cycles", c.quantizer.latency_cycles, 0, 1 << 20));
+    const YAML::Node sn = m.node("int_scale");
+    const std::string sc = str(m, "int_scale", c.quantizer.static_int_scale ? "static" : "dynamic");
     if (sc != "static" && sc != "dynamic") {
       ctx.fail(sn, "quantizer.int_scale",
                "expected dynamic (a max pass per tensor/token) or static (calibrated), got '" + sc +
@@ -648,17 +443,17 @@ ArchSpec convert(const YAML::Node& root, const Context& ctx) {
     m.finish();
   }
   {
-    Map m = top.sub("buffers");
+    yaml::Map m = sub(top, "buffers");
     struct B {
       const char* key;
       models::BufferConfig* b;
     };
     for (const B& x : {B{"input", &c.input_buffer}, B{"weight", &c.weight_buffer},
                        B{"output", &c.output_buffer}}) {
-      Map bm = m.sub(x.key);
-      const YAML::Node size = bm.get("size_kib");
+      yaml::Map bm = sub(m, x.key);
+      const YAML::Node size = bm.node("size_kib");
       if (size.IsDefined()) {
-        const double kib = bm.real_node(size, "size_kib", 0, kMaxBytes / 1024, true);
+        const double kib = real_node(bm, size, "size_kib", 0, kMaxBytes / 1024);
         const double bytes = kib * 1024;
         if (bytes != std::floor(bytes)) {
           ctx.fail(size, bm.key_path("size_kib"),
@@ -666,21 +461,21 @@ ArchSpec convert(const YAML::Node& root, const Context& ctx) {
         }
         x.b->size_bytes = static_cast<int64_t>(bytes);
       }
-      x.b->banks = static_cast<int>(bm.integer("banks", x.b->banks, 1, kIntMax));
-      x.b->ports = static_cast<int>(bm.integer("ports", x.b->ports, 1, kIntMax));
+      x.b->banks = static_cast<int>(bm.get_int("banks", x.b->banks, 1, kIntMax));
+      x.b->ports = static_cast<int>(bm.get_int("ports", x.b->ports, 1, kIntMax));
       x.b->bank_width_bytes =
-          static_cast<int>(bm.integer("bank_width_bytes", x.b->bank_width_bytes, 1, kIntMax));
-      x.b->double_buffered = bm.boolean("double_buffered", x.b->double_buffered);
-      x.b->ideal = bm.boolean("ideal", x.b->ideal);
+          static_cast<int>(bm.get_int("bank_width_bytes", x.b->bank_width_bytes, 1, kIntMax));
+      x.b->double_buffered = bm.get_bool("double_buffered", x.b->double_buffered);
+      x.b->ideal = bm.get_bool("ideal", x.b->ideal);
       bm.finish();
     }
-    c.shared_buffer = m.boolean("shared", c.shared_buffer);
+    c.shared_buffer = m.get_bool("shared", c.shared_buffer);
     m.finish();
   }
-  if (top.get("mapper").IsDefined()) {
-    Map m = top.sub("mapper");
-    const YAML::Node on = m.get("objective");
-    const std::string o = m.str("objective", models::objective_name(c.objective));
+  if (top.node("mapper").IsDefined()) {
+    yaml::Map m = sub(top, "mapper");
+    const YAML::Node on = m.node("objective");
+    const std::string o = str(m, "objective", models::objective_name(c.objective));
     try {
       c.objective = models::parse_objective(o, "mapper.objective");
     } catch (const Error&) {
@@ -690,8 +485,8 @@ ArchSpec convert(const YAML::Node& root, const Context& ctx) {
     m.finish();
   }
   c.accumulator_bytes =
-      static_cast<int>(top.integer("accumulator_bytes", c.accumulator_bytes, 1, 64));
-  c.output_bytes = static_cast<int>(top.integer("output_bytes", c.output_bytes, 1, 64));
+      static_cast<int>(top.get_int("accumulator_bytes", c.accumulator_bytes, 1, 64));
+  c.output_bytes = static_cast<int>(top.get_int("output_bytes", c.output_bytes, 1, 64));
   top.finish();
 
   // Checks that span fields (PE fusion vs array size) come from models: keep its message, add
@@ -703,7 +498,7 @@ ArchSpec convert(const YAML::Node& root, const Context& ctx) {
     if (msg.rfind("arch.", 0) == 0) msg = msg.substr(5);
     throw Error(ctx.where(rows_node.IsDefined() ? rows_node : root) + ": " + msg);
   }
-  a.file = ctx.file;
+  a.file = ctx.file();
   return a;
 }
 
@@ -718,20 +513,20 @@ const char* yes(bool b) {
 
 ArchSpec parse_arch(const std::string& yaml, const std::string& file,
                     const std::vector<Override>& overrides) {
-  Context ctx;
-  ctx.file = file;
+  auto src = std::make_shared<yaml::Source>(file, yaml::KeyStyle::kBare);
+  yaml::Source& ctx = *src;
   try {
-    YAML::Node root = parse_text(yaml, file);
+    YAML::Node root = qarch::yaml::parse(yaml, file);
     if (!overrides.empty()) {
       if (!root.IsDefined() || root.IsNull()) root = YAML::Node(YAML::NodeType::Map);
       if (!root.IsMap()) {
         ctx.fail(root, "(document)",
-                 "expected a mapping (key: value lines), got " + describe(root));
+                 "expected a mapping (key: value lines), got " + yaml::describe(root));
       }
       // Repeated keys first: an override must not silently pick one of two entries.
       for (const auto& o : overrides) apply_override(root, o, ctx);
     }
-    return convert(root, ctx);
+    return convert(root, src);
   } catch (const YAML::Exception& e) {
     // Not expected (every access above is checked), but the contract is qarch::Error only.
     throw Error(file + ": YAML error: " + e.what());
@@ -739,12 +534,7 @@ ArchSpec parse_arch(const std::string& yaml, const std::string& file,
 }
 
 ArchSpec load_arch(const std::string& file, const std::vector<Override>& overrides) {
-  std::ifstream in(file, std::ios::binary);
-  if (!in) throw Error(file + ": cannot open the architecture file for reading");
-  std::ostringstream ss;
-  ss << in.rdbuf();
-  if (in.bad()) throw Error(file + ": read error");
-  ArchSpec a = parse_arch(ss.str(), file, overrides);
+  ArchSpec a = parse_arch(yaml::read_text_file(file, "the architecture file"), file, overrides);
   // A relative technology table is looked up next to the architecture file first (as a sweep's
   // paths are relative to the sweep file), so a config directory runs from any working
   // directory; failing that it is relative to the working directory (--tech, old configs).
@@ -765,15 +555,13 @@ std::string arch_yaml(const ArchSpec& a) {
        << ", bank_width_bytes: " << b.bank_width_bytes
        << ", double_buffered: " << yes(b.double_buffered) << ", ideal: " << yes(b.ideal) << "}\n";
   };
-  os << "name: " << workloads::detail::yaml_quoted(c.name) << "\n"
+  os << "name: " << yaml::quoted(c.name) << "\n"
      << "clock_ghz: " << format_g(c.clock_ghz) << "\n"
-     << "technology: {table: " << workloads::detail::yaml_quoted(a.tech_table)
-     << ", node: " << workloads::detail::yaml_quoted(a.tech_node) << "}\n"
-     << "formats: {act: " << workloads::detail::yaml_quoted(a.act_format)
-     << ", weight: " << workloads::detail::yaml_quoted(a.weight_format)
-     << (a.kv_format.empty() ? std::string()
-                             : ", kv: " + workloads::detail::yaml_quoted(a.kv_format))
-     << "}\n"
+     << "technology: {table: " << yaml::quoted(a.tech_table)
+     << ", node: " << yaml::quoted(a.tech_node) << "}\n"
+     << "formats: {act: " << yaml::quoted(a.act_format)
+     << ", weight: " << yaml::quoted(a.weight_format)
+     << (a.kv_format.empty() ? std::string() : ", kv: " + yaml::quoted(a.kv_format)) << "}\n"
      << "array: {rows: " << c.array.rows << ", cols: " << c.array.cols
      << ", dataflow: " << models::dataflow_name(c.array.dataflow);
   if (!c.array.dataflows.empty()) {
@@ -782,7 +570,7 @@ std::string arch_yaml(const ArchSpec& a) {
       os << (i ? ", " : "") << models::dataflow_name(c.array.dataflows[i]);
     os << "]";
   }
-  os << ", pe: " << workloads::detail::yaml_quoted(c.array.pe)
+  os << ", pe: " << yaml::quoted(c.array.pe)
      << ", pipelined_folds: " << yes(c.array.pipelined_folds) << "}\n"
      << "decoder: {latency_cycles: " << c.decoder.latency_cycles
      << ", elements_per_cycle: " << format_g(c.decoder.elements_per_cycle) << "}\n"
@@ -812,4 +600,4 @@ std::string arch_yaml(const ArchSpec& a) {
   return os.str();
 }
 
-}  // namespace qarch::sim
+}  // namespace qarch::explore

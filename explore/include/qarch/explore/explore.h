@@ -22,14 +22,14 @@
 #include <string>
 #include <vector>
 
+#include "qarch/explore/arch_config.h"
 #include "qarch/models/job.h"
 #include "qarch/models/stats.h"
 #include "qarch/reports/result.h"
-#include "qarch/sim/arch_config.h"
 #include "qarch/workloads/gemm_list.h"
 #include "qarch/workloads/workload.h"
 
-namespace qarch::sim {
+namespace qarch::explore {
 
 /// A served request on the whole model (serve.h): prompt prefill, then `gen` decode steps.
 struct ServeSpec {
@@ -127,4 +127,4 @@ reports::PointResult run_point(const std::string& id, const ArchSpec& arch,
 /// The notes every report carries about what the pipeline models and what it does not.
 std::vector<std::string> pipeline_notes();
 
-}  // namespace qarch::sim
+}  // namespace qarch::explore

@@ -1,4 +1,4 @@
-#include "qarch/sim/explore.h"
+#include "qarch/explore/explore.h"
 
 #include <sys/stat.h>
 #include <algorithm>
@@ -8,17 +8,17 @@
 #include <sstream>
 
 #include "qarch/common/error.h"
+#include "qarch/explore/serve.h"
 #include "qarch/models/simulator.h"
 #include "qarch/reports/tech.h"
-#include "qarch/sim/serve.h"
 #include "qarch/workloads/bindings.h"
 #include "qarch/workloads/model.h"
 #include "qarch/workloads/trace.h"
 #include "qarch/workloads/trace_builder.h"
 
-namespace qarch::sim {
+namespace qarch::explore {
 namespace detail {
-// Generated from configs/*.yaml (sim/CMakeLists.txt): {"configs/int8.yaml", "<text>"}, ...
+// Generated from configs/*.yaml (explore/CMakeLists.txt): {"configs/int8.yaml", "<text>"}, ...
 const std::vector<std::pair<std::string, std::string>>& embedded_yaml();
 }  // namespace detail
 
@@ -61,6 +61,34 @@ struct ExploreCache::Impl {
   /// computing it twice.
   std::set<std::string> pending;
   std::condition_variable done;
+
+  /// The cached value of `key` in `results`, computed by `compute()` if absent. Single flight:
+  /// the first thread that wants a key computes it while the others wait for it (the key is in
+  /// `pending` meanwhile); an exception frees the key and reaches only the computing thread.
+  template <typename T, typename Compute>
+  T single_flight(std::map<std::string, T>& results, const std::string& key, Compute compute) {
+    {
+      std::unique_lock<std::mutex> lock(mutex);
+      done.wait(lock, [&] { return pending.count(key) == 0; });
+      auto it = results.find(key);
+      if (it != results.end()) return it->second;
+      pending.insert(key);
+    }
+    T value;
+    try {
+      value = compute();
+    } catch (...) {
+      std::lock_guard<std::mutex> lock(mutex);
+      pending.erase(key);
+      done.notify_all();
+      throw;
+    }
+    std::lock_guard<std::mutex> lock(mutex);
+    pending.erase(key);
+    results[key] = value;
+    done.notify_all();
+    return value;
+  }
 
   std::shared_ptr<const reports::Technology> technology(const std::string& table,
                                                         const std::string& node) {
@@ -106,7 +134,7 @@ WorkloadSpec model_workload(const std::string& model, const std::string& phase, 
   w.model = model;
   w.layers = layers;
   w.params.phase = workloads::parse_phase(phase);
-  // The sweep file's limit too (sim/src/sweep.cpp): a typo of a few zeros must be an error, not
+  // The sweep file's limit too (explore/src/sweep.cpp): a typo of a few zeros must be an error, not
   // a run that expands billions of sequences with no output.
   if (batch < 1 || batch > (int64_t{1} << 20)) {
     throw Error("batch: must be in [1, 1048576], got " + std::to_string(batch));
@@ -200,15 +228,8 @@ TimingOutcome time_gemm(const ArchSpec& arch, const reports::Technology& tech,
   std::ostringstream key;
   key << arch_key << "|" << job.m << "x" << job.n << "x" << job.k << "x" << job.batch << "|"
       << job.x_format << "|" << job.w_format;
-  {
-    std::unique_lock<std::mutex> lock(cache.mutex);
-    cache.done.wait(lock, [&] { return cache.pending.count(key.str()) == 0; });
-    auto it = cache.timing.find(key.str());
-    if (it != cache.timing.end()) return it->second;
-    cache.pending.insert(key.str());
-  }
-  TimingOutcome t;
-  try {
+  return cache.single_flight(cache.timing, key.str(), [&] {
+    TimingOutcome t;
     models::SimOptions o;
     o.mode = models::SimMode::kTile;
     o.functional = false;
@@ -219,17 +240,8 @@ TimingOutcome time_gemm(const ArchSpec& arch, const reports::Technology& tech,
     }
     t.stats.host_seconds = 0;  // results must not depend on the host
     t.energy = reports::energy_breakdown(t.stats, arch.arch, job.x_format, job.w_format, tech);
-  } catch (...) {
-    std::lock_guard<std::mutex> lock(cache.mutex);
-    cache.pending.erase(key.str());
-    cache.done.notify_all();
-    throw;
-  }
-  std::lock_guard<std::mutex> lock(cache.mutex);
-  cache.pending.erase(key.str());
-  cache.timing[key.str()] = t;
-  cache.done.notify_all();
-  return t;
+    return t;
+  });
 }
 
 }  // namespace
@@ -278,16 +290,41 @@ std::string accuracy_layer_text(const AccuracyOptions& a, const workloads::Layer
 
 }  // namespace
 
-reports::PointResult run_point(const std::string& id, const ArchSpec& arch,
-                               const WorkloadSpec& workload, const AccuracyOptions& accuracy,
-                               ExploreCache& cache_handle) {
-  ExploreCache::Impl& cache = cache_handle.impl();
-  arch.arch.validate();
-  const auto tech = cache.technology(arch.tech_table, arch.tech_node);
-  const std::string arch_key = arch_yaml(arch);
+namespace {
 
-  reports::PointResult p;
-  p.id = id;
+// run_point in four steps: collect the GEMMs of the workload, time them on the array, measure
+// their accuracy (independent of the array), assemble the point's totals.
+
+struct Item {
+  reports::GemmRow row;
+  bool attention = false;  ///< both operands are activations (scores, context)
+};
+
+// The row of a model or trace GEMM, before timing.
+Item item_of(const workloads::GemmOp& op) {
+  Item it;
+  it.attention = op.is_attention();
+  it.row.layer = op.layer < 0 ? "head" : std::to_string(op.layer);
+  it.row.gemm = op.name;
+  it.row.kind = op.kind;
+  it.row.m = op.m;
+  it.row.n = op.n;
+  it.row.k = op.k;
+  it.row.batch = op.batch;
+  return it;
+}
+
+// What collect() found: the GEMM rows, and the model they come from (model workloads only).
+struct Collected {
+  std::vector<Item> items;
+  workloads::ModelConfig model;
+};
+
+// The point's header (architecture, workload description) and the GEMMs of the workload: a
+// trace's (with its recorded accuracy), a GEMM list's, or the selected layers of an expanded
+// model. Throws for impossible requests before anything is simulated.
+Collected collect(reports::PointResult& p, const ArchSpec& arch, const WorkloadSpec& workload,
+                  const AccuracyOptions& accuracy, const reports::Technology& tech) {
   p.arch = arch.arch.name;
   p.arch_file = arch.file;
   p.pe = arch.arch.array.pe;
@@ -297,23 +334,15 @@ reports::PointResult run_point(const std::string& id, const ArchSpec& arch,
   p.rows = arch.arch.array.rows;
   p.cols = arch.arch.array.cols;
   p.clock_ghz = arch.arch.clock_ghz;
-  p.tech_node = tech->node;
+  p.tech_node = tech.node;
   p.dram_peak_gbps =
       arch.arch.dram.ideal ? 0 : arch.arch.dram.bandwidth_bytes_per_cycle * arch.arch.clock_ghz;
   p.workload.name = workload.describe();
   p.workload.layers = workload.layers;
-  p.area_mm2 = reports::area_breakdown(arch.arch, arch.act_format, arch.weight_format, *tech);
+  p.area_mm2 = reports::area_breakdown(arch.arch, arch.act_format, arch.weight_format, tech);
 
-  struct Item {
-    reports::GemmRow row;
-    models::GemmJob job;
-    const workloads::GemmOp* op = nullptr;
-    bool attention = false;  ///< both operands are activations (scores, context)
-  };
-  std::vector<Item> items;
-  workloads::Workload expanded;
-  workloads::ModelConfig model;
-
+  Collected c;
+  std::vector<Item>& items = c.items;
   if (!workload.trace.empty()) {
     const workloads::TraceReader trace(workload.trace);
     // The recorded accuracy was measured on these operand files: refuse a damaged trace.
@@ -338,15 +367,7 @@ reports::PointResult run_point(const std::string& id, const ArchSpec& arch,
     p.workload.layers = h.layers;
     p.workload.tokens = h.tokens;
     for (const workloads::TraceGemm& g : trace.gemms()) {
-      Item it;
-      it.row.layer = g.op.layer < 0 ? "head" : std::to_string(g.op.layer);
-      it.row.gemm = g.op.name;
-      it.row.kind = g.op.kind;
-      it.row.m = g.op.m;
-      it.row.n = g.op.n;
-      it.row.k = g.op.k;
-      it.row.batch = g.op.batch;
-      it.attention = g.op.is_attention();
+      Item it = item_of(g.op);
       if (accuracy.enabled && g.has_output_error) {
         it.row.has_error = true;
         it.row.output_qsnr_db = g.output_error.qsnr_db;
@@ -371,6 +392,7 @@ reports::PointResult run_point(const std::string& id, const ArchSpec& arch,
     }
   } else {
     if (workload.model.empty()) throw Error("workload: a model or a GEMM list is required");
+    workloads::ModelConfig& model = c.model;
     model = workloads::load_model(workload.model);
     if (!workload.outliers.empty())
       model.outliers = workloads::load_outlier_profile(workload.outliers, model.outliers);
@@ -381,7 +403,7 @@ reports::PointResult run_point(const std::string& id, const ArchSpec& arch,
       }
       check_serve(arch, model, workload.params.batch, workload.serve_spec);
     }
-    expanded = workloads::expand(model, workload.params);
+    const workloads::Workload expanded = workloads::expand(model, workload.params);
     const workloads::LayerSelection sel = workloads::parse_layers(workload.layers, model.layers);
     p.workload.model = model.name;
     p.workload.phase = workloads::phase_name(workload.params.phase);
@@ -391,26 +413,21 @@ reports::PointResult run_point(const std::string& id, const ArchSpec& arch,
     p.workload.tokens = expanded.tokens;
     for (const auto& op : expanded.gemms) {
       if (!sel.contains(op.layer)) continue;
-      Item it;
-      it.op = &op;
-      it.attention = op.is_attention();
-      it.row.layer = op.layer < 0 ? "head" : std::to_string(op.layer);
-      it.row.gemm = op.name;
-      it.row.kind = op.kind;
-      it.row.m = op.m;
-      it.row.n = op.n;
-      it.row.k = op.k;
-      it.row.batch = op.batch;
-      items.push_back(it);
+      items.push_back(item_of(op));
     }
     if (items.empty())
       throw Error("workload " + workload.describe() + ": the layer selection '" + workload.layers +
                   "' selects no GEMM");
   }
 
-  // Timing.
+  return c;
+}
+
+// Timing and energy of every GEMM (cached per shape and formats).
+void time_items(std::vector<Item>& items, const ArchSpec& arch, const std::string& arch_key,
+                const reports::Technology& tech, ExploreCache::Impl& cache) {
   for (Item& it : items) {
-    models::GemmJob& job = it.job;
+    models::GemmJob job;
     job.name = it.row.gemm;
     job.m = it.row.m;
     job.n = it.row.n;
@@ -420,7 +437,7 @@ reports::PointResult run_point(const std::string& id, const ArchSpec& arch,
     // convention of workloads/trace_builder.h); K and V in the KV cache's when it has its own.
     job.x_format = arch.act_format;
     job.w_format = it.attention ? arch.kv() : arch.weight_format;
-    const TimingOutcome t = time_gemm(arch, *tech, job, cache, arch_key);
+    const TimingOutcome t = time_gemm(arch, tech, job, cache, arch_key);
     it.row.cycles = t.stats.cycles;
     it.row.compute_cycles = t.stats.array.compute_cycles;
     it.row.stall_cycles =
@@ -448,80 +465,70 @@ reports::PointResult run_point(const std::string& id, const ArchSpec& arch,
     }
     it.row.energy_pj = t.energy;
   }
+}
 
-  // Accuracy: quantize the operands of the measured layers' GEMMs (independent of the array).
-  if (accuracy.enabled && workload.gemm_list.empty() && workload.trace.empty()) {
-    const workloads::LayerSelection sel = workloads::parse_layers(workload.layers, model.layers);
-    const std::string layers = accuracy_layer_text(accuracy, sel, model.layers);
-    if (!layers.empty()) {
-      workloads::TraceOptions o;
-      o.act_format = arch.act_format;
-      o.weight_format = arch.weight_format;
-      o.layers = layers;
-      o.sample_rows = accuracy.sample_rows;
-      o.weight_rows = accuracy.weight_rows;
-      o.error_rows = accuracy.error_rows;
-      o.error_cols = accuracy.error_cols;
-      o.exact_hw = true;
-      o.stats = false;
-      o.seed = accuracy.seed;
-      if (!workload.tensors.empty())
-        o.bindings = std::make_shared<workloads::TensorBindings>(
-            workloads::TensorBindings::load(workload.tensors));
-      const workloads::TraceBuilder builder(model, workload.params, o);
-      std::ostringstream prefix;
-      prefix << model.name << "|" << workload.outliers << "|" << workload.tensors << "|"
-             << workloads::phase_name(workload.params.phase) << "|" << workload.params.batch << "|"
-             << workload.params.seq << "|" << workload.params.context << "|" << arch.act_format
-             << "|" << arch.weight_format << "|" << accuracy.sample_rows << "|"
-             << accuracy.weight_rows << "|" << accuracy.error_rows << "|" << accuracy.error_cols
-             << "|" << accuracy.seed << "|";
-      std::map<std::string, AccuracyOutcome> measured;
-      for (size_t i : builder.selected()) {
-        const workloads::GemmOp& op = builder.workload().gemms[i];
-        const std::string key = prefix.str() + op.name;
-        AccuracyOutcome a;
-        bool have = false;
-        {
-          std::unique_lock<std::mutex> lock(cache.mutex);
-          cache.done.wait(lock, [&] { return cache.pending.count(key) == 0; });
-          auto f = cache.accuracy.find(key);
-          if (f != cache.accuracy.end()) {
-            a = f->second;
-            have = true;
-          } else {
-            cache.pending.insert(key);
-          }
-        }
-        if (!have) {
-          try {
-            const workloads::GemmResult r = builder.build(op);
-            a.has_error = r.meta.has_output_error;
-            a.qsnr_db = r.meta.output_error.qsnr_db;
-            a.rel_fro = r.meta.output_error.rel_fro;
-          } catch (...) {
-            std::lock_guard<std::mutex> lock(cache.mutex);
-            cache.pending.erase(key);
-            cache.done.notify_all();
-            throw;
-          }
-          std::lock_guard<std::mutex> lock(cache.mutex);
-          cache.pending.erase(key);
-          cache.accuracy[key] = a;
-          cache.done.notify_all();
-        }
-        measured[op.name] = a;
-      }
-      for (Item& it : items) {
-        auto f = measured.find(it.row.gemm);
-        if (f == measured.end() || !f->second.has_error) continue;
-        it.row.has_error = true;
-        it.row.output_qsnr_db = f->second.qsnr_db;
-        it.row.output_rel_fro = f->second.rel_fro;
-      }
+// Accuracy: quantize the operands of the measured layers' GEMMs (independent of the array;
+// cached per model, workload, formats, sampling and GEMM). Model workloads only.
+void measure(std::vector<Item>& items, const workloads::ModelConfig& model, const ArchSpec& arch,
+             const WorkloadSpec& workload, const AccuracyOptions& accuracy,
+             ExploreCache::Impl& cache) {
+  if (!accuracy.enabled || !workload.gemm_list.empty() || !workload.trace.empty()) return;
+  const workloads::LayerSelection sel = workloads::parse_layers(workload.layers, model.layers);
+  const std::string layers = accuracy_layer_text(accuracy, sel, model.layers);
+  if (layers.empty()) return;
+  {
+    workloads::TraceOptions o;
+    o.act_format = arch.act_format;
+    o.weight_format = arch.weight_format;
+    o.layers = layers;
+    o.sample_rows = accuracy.sample_rows;
+    o.weight_rows = accuracy.weight_rows;
+    o.error_rows = accuracy.error_rows;
+    o.error_cols = accuracy.error_cols;
+    o.exact_hw = true;
+    o.stats = false;
+    o.seed = accuracy.seed;
+    if (!workload.tensors.empty())
+      o.bindings = std::make_shared<workloads::TensorBindings>(
+          workloads::TensorBindings::load(workload.tensors));
+    const workloads::TraceBuilder builder(model, workload.params, o);
+    std::ostringstream prefix;
+    prefix << model.name << "|" << workload.outliers << "|" << workload.tensors << "|"
+           << workloads::phase_name(workload.params.phase) << "|" << workload.params.batch << "|"
+           << workload.params.seq << "|" << workload.params.context << "|" << arch.act_format << "|"
+           << arch.weight_format << "|" << accuracy.sample_rows << "|" << accuracy.weight_rows
+           << "|" << accuracy.error_rows << "|" << accuracy.error_cols << "|" << accuracy.seed
+           << "|";
+    std::map<std::string, AccuracyOutcome> measured;
+    for (size_t i : builder.selected()) {
+      const workloads::GemmOp& op = builder.workload().gemms[i];
+      const std::string key = prefix.str() + op.name;
+      const AccuracyOutcome a = cache.single_flight(cache.accuracy, key, [&] {
+        const workloads::GemmResult r = builder.build(op);
+        AccuracyOutcome out;
+        out.has_error = r.meta.has_output_error;
+        out.qsnr_db = r.meta.output_error.qsnr_db;
+        out.rel_fro = r.meta.output_error.rel_fro;
+        return out;
+      });
+      measured[op.name] = a;
+    }
+    for (Item& it : items) {
+      auto f = measured.find(it.row.gemm);
+      if (f == measured.end() || !f->second.has_error) continue;
+      it.row.has_error = true;
+      it.row.output_qsnr_db = f->second.qsnr_db;
+      it.row.output_rel_fro = f->second.rel_fro;
     }
   }
+}
 
+// The point's totals from its GEMM rows, and the whole request's for --phase serve.
+void assemble(reports::PointResult& p, std::vector<Item>& items,
+              const workloads::ModelConfig& model, const ArchSpec& arch,
+              const std::string& arch_key, const WorkloadSpec& workload,
+              const reports::Technology& tech, ExploreCache& cache_handle) {
+  ExploreCache::Impl& cache = cache_handle.impl();
   int64_t logical_pes = static_cast<int64_t>(arch.arch.array.rows) * arch.arch.array.cols;
   {
     // Logical MAC units (OliVe's 8-bit mode fuses four 4-bit PEs) from any simulation.
@@ -536,11 +543,28 @@ reports::PointResult run_point(const std::string& id, const ArchSpec& arch,
   for (Item& it : items) p.gemms.push_back(std::move(it.row));
   p.finish_totals(logical_pes);
   if (workload.serve) {
-    serve_point(p, arch, model, workload.params.batch, workload.serve_spec, cache_handle);
+    serve_point(p, arch, model, workload.params.batch, workload.serve_spec, tech, cache_handle);
     p.workload.phase = "serve";
     p.workload.seq = workload.serve_spec.prompt;
   }
+}
+
+}  // namespace
+
+reports::PointResult run_point(const std::string& id, const ArchSpec& arch,
+                               const WorkloadSpec& workload, const AccuracyOptions& accuracy,
+                               ExploreCache& cache_handle) {
+  ExploreCache::Impl& cache = cache_handle.impl();
+  arch.arch.validate();
+  const auto tech = cache.technology(arch.tech_table, arch.tech_node);
+  const std::string arch_key = arch_yaml(arch);
+  reports::PointResult p;
+  p.id = id;
+  Collected c = collect(p, arch, workload, accuracy, *tech);
+  time_items(c.items, arch, arch_key, *tech, cache);
+  measure(c.items, c.model, arch, workload, accuracy, cache);
+  assemble(p, c.items, c.model, arch, arch_key, workload, *tech, cache_handle);
   return p;
 }
 
-}  // namespace qarch::sim
+}  // namespace qarch::explore

@@ -1,8 +1,8 @@
-// From workloads/' quantized layer traces to simulator jobs (here in sim/, the layer that sees both:
-// models/ knows no workloads or files). A trace lists every GEMM of a
-// forward pass with its full shape, batch (attention: sequences x heads) and the canonical
-// formats its operands were encoded in; optionally the packed operands of a row sample and of
-// one batch instance. Timing uses the full shapes; the functional check runs the stored sample.
+// From workloads/' quantized layer traces to simulator jobs (here in explore/, the layer that sees
+// both: models/ knows no workloads or files). A trace lists every GEMM of a forward pass with its
+// full shape, batch (attention: sequences x heads) and the canonical formats its operands were
+// encoded in; optionally the packed operands of a row sample and of one batch instance. Timing uses
+// the full shapes; the functional check runs the stored sample.
 #pragma once
 
 #include <cstddef>
@@ -11,7 +11,7 @@
 #include "qarch/models/job.h"
 #include "qarch/workloads/trace.h"
 
-namespace qarch::sim {
+namespace qarch::explore {
 
 /// The timing job of one traced GEMM: full shape and batch, operand formats, no operands.
 models::GemmJob job_from_trace(const workloads::TraceGemm& g);
@@ -25,4 +25,4 @@ std::vector<models::GemmJob> jobs_from_trace(const workloads::TraceReader& trace
 /// trace.
 models::GemmJob functional_job_from_trace(const workloads::TraceReader& trace, size_t i);
 
-}  // namespace qarch::sim
+}  // namespace qarch::explore

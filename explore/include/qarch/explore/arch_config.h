@@ -37,7 +37,7 @@
 
 #include "qarch/models/arch.h"
 
-namespace qarch::sim {
+namespace qarch::explore {
 
 /// One architecture as a run uses it.
 struct ArchSpec {
@@ -70,4 +70,4 @@ ArchSpec parse_arch(const std::string& yaml, const std::string& file,
 /// Canonical YAML of an ArchSpec (every key, fixed order); parse_arch(arch_yaml(a)) == a.
 std::string arch_yaml(const ArchSpec& a);
 
-}  // namespace qarch::sim
+}  // namespace qarch::explore

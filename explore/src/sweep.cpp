@@ -1,4 +1,4 @@
-#include "qarch/sim/sweep.h"
+#include "qarch/explore/sweep.h"
 
 #include <yaml-cpp/yaml.h>
 
@@ -9,13 +9,13 @@
 #include <sstream>
 
 #include "qarch/common/error.h"
+#include "qarch/common/yaml.h"
 #include "qarch/workloads/checksum.h"
-#include "qarch/workloads/yaml_reader.h"
 
-namespace qarch::sim {
+namespace qarch::explore {
 namespace {
 
-using workloads::detail::YamlMap;
+using yaml::Map;
 
 std::string dir_of(const std::string& file) {
   const size_t slash = file.find_last_of('/');
@@ -58,10 +58,10 @@ struct Axis {
   std::vector<AxisValue> values;
 };
 
-std::vector<Axis> parse_axes(YamlMap& top) {
+std::vector<Axis> parse_axes(Map& top) {
   std::vector<Axis> axes;
   if (!top.has("parameters")) return axes;
-  YamlMap params = top.get_map("parameters");
+  Map params = top.get_map("parameters");
   for (const std::string& name : params.keys()) {
     const YAML::Node seq = params.node(name);
     if (!seq.IsSequence() || seq.size() == 0)
@@ -90,7 +90,7 @@ std::vector<Axis> parse_axes(YamlMap& top) {
   return axes;
 }
 
-WorkloadSpec parse_workload(YamlMap m, const std::string& sweep_file) {
+WorkloadSpec parse_workload(Map m, const std::string& sweep_file) {
   WorkloadSpec w;
   if (m.has("gemms")) {
     w.gemm_list = relative_to(sweep_file, m.get_string("gemms"));
@@ -155,25 +155,6 @@ std::string workload_key(const WorkloadSpec& w) {
 
 }  // namespace
 
-std::pair<int, int> parse_shard(const std::string& text) {
-  const size_t slash = text.find('/');
-  int i = 0, n = 0;
-  try {
-    size_t used = 0;
-    if (slash == std::string::npos) throw std::invalid_argument("no slash");
-    i = std::stoi(text.substr(0, slash), &used);
-    if (used != slash) throw std::invalid_argument("junk");
-    const std::string rest = text.substr(slash + 1);
-    n = std::stoi(rest, &used);
-    if (used != rest.size()) throw std::invalid_argument("junk");
-  } catch (const std::exception&) {
-    throw Error("--shard '" + text + "': expected i/N with 1 <= i <= N (e.g. 2/8)");
-  }
-  if (n < 1 || i < 1 || i > n)
-    throw Error("--shard '" + text + "': expected i/N with 1 <= i <= N (e.g. 2/8)");
-  return {i, n};
-}
-
 Sweep parse_sweep(const std::string& yaml, const std::string& file) {
   return parse_sweep(yaml, file, nullptr);
 }
@@ -183,7 +164,7 @@ Sweep parse_sweep(const std::string& yaml, const std::string& file,
   Sweep s;
   s.file = file;
   s.file_fnv1a64 = workloads::hex64(workloads::fnv1a64(yaml));
-  YamlMap top(workloads::detail::parse_yaml(yaml, file), file);
+  Map top(qarch::yaml::parse(yaml, file), file);
   top.declare({"name", "archs", "parameters", "workloads", "accuracy"});
   s.name = top.get_string("name", "sweep");
 
@@ -207,7 +188,7 @@ Sweep parse_sweep(const std::string& yaml, const std::string& file,
   for (size_t i = 0; i < wl.size(); ++i) {
     if (!wl[i].IsMap()) top.fail_at(wl[i], "workloads", "each workload must be a map");
     workloads_list.push_back(
-        parse_workload(YamlMap(wl[i], file, "workloads[" + std::to_string(i) + "]."), file));
+        parse_workload(Map(wl[i], top.source_ptr(), "workloads[" + std::to_string(i) + "]"), file));
     try {
       workload_keys.push_back(workload_key(workloads_list.back()));
     } catch (const Error& e) {
@@ -216,7 +197,7 @@ Sweep parse_sweep(const std::string& yaml, const std::string& file,
   }
 
   if (top.has("accuracy")) {
-    YamlMap a = top.get_map("accuracy");
+    Map a = top.get_map("accuracy");
     s.accuracy.enabled = a.get_bool("enabled", true);
     s.accuracy.layers = a.get_string("layers", s.accuracy.layers);
     s.accuracy.sample_rows = a.get_int("sample_rows", s.accuracy.sample_rows, 0, int64_t{1} << 30);
@@ -372,4 +353,4 @@ PointFile parse_point_file(const std::string& text, const std::string& file) {
   return f;
 }
 
-}  // namespace qarch::sim
+}  // namespace qarch::explore
