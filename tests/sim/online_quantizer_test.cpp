@@ -12,11 +12,11 @@
 #include <string>
 
 #include "qarch/common/error.h"
+#include "qarch/explore/trace_jobs.h"
 #include "qarch/models/online_quantizer.h"
 #include "qarch/models/simulator.h"
 #include "qarch/quant/decoded.h"
 #include "qarch/quant/fp_element.h"
-#include "qarch/sim/trace_jobs.h"
 #include "qarch/workloads/trace_builder.h"
 #include "test_util.h"
 
@@ -87,7 +87,7 @@ TEST(OnlineQuantizer, OutputsInsideTheModelEqualQuantsEncode) {
     ArchConfig a = test::small_arch(c.pe, Dataflow::kOutputStationary, 8, 8);
     a.output_bytes = 2;
     for (size_t i = 0; i < t.gemms().size(); ++i) {
-      const GemmJob j = sim::functional_job_from_trace(t, i);
+      const GemmJob j = explore::functional_job_from_trace(t, i);
       SCOPED_TRACE(std::string(c.act) + " " + j.name);
       const JobPlan plan = plan_job(a, j);
       const SimResult r = simulate(a, {j});
