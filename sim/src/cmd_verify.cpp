@@ -845,7 +845,14 @@ std::unique_ptr<UnitModel> build_player(const Unit& u, const std::string& rtl_di
   const std::string dir = (fs::path(work) / (u.name + "-" + h.str())).string();
   const std::string exe = dir + "/obj/player";
   fs::create_directories(dir);
-  if (::access(exe.c_str(), X_OK) != 0) {
+  const bool cached = ::access(exe.c_str(), X_OK) == 0;
+  out << "stimulus player " << dir << (cached ? " (cached)" : " (building with " + verilator + ")");
+  if (!dropped.empty()) {
+    out << "; " << rtl_file << " replaces";
+    for (const auto& d : dropped) out << " rtl/" << d;
+  }
+  out << "\n";
+  if (!cached) {
     write_file_atomic(dir + "/player.cpp", player_source(u));
     std::vector<std::string> argv = {verilator,
                                      "--cc",
@@ -871,13 +878,6 @@ std::unique_ptr<UnitModel> build_player(const Unit& u, const std::string& rtl_di
                                      "player",
                                      dir + "/player.cpp"};
     argv.insert(argv.end(), files.begin(), files.end());
-    out << "building the stimulus player with " << verilator << " in " << dir;
-    if (!dropped.empty()) {
-      out << " (" << rtl_file << " replaces";
-      for (const auto& d : dropped) out << " rtl/" << d;
-      out << ")";
-    }
-    out << "\n";
     const std::string log = dir + "/build.log";
     const int rc = run_process(argv, log);
     if (rc != 0 || ::access(exe.c_str(), X_OK) != 0) {
@@ -1052,6 +1052,8 @@ int cmd_verify(const std::vector<std::string>& args, std::ostream& out, std::ost
   if (vcd.empty()) vcd = "qarch-verify-" + unit->name + ".vcd";
   if (work.empty()) work = (fs::temp_directory_path() / "qarch-verify").string();
 
+  if (!fs::is_directory(trace_dir))
+    throw Error("--trace " + trace_dir + ": no such directory (write one with `qarch trace`)");
   const workloads::TraceReader reader(trace_dir);
   if (reader.header().shape_only)
     throw Error("--trace " + trace_dir + ": a shape-only trace (no operand values to verify on)");
