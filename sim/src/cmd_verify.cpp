@@ -164,6 +164,12 @@ bool plain(const quant::FormatTraits& t) {
 
 // Sizes the plan's tables.
 void init_plan(Plan& p, const Unit& u, int64_t cycles) {
+  // Stimulus, expected values and masks take ~100 bytes per cycle: 2^23 cycles ~ 0.8 GB.
+  constexpr int64_t kMaxCycles = int64_t{1} << 23;
+  if (cycles > kMaxCycles) {
+    throw Error(std::to_string(cycles) + " cycles for unit " + u.name + " (at most " +
+                std::to_string(kMaxCycles) + " per GEMM): lower --rows / --cols");
+  }
   p.st.cycles = cycles;
   p.st.in.assign(static_cast<size_t>(cycles) * u.inputs.size(), 0);
   p.want.assign(static_cast<size_t>(cycles) * u.outputs.size(), 0);

@@ -227,6 +227,23 @@ TEST(Verify, ADropInWithWrongPortsIsRefusedWithVerilatorsErrors) {
       << r.err;
   EXPECT_NE(r.err.find("%Error-PINNOTFOUND"), std::string::npos) << r.err;
   EXPECT_NE(r.err.find("a_uns"), std::string::npos) << r.err;
+  // A file that does not parse: Verilator's syntax error, naming the file and line.
+  const std::string d = temp_dir("syntax");
+  {
+    std::ofstream f(d + "/bad.v");
+    f << "module ovp4_pe(input wire clk);\n  wire x = ;\nendmodule\n";
+  }
+  const CliResult s = run_cli({"verify", "--unit", "ovp4_pe", "--trace", gpt2_trace("olive4"),
+                               "--rtl", d + "/bad.v", "--work", kWork});
+  EXPECT_EQ(s.code, 2);
+  EXPECT_NE(s.err.find("%Error: " + d + "/bad.v:2"), std::string::npos) << s.err;
+  // Too many cycles for one GEMM: a clear error, not an out-of-memory.
+  const int64_t K = (int64_t{1} << 23) + 2;  // one output over K elements: 2^23 + 2 cycles
+  const auto x = encoded("olive4", K, std::vector<uint8_t>(K / 2, 0x11), {}, {1.0f});
+  const CliResult big =
+      run_cli({"verify", "--unit", "ovp4_pe", "--trace", crafted_trace("big", x, x)});
+  EXPECT_EQ(big.code, 2);
+  EXPECT_NE(big.err.find("lower --rows / --cols"), std::string::npos) << big.err;
 }
 
 // The mutant PE through --rtl (a runtime Verilator build): caught, first mismatch on an outlier
