@@ -700,7 +700,8 @@ std::string first_error_lines(const std::string& log_text, size_t max_lines) {
   while (std::getline(is, line)) {
     all.push_back(line);
     if (n < max_lines &&
-        (line.rfind("%Error", 0) == 0 || line.find("error:") != std::string::npos)) {
+        (line.rfind("%Error", 0) == 0 || line.find("error:") != std::string::npos ||
+         line.rfind("make: ***", 0) == 0)) {
       errors += "  " + line + "\n";
       ++n;
     }
@@ -848,7 +849,7 @@ std::unique_ptr<UnitModel> build_player(const Unit& u, const std::string& rtl_di
         "stimulus player");
   std::ostringstream h;
   h << std::hex << std::setw(16) << std::setfill('0') << fnv1a(key + verilator);
-  const std::string dir = (fs::path(work) / (u.name + "-" + h.str())).string();
+  const std::string dir = (fs::absolute(work) / (u.name + "-" + h.str())).string();
   const std::string exe = dir + "/obj/player";
   fs::create_directories(dir);
   const bool cached = ::access(exe.c_str(), X_OK) == 0;
