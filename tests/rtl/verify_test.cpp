@@ -6,6 +6,8 @@
 // under verify-work/); the longer ones run with QARCH_RTL_LONG=1.
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <cctype>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
@@ -27,11 +29,24 @@ namespace {
 const std::string kData = QARCH_VERIFY_TEST_DATA;
 const std::string kWork = QARCH_VERIFY_WORK_DIR;
 
+// Temporary folders of this process, removed after the last test.
+std::vector<std::string>& temp_dirs() {
+  static std::vector<std::string> d;
+  return d;
+}
+struct RemoveTempDirs : ::testing::Environment {
+  void TearDown() override {
+    for (const auto& d : temp_dirs()) fs::remove_all(d);
+  }
+};
+const auto* const kRemoveTempDirs = ::testing::AddGlobalTestEnvironment(new RemoveTempDirs);
+
 std::string temp_dir(const std::string& name) {
   const fs::path p =
       fs::temp_directory_path() / ("qarch-verify-test-" + std::to_string(::getpid()) + "-" + name);
   fs::remove_all(p);
   fs::create_directories(p);
+  temp_dirs().push_back(p.string());
   return p.string();
 }
 
@@ -57,6 +72,55 @@ std::string gpt2_trace(const std::string& format) {
                "--sample", "8", "--weight-rows", "16", "--out", d});
   EXPECT_EQ(t.code, 0) << t.err;
   return made[format] = d;
+}
+
+// "" if `s` is well-formed XML as far as JUnit readers care: an optional declaration, one root
+// element, tags that nest and close in order, quoted attributes, '&' only in the five
+// predefined entities, no text outside the root. Else what is wrong.
+std::string xml_problem(const std::string& s) {
+  std::vector<std::string> open;
+  bool root = false;
+  size_t i = s.rfind("<?xml", 0) == 0 ? s.find("?>") + 2 : 0;
+  while (i < s.size()) {
+    if (s[i] == '<') {
+      const size_t e = s.find('>', i);
+      if (e == std::string::npos) return "unclosed tag at " + std::to_string(i);
+      const std::string tag = s.substr(i + 1, e - i - 1);
+      if (tag.empty()) return "empty tag at " + std::to_string(i);
+      if (tag[0] == '/') {
+        if (open.empty() || open.back() != tag.substr(1)) return "stray </" + tag.substr(1) + ">";
+        open.pop_back();
+      } else {
+        if (open.empty() && root) return "a second root <" + tag + ">";
+        if (std::count(tag.begin(), tag.end(), '"') % 2 != 0) return "unbalanced quotes: " + tag;
+        if (tag.find('<') != std::string::npos) return "'<' inside a tag: " + tag;
+        root = true;
+        if (tag.back() != '/') open.push_back(tag.substr(0, tag.find_first_of(" \n/")));
+      }
+      i = e + 1;
+    } else if (s[i] == '&') {
+      const size_t e = s.find(';', i);
+      const std::string ent = e == std::string::npos ? "" : s.substr(i, e - i + 1);
+      if (ent != "&amp;" && ent != "&lt;" && ent != "&gt;" && ent != "&quot;" && ent != "&apos;")
+        return "bad entity at " + std::to_string(i);
+      i = e + 1;
+    } else {
+      if (open.empty() && !std::isspace(static_cast<unsigned char>(s[i])))
+        return "text outside the root at " + std::to_string(i);
+      ++i;
+    }
+  }
+  if (!root) return "no root element";
+  return open.empty() ? "" : "unclosed <" + open.back() + ">";
+}
+
+TEST(Verify, TheXmlCheckBites) {
+  EXPECT_EQ(xml_problem("<?xml version=\"1.0\"?>\n<a x=\"1\"><b/>t &amp; u</a>\n"), "");
+  EXPECT_NE(xml_problem("<a><b></a></b>"), "");
+  EXPECT_NE(xml_problem("<a>x < y</a>"), "");
+  EXPECT_NE(xml_problem("<a>R&D</a>"), "");
+  EXPECT_NE(xml_problem("<a></a><b></b>"), "");
+  EXPECT_NE(xml_problem("<a x=\"1></a>"), "");
 }
 
 // The count printed for a coverage class (first occurrence), or -1.
@@ -134,6 +198,7 @@ TEST(Verify, EveryUnitPassesOnATraceOfItsFormatAndWritesJUnit) {
     const std::string j = slurp(d + "/j.xml");
     EXPECT_NE(j.find("<testsuites tests=\"6\" failures=\"0\""), std::string::npos) << j;
     EXPECT_EQ(j.find("<failure"), std::string::npos);
+    EXPECT_EQ(xml_problem(j), "") << j;
   }
 }
 
@@ -264,7 +329,7 @@ TEST(Verify, TheDropShiftMutantPassedAsRtlIsCaught) {
   const std::string j = slurp(d + "/j.xml");
   EXPECT_NE(j.find("<failure message=\"RTL differs from quant at cycle"), std::string::npos) << j;
   EXPECT_NE(j.find("</testsuites>"), std::string::npos);
-  // Well-formed enough for CI readers: every opened testcase closes, no raw '<' in text.
+  EXPECT_EQ(xml_problem(j), "") << j;
   size_t open = 0, close = 0;
   for (size_t p = j.find("<testcase "); p != std::string::npos; p = j.find("<testcase ", p + 1))
     ++open;
