@@ -162,6 +162,16 @@ bool plain(const quant::FormatTraits& t) {
   return t.keep_count == 0 && t.keep_fraction == 0.0;
 }
 
+// 1 at the first k of every scale segment of reference_dot(x, i, w, j) (quant's segments: the
+// whole K for per-tensor / per-row scales, each group for grouped ones), where an integer PE
+// restarts its accumulator.
+std::vector<uint8_t> segment_starts(const quant::DecodedTensor& x, int64_t i,
+                                    const quant::DecodedTensor& w, int64_t j) {
+  std::vector<uint8_t> f(static_cast<size_t>(x.cols), 0);
+  for (const auto& s : quant::reference_dot_segments(x, i, w, j)) f[s.k0] = 1;
+  return f;
+}
+
 // Sizes the plan's tables.
 void init_plan(Plan& p, const Unit& u, int64_t cycles) {
   // Stimulus, expected values and masks take ~100 bytes per cycle: 2^23 cycles ~ 0.8 GB.
@@ -177,7 +187,8 @@ void init_plan(Plan& p, const Unit& u, int64_t cycles) {
 }
 
 // ---- ovp4_pe: olive4 X and W; output (i, j) streams row i of X against row j of W, one
-// element per cycle (sel picks the element of the pair), restarting the accumulator at k = 0.
+// element per cycle (sel picks the element of the pair), restarting the accumulator at every
+// scale segment of reference_dot (once per output for per-tensor and per-row scales).
 // Expected: the exact running sum of quant's per-element products (reference_int_dot) as the
 // 32-bit accumulator holds it. OVP pair rule (OliVe, ISCA 2023): a nibble 1000b is the victim
 // (value 0) and the other nibble of its byte the outlier.
@@ -242,15 +253,17 @@ Plan plan_ovp4_pe(const Unit& u, const Operands& o) {
       i128 run = 0;
       bool wrapped = false;
       cov.add("outputs");
+      const std::vector<uint8_t> first = segment_starts(dx, i, dw, j);
       for (int64_t k = 0; k < K; ++k, ++c) {
+        if (first[k]) run = 0;
         const uint8_t a = o.ex.elements[i * rb + k / 2], w = o.ew.elements[j * rb + k / 2];
         const int sel = static_cast<int>(k % 2);
         uint64_t* in = &p.st.in[c * u.inputs.size()];
-        in[0] = 1;       // valid
-        in[1] = k == 0;  // first
-        in[2] = sel;     // sel
-        in[3] = a;       // a_pair
-        in[4] = w;       // w_pair
+        in[0] = 1;         // valid
+        in[1] = first[k];  // first
+        in[2] = sel;       // sel
+        in[3] = a;         // a_pair
+        in[4] = w;         // w_pair
         run += quant::reference_int_dot(dx, i, dw, j, k, k + 1).sum[0][0];
         if (run >= (i128{1} << 31) || run < -(i128{1} << 31)) wrapped = true;
         p.want[c] = wrap_bits(run, 32);
@@ -287,7 +300,8 @@ Plan plan_ovp4_pe(const Unit& u, const Operands& o) {
   return p;
 }
 
-// ---- int8_mac: int8 X and W (one byte per element, two's complement), same streaming.
+// ---- int8_mac: int8 X and W (one byte per element, two's complement), same streaming (a
+// grouped int8:group=G restarts at every group).
 
 Plan plan_int8_mac(const Unit& u, const Operands& o) {
   const auto& dx = o.dx;
@@ -317,11 +331,13 @@ Plan plan_int8_mac(const Unit& u, const Operands& o) {
       i128 run = 0;
       bool wrapped = false;
       cov.add("outputs");
+      const std::vector<uint8_t> first = segment_starts(dx, i, dw, j);
       for (int64_t k = 0; k < K; ++k, ++c) {
+        if (first[k]) run = 0;
         const uint8_t a = o.ex.elements[i * K + k], w = o.ew.elements[j * K + k];
         uint64_t* in = &p.st.in[c * u.inputs.size()];
         in[0] = 1;
-        in[1] = k == 0;
+        in[1] = first[k];
         in[2] = a;
         in[3] = w;
         run += quant::reference_int_dot(dx, i, dw, j, k, k + 1).sum[0][0];

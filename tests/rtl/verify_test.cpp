@@ -186,8 +186,9 @@ TEST(Verify, EveryUnitPassesOnATraceOfItsFormatAndWritesJUnit) {
     const char* unit;
     const char* format;
   };
-  for (const Case c : {Case{"ovp4_pe", "olive4"}, Case{"int8_mac", "int8"},
-                       Case{"mxfp4_pe", "mxfp4"}, Case{"ovp4_encoder", "olive4"}}) {
+  for (const Case c :
+       {Case{"ovp4_pe", "olive4"}, Case{"int8_mac", "int8"}, Case{"int8_mac", "int8:group=128"},
+        Case{"mxfp4_pe", "mxfp4"}, Case{"ovp4_encoder", "olive4"}}) {
     SCOPED_TRACE(c.unit);
     const std::string d = temp_dir(std::string("pass-") + c.unit);
     const CliResult r = run_cli({"verify", "--unit", c.unit, "--trace", gpt2_trace(c.format),
