@@ -581,7 +581,7 @@ const std::vector<Unit>& units() {
       x.top = "verify_ovp4_pe";
       x.sources = {"src/ovp_decoder.v", "src/ovp4_pe.v"};
       x.inputs = {{"valid", 1}, {"first", 1}, {"sel", 1}, {"a_pair", 8}, {"w_pair", 8}};
-      x.outputs = {{"acc", 32}};
+      x.outputs = {{"acc", 32, true}};
       x.takes = "olive4 X and W (OVP border decoders + the 4-bit OVP PE, int32 accumulator)";
       x.fits = [](const quant::FormatTraits& a, const quant::FormatTraits& w) {
         return need(a.decoder == "ovp4" && w.decoder == "ovp4" && a.element_bits == 4 &&
@@ -598,7 +598,7 @@ const std::vector<Unit>& units() {
       x.top = "verify_int8_mac";
       x.sources = {"src/int8_mac.v"};
       x.inputs = {{"valid", 1}, {"first", 1}, {"a", 8}, {"w", 8}};
-      x.outputs = {{"acc", 32}};
+      x.outputs = {{"acc", 32, true}};
       x.takes = "int8 X and W (the INT8 MAC, int32 accumulator)";
       x.fits = [](const quant::FormatTraits& a, const quant::FormatTraits& w) {
         return need(a.decoder == "int" && w.decoder == "int" && a.element == "int" &&
@@ -617,7 +617,7 @@ const std::vector<Unit>& units() {
       x.sources = {"src/fp_elem_decoder.v", "src/block_mac_pe.v", "src/block_pes.v"};
       x.inputs = {{"valid", 1}, {"first", 1},   {"last", 1},   {"a", 4},
                   {"w", 4},     {"a_scale", 8}, {"w_scale", 8}};
-      x.outputs = {{"acc", 16}, {"blk_valid", 1}, {"blk_exp", 10}, {"blk_nan", 1}};
+      x.outputs = {{"acc", 16, true}, {"blk_valid", 1}, {"blk_exp", 10, true}, {"blk_nan", 1}};
       x.takes = "MXFP4 X and W (E2M1 decoders + the MXFP4 block PE: block sums, exponents, NaN)";
       x.fits = [](const quant::FormatTraits& a, const quant::FormatTraits& w) {
         return need(a.decoder == "mx" && w.decoder == "mx" && a.element == "e2m1" &&
@@ -931,9 +931,12 @@ Mismatch compare(const Unit& u, const Plan& p, const std::vector<uint64_t>& got)
       const uint64_t g = got[q] & mask_bits(w), e = p.want[q] & mask_bits(w);
       if (g == e) continue;
       std::ostringstream os;
-      os << "cycle " << c << ", output " << u.outputs[k].name << ": RTL " << hex(g, (w + 3) / 4)
-         << " (" << sext(g, w) << "), quant " << hex(e, (w + 3) / 4) << " (" << sext(e, w)
-         << ")\n  inputs: " << p.describe(c);
+      auto text = [&](uint64_t v) {
+        return hex(v, (w + 3) / 4) +
+               (u.outputs[k].is_signed ? " (" + std::to_string(sext(v, w)) + ")" : std::string());
+      };
+      os << "cycle " << c << ", output " << u.outputs[k].name << ": RTL " << text(g) << ", quant "
+         << text(e) << "\n  inputs: " << p.describe(c);
       return {c, os.str()};
     }
   }

@@ -24,7 +24,8 @@ namespace qarch::sim::verify {
 /// A port of a harness top (the clock, named `clk`, is not listed).
 struct Port {
   std::string name;
-  int width = 1;  ///< 1..64 bits
+  int width = 1;           ///< 1..64 bits
+  bool is_signed = false;  ///< two's complement (reports print it signed too)
 };
 
 /// Input values per cycle, row-major [cycles x inputs].
