@@ -2,7 +2,7 @@
 // trace of its formats; the ovp4_pe mutant (tests/rtl/data/ovp4_pe_drop_shift.v, the outlier
 // shift dropped) passed as --rtl is caught with its first mismatch, a VCD and a JUnit failure;
 // coverage counts on hand-made traces are exact; bad input is refused with exit 2. The --rtl
-// tests build a stimulus player with verilator (~8 s of CPU each, cached in the build tree
+// tests build a stimulus player with verilator (~9 s of CPU each, cached in the build tree
 // under verify-work/); the longer ones run with QARCH_RTL_LONG=1.
 #include <gtest/gtest.h>
 
