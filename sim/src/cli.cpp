@@ -28,6 +28,8 @@ const Command kCommands[] = {
     {"trace", cmd_trace, "write a quantized layer trace of a transformer (or list its GEMMs)"},
     {"scalesim", cmd_scalesim,
      "SCALE-Sim's -c/-t/-p command line and report files, its numbers (or corrected)"},
+    {"verify", cmd_verify,
+     "an RTL unit (ours or a drop-in --rtl FILE) against quant on a trace's operands"},
     {"import-scalesim", cmd_import_scalesim,
      "turn a SCALE-Sim .cfg + topology .csv into an arch.yaml and a workload.yaml"},
 };

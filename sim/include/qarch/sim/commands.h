@@ -24,5 +24,6 @@ int cmd_demo(const std::vector<std::string>& args, std::ostream& out, std::ostre
 int cmd_map(const std::vector<std::string>& args, std::ostream& out, std::ostream& err);
 int cmd_scalesim(const std::vector<std::string>& args, std::ostream& out, std::ostream& err);
 int cmd_import_scalesim(const std::vector<std::string>& args, std::ostream& out, std::ostream& err);
+int cmd_verify(const std::vector<std::string>& args, std::ostream& out, std::ostream& err);
 
 }  // namespace qarch::sim
