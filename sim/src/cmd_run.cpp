@@ -168,9 +168,11 @@ int cmd_demo(const std::vector<std::string>& args, std::ostream& out, std::ostre
       "qarch demo: the built-in comparison\n\n"
       "INT8, OliVe-4, MXFP4, AMXFP4, BFP12, GOBO and OLAccel (configs/*.yaml, compiled in) on\n"
       "one LLaMA-2-7B decoder layer, prefill of 2048 tokens and decode with 2047 tokens in the\n"
-      "KV cache. Writes reports/demo/index.html (and the JSON/CSV beside it).\n\noptions");
+      "KV cache, and the whole model serving one request (prompt 512, 64 generated tokens:\n"
+      "online quantizers, vector unit, KV cache; TTFT, TPOT, J/token). Writes\n"
+      "reports/demo/index.html (and the JSON/CSV beside it).\n\noptions");
   std::string out_dir = "reports/demo", model = "llama2-7b", layers = "0";
-  int64_t seq = 2048, ctx = 2047;
+  int64_t seq = 2048, ctx = 2047, serve_prompt = 512, serve_gen = 64;
   std::string objective;
   int jobs = default_jobs();
   AccuracyOptions acc;
@@ -180,6 +182,10 @@ int cmd_demo(const std::vector<std::string>& args, std::ostream& out, std::ostre
       "layers,l", po::value(&layers)->default_value(layers), "layers")(
       "seq,s", po::value(&seq)->default_value(seq), "prefill tokens")(
       "ctx", po::value(&ctx)->default_value(ctx), "decode: tokens in the KV cache")(
+      "serve-prompt", po::value(&serve_prompt)->default_value(serve_prompt),
+      "serving: prompt tokens (the whole model)")(
+      "serve-gen", po::value(&serve_gen)->default_value(serve_gen),
+      "serving: generated tokens (0: no serving point)")(
       "sample", po::value(&acc.sample_rows)->default_value(acc.sample_rows),
       "activation rows quantized per operand for accuracy")(
       "weight-rows", po::value(&acc.weight_rows)->default_value(acc.weight_rows),
@@ -197,13 +203,22 @@ int cmd_demo(const std::vector<std::string>& args, std::ostream& out, std::ostre
     if (!objective.empty())
       archs.back().arch.objective = models::parse_objective(objective, "--objective");
   }
-  const std::vector<WorkloadSpec> workloads = {model_workload(model, "prefill", seq, -1, 1, layers),
-                                               model_workload(model, "decode", -1, ctx, 1, layers)};
-  out << "qarch demo: " << names.size() << " accelerators x " << workloads.size() << " workloads ("
-      << workloads[0].describe() << "; " << workloads[1].describe() << ")\n";
+  std::vector<WorkloadSpec> workloads = {model_workload(model, "prefill", seq, -1, 1, layers),
+                                         model_workload(model, "decode", -1, ctx, 1, layers)};
+  if (serve_gen < 0) throw Error("--serve-gen: must be >= 0, got " + std::to_string(serve_gen));
+  if (serve_gen > 0) {
+    ServeSpec s;
+    s.prompt = serve_prompt;
+    s.gen = serve_gen;
+    workloads.push_back(serve_workload(model, serve_prompt, 1, s));
+  }
+  out << "qarch demo: " << names.size() << " accelerators x " << workloads.size() << " workloads (";
+  for (size_t i = 0; i < workloads.size(); ++i) out << (i ? "; " : "") << workloads[i].describe();
+  out << ")\n";
   return run_and_report("qarch demo", archs, workloads, acc, out_dir,
-                        "qarch demo: " + model + " layer " + layers + ", prefill and decode", out,
-                        err, jobs);
+                        "qarch demo: " + model + " layer " + layers + ", prefill and decode" +
+                            (serve_gen > 0 ? "; the whole model serving a request" : ""),
+                        out, err, jobs);
 }
 
 }  // namespace qarch::sim
