@@ -3,9 +3,11 @@
 #include <algorithm>
 #include <cctype>
 #include <cmath>
+#include <cstring>
 #include <sstream>
 
 #include "qarch/common/error.h"
+#include "registry.h"
 
 namespace qarch::quant {
 
@@ -152,79 +154,128 @@ double EncodedTensor::bits_per_element() const {
   return n > 0 ? static_cast<double>(storage_bits()) / n : 0.0;
 }
 
-std::vector<uint8_t> pack_codes(const std::vector<uint32_t>& codes, int64_t rows, int64_t cols,
-                                int bits) {
-  const int64_t rb = packed_row_bytes(cols, bits);
-  std::vector<uint8_t> out(static_cast<size_t>(rb * rows), 0);
-  if (bits == 8) {  // fast paths for the common widths
-    for (size_t i = 0; i < out.size(); ++i) out[i] = static_cast<uint8_t>(codes[i]);
-    return out;
+namespace detail {
+
+// The LSB-first stream of one row: 8 and 4 bits byte- and nibble-wise, 2 bits four to a
+// byte, 6 bits four codes to three bytes, other widths through a 64-bit bit buffer.
+void pack_row(const uint32_t* c, int64_t cols, int bits, uint8_t* row) {
+  const uint32_t mask = bits >= 32 ? 0xffffffffu : ((1u << bits) - 1u);
+  int64_t k = 0;
+  size_t o = 0;
+  if (bits == 8) {
+    for (; k < cols; ++k) row[k] = static_cast<uint8_t>(c[k]);
+    return;
   }
   if (bits == 4) {
-    for (int64_t r = 0; r < rows; ++r) {
-      const uint32_t* c = codes.data() + r * cols;
-      uint8_t* row = out.data() + r * rb;
-      for (int64_t k = 0; k + 1 < cols; k += 2) {
-        row[k / 2] = static_cast<uint8_t>((c[k] & 0xfu) | ((c[k + 1] & 0xfu) << 4));
-      }
-      if (cols & 1) row[cols / 2] = static_cast<uint8_t>(c[cols - 1] & 0xfu);
+    for (; k + 1 < cols; k += 2)
+      row[k / 2] = static_cast<uint8_t>((c[k] & 0xfu) | ((c[k + 1] & 0xfu) << 4));
+    o = static_cast<size_t>(k / 2);
+  } else if (bits == 2) {
+    for (; k + 3 < cols; k += 4) {
+      row[k / 4] = static_cast<uint8_t>((c[k] & 3u) | ((c[k + 1] & 3u) << 2) |
+                                        ((c[k + 2] & 3u) << 4) | ((c[k + 3] & 3u) << 6));
     }
-    return out;
+    o = static_cast<size_t>(k / 4);
+  } else if (bits == 6) {
+    for (; k + 3 < cols; k += 4) {
+      const uint32_t w = (c[k] & 63u) | ((c[k + 1] & 63u) << 6) | ((c[k + 2] & 63u) << 12) |
+                         ((c[k + 3] & 63u) << 18);
+      uint8_t* b = row + (k / 4) * 3;
+      b[0] = static_cast<uint8_t>(w);
+      b[1] = static_cast<uint8_t>(w >> 8);
+      b[2] = static_cast<uint8_t>(w >> 16);
+    }
+    o = static_cast<size_t>((k / 4) * 3);
   }
-  const uint32_t mask = bits >= 32 ? 0xffffffffu : ((1u << bits) - 1u);
-  for (int64_t r = 0; r < rows; ++r) {
-    uint8_t* row = out.data() + r * rb;
-    uint64_t bitpos = 0;
-    for (int64_t c = 0; c < cols; ++c, bitpos += bits) {
-      uint32_t v = codes[r * cols + c] & mask;
-      for (int b = 0; b < bits;) {
-        const uint64_t byte = (bitpos + b) >> 3;
-        const int off = static_cast<int>((bitpos + b) & 7);
-        const int take = std::min(8 - off, bits - b);
-        row[byte] |= static_cast<uint8_t>(((v >> b) & ((1u << take) - 1u)) << off);
-        b += take;
-      }
+  // The rest (all of a row for the other widths) through the bit buffer, from a byte boundary.
+  uint64_t acc = 0;
+  int nb = 0;
+  for (; k < cols; ++k) {
+    acc |= static_cast<uint64_t>(c[k] & mask) << nb;
+    nb += bits;
+    while (nb >= 8) {
+      row[o++] = static_cast<uint8_t>(acc);
+      acc >>= 8;
+      nb -= 8;
     }
   }
-  return out;
+  if (nb > 0) row[o] = static_cast<uint8_t>(acc);
 }
 
-std::vector<uint32_t> unpack_codes(const std::vector<uint8_t>& packed, int64_t rows, int64_t cols,
-                                   int bits) {
+void unpack_row(const uint8_t* row, int64_t cols, int bits, uint32_t* c) {
+  const uint32_t mask = bits >= 32 ? 0xffffffffu : ((1u << bits) - 1u);
+  int64_t k = 0;
+  size_t i = 0;
+  if (bits == 8) {
+    for (; k < cols; ++k) c[k] = row[k];
+    return;
+  }
+  if (bits == 4) {
+    for (; k + 1 < cols; k += 2) {
+      c[k] = row[k / 2] & 0xfu;
+      c[k + 1] = static_cast<uint32_t>(row[k / 2] >> 4);
+    }
+    i = static_cast<size_t>(k / 2);
+  } else if (bits == 2) {
+    for (; k + 3 < cols; k += 4) {
+      const uint32_t b = row[k / 4];
+      c[k] = b & 3u;
+      c[k + 1] = (b >> 2) & 3u;
+      c[k + 2] = (b >> 4) & 3u;
+      c[k + 3] = b >> 6;
+    }
+    i = static_cast<size_t>(k / 4);
+  } else if (bits == 6) {
+    for (; k + 3 < cols; k += 4) {
+      const uint8_t* b = row + (k / 4) * 3;
+      const uint32_t w = b[0] | (uint32_t{b[1]} << 8) | (uint32_t{b[2]} << 16);
+      c[k] = w & 63u;
+      c[k + 1] = (w >> 6) & 63u;
+      c[k + 2] = (w >> 12) & 63u;
+      c[k + 3] = w >> 18;
+    }
+    i = static_cast<size_t>((k / 4) * 3);
+  }
+  uint64_t acc = 0;
+  int nb = 0;
+  for (; k < cols; ++k) {
+    while (nb < bits) {
+      acc |= static_cast<uint64_t>(row[i++]) << nb;
+      nb += 8;
+    }
+    c[k] = static_cast<uint32_t>(acc) & mask;
+    acc >>= bits;
+    nb -= bits;
+  }
+}
+
+void check_packed_size(const std::vector<uint8_t>& packed, int64_t rows, int64_t cols, int bits) {
   const int64_t rb = packed_row_bytes(cols, bits);
   if (static_cast<int64_t>(packed.size()) != rb * rows) {
     throw Error("packed elements: expected " + std::to_string(rb * rows) + " bytes for " +
                 std::to_string(rows) + " x " + std::to_string(cols) + " codes of " +
                 std::to_string(bits) + " bits, got " + std::to_string(packed.size()));
   }
+}
+
+}  // namespace detail
+
+std::vector<uint8_t> pack_codes(const std::vector<uint32_t>& codes, int64_t rows, int64_t cols,
+                                int bits) {
+  const int64_t rb = packed_row_bytes(cols, bits);
+  std::vector<uint8_t> out(static_cast<size_t>(rb * rows), 0);
+  for (int64_t r = 0; r < rows; ++r)
+    detail::pack_row(codes.data() + r * cols, cols, bits, out.data() + r * rb);
+  return out;
+}
+
+std::vector<uint32_t> unpack_codes(const std::vector<uint8_t>& packed, int64_t rows, int64_t cols,
+                                   int bits) {
+  detail::check_packed_size(packed, rows, cols, bits);
+  const int64_t rb = packed_row_bytes(cols, bits);
   std::vector<uint32_t> out(static_cast<size_t>(rows * cols));
-  if (bits == 8) {
-    for (size_t i = 0; i < out.size(); ++i) out[i] = packed[i];
-    return out;
-  }
-  if (bits == 4) {
-    for (int64_t r = 0; r < rows; ++r) {
-      const uint8_t* row = packed.data() + r * rb;
-      uint32_t* o = out.data() + r * cols;
-      for (int64_t k = 0; k < cols; ++k) o[k] = (row[k / 2] >> ((k & 1) * 4)) & 0xfu;
-    }
-    return out;
-  }
-  for (int64_t r = 0; r < rows; ++r) {
-    const uint8_t* row = packed.data() + r * rb;
-    uint64_t bitpos = 0;
-    for (int64_t c = 0; c < cols; ++c, bitpos += bits) {
-      uint32_t v = 0;
-      for (int b = 0; b < bits;) {
-        const uint64_t byte = (bitpos + b) >> 3;
-        const int off = static_cast<int>((bitpos + b) & 7);
-        const int take = std::min(8 - off, bits - b);
-        v |= ((static_cast<uint32_t>(row[byte]) >> off) & ((1u << take) - 1u)) << b;
-        b += take;
-      }
-      out[r * cols + c] = v;
-    }
-  }
+  for (int64_t r = 0; r < rows; ++r)
+    detail::unpack_row(packed.data() + r * rb, cols, bits, out.data() + r * cols);
   return out;
 }
 
@@ -258,13 +309,26 @@ void Format::check_encoded(const EncodedTensor& e) const {
 }
 
 void require_finite(const float* x, int64_t n, int64_t cols, const std::string& format) {
-  for (int64_t i = 0; i < n; ++i) {
-    if (!std::isfinite(x[i])) {
-      std::ostringstream os;
-      os << "format '" << format << "': input element " << i << " (row " << i / cols << ", col "
-         << i % cols << ") is " << (std::isnan(x[i]) ? "NaN" : "Inf") << "; " << format
-         << " cannot encode NaN/Inf";
-      throw Error(os.str());
+  // Blocks of 1024 are screened by their exponent fields (an all-ones exponent is NaN/Inf; the
+  // AND-reduction vectorizes); only a block that holds one is searched element by element.
+  constexpr int64_t kBlock = 1024;
+  for (int64_t b = 0; b < n; b += kBlock) {
+    const int64_t e = std::min(n, b + kBlock);
+    uint32_t bad = 0;
+    for (int64_t i = b; i < e; ++i) {
+      uint32_t u;
+      std::memcpy(&u, x + i, 4);
+      bad |= static_cast<uint32_t>((u & 0x7f800000u) == 0x7f800000u);
+    }
+    if (!bad) continue;
+    for (int64_t i = b; i < e; ++i) {
+      if (!std::isfinite(x[i])) {
+        std::ostringstream os;
+        os << "format '" << format << "': input element " << i << " (row " << i / cols << ", col "
+           << i % cols << ") is " << (std::isnan(x[i]) ? "NaN" : "Inf") << "; " << format
+           << " cannot encode NaN/Inf";
+        throw Error(os.str());
+      }
     }
   }
 }

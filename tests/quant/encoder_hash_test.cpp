@@ -22,6 +22,7 @@
 #include <string>
 #include <vector>
 
+#include "qarch/common/error.h"
 #include "qarch/quant/format.h"
 
 namespace {
@@ -206,6 +207,38 @@ TEST(EncoderHashes, AOneUlpChangeChangesTheHash) {
   a.vec(v);
   b.vec(w);
   EXPECT_NE(a.h, b.h);
+}
+
+// pack_codes / unpack_codes (now row by row with fast paths for 2, 4, 6, 8 bits) against the
+// bit-by-bit definition of the layout, for every width 1..32 and every row length 0..41 (all
+// phases of every fast path's tail), on seeded codes wider than `bits` (the packer masks them).
+TEST(PackCodes, MatchesTheBitByBitLayoutAtEveryWidthAndLength) {
+  uint64_t s = 99;
+  for (int bits = 1; bits <= 32; ++bits) {
+    for (int64_t cols = 0; cols <= 41; ++cols) {
+      const int64_t rows = 3;
+      std::vector<uint32_t> codes(static_cast<size_t>(rows * cols));
+      for (auto& c : codes) c = static_cast<uint32_t>(splitmix(s));
+      const int64_t rb = packed_row_bytes(cols, bits);
+      std::vector<uint8_t> want(static_cast<size_t>(rows * rb), 0);
+      for (int64_t r = 0; r < rows; ++r) {
+        for (int64_t c = 0; c < cols; ++c) {
+          for (int b = 0; b < bits; ++b) {
+            const int64_t pos = c * bits + b;
+            if ((codes[static_cast<size_t>(r * cols + c)] >> b) & 1u)
+              want[static_cast<size_t>(r * rb + pos / 8)] |= static_cast<uint8_t>(1u << (pos % 8));
+          }
+        }
+      }
+      const std::vector<uint8_t> got = pack_codes(codes, rows, cols, bits);
+      ASSERT_EQ(got, want) << bits << " bits, " << cols << " cols";
+      const std::vector<uint32_t> back = unpack_codes(got, rows, cols, bits);
+      const uint32_t mask = bits == 32 ? 0xffffffffu : (1u << bits) - 1u;
+      for (size_t i = 0; i < codes.size(); ++i)
+        ASSERT_EQ(back[i], codes[i] & mask) << bits << " bits, " << cols << " cols, code " << i;
+    }
+  }
+  EXPECT_THROW(unpack_codes(std::vector<uint8_t>(5), 2, 5, 6), qarch::Error);
 }
 
 }  // namespace
