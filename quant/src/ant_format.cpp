@@ -481,50 +481,58 @@ class AntFormat final : public Format {
       gr = choose_rows(x, rows, cols, e.fp32);
     }
     e.scales = {static_cast<uint8_t>(static_cast<int>(gr->type) | (gr->is_signed ? 4 : 0))};
-    std::vector<uint32_t> codes(static_cast<size_t>(n));
+    // Row by row: the codes of a row in a row buffer, packed straight into e.elements.
+    const int64_t rb = packed_row_bytes(cols, bits_);
+    e.elements.resize(static_cast<size_t>(rows * rb));
+    std::vector<uint32_t> codes(static_cast<size_t>(cols));
     std::vector<float> v(static_cast<size_t>(cols));
+    uint32_t* cr = codes.data();
     for (int64_t r = 0; r < rows; ++r) {
       const float s = e.fp32[per_row_ ? static_cast<size_t>(r) : 0];
       const float* xr = x + r * cols;
       for (int64_t c = 0; c < cols; ++c) v[static_cast<size_t>(c)] = xr[c] / s;  // vectorizes
-      uint32_t* cr = codes.data() + r * cols;
       if (ties_up_) {
         for (int64_t c = 0; c < cols; ++c)
           cr[c] = encode_scaled(*gr, v[static_cast<size_t>(c)], true);
-        continue;
+      } else {
+        // encode_scaled with ties away, branch-free on the sign (tested equal by the
+        // invariants).
+        // The side is picked by indexing (lim, base), not by a branch: signs are random, and
+        // a mispredicted branch per element cost as much as the rest of the loop.
+        const uint32_t* lut = gr->code_lut.data();
+        const float lim[2] = {gr->pos.limit, gr->neg.limit};
+        const uint32_t base[2] = {0u, gr->nbase};
+        for (int64_t c = 0; c < cols; ++c) {
+          const float vc = v[static_cast<size_t>(c)];
+          const uint32_t neg = static_cast<uint32_t>(vc < 0.0f);
+          const float t = std::min(2.0f * std::fabs(vc), lim[neg]);
+          cr[c] = lut[static_cast<uint32_t>(t) + base[neg]];
+        }
       }
-      // encode_scaled with ties away, branch-free on the sign (tested equal by the invariants).
-      const uint32_t* lut = gr->code_lut.data();
-      const float plim = gr->pos.limit, nlim = gr->neg.limit;
-      const uint32_t nbase = gr->nbase;
-      for (int64_t c = 0; c < cols; ++c) {
-        const float vc = v[static_cast<size_t>(c)];
-        const bool neg = vc < 0.0f;
-        const float t = std::min(2.0f * std::fabs(vc), neg ? nlim : plim);
-        cr[c] = lut[static_cast<uint32_t>(t) + (neg ? nbase : 0u)];
-      }
+      detail::pack_row(cr, cols, bits_, e.elements.data() + r * rb);
     }
-    e.elements = pack_codes(codes, rows, cols, bits_);
     return e;
   }
 
   void decode(const EncodedTensor& e, float* out) const override {
-    const Grid* gr = nullptr;
-    const auto codes = checked_codes(e, gr);
+    const Grid* gr = checked_grid(e);
+    const int64_t rb = packed_row_bytes(e.cols, bits_);
     std::vector<float> table(size_t{1} << bits_);  // code -> value under this row's scale
+    std::vector<uint32_t> cr(static_cast<size_t>(e.cols));
     for (int64_t r = 0; r < e.rows; ++r) {
       const float s = e.fp32[per_row_ ? static_cast<size_t>(r) : 0];
       if (r == 0 || per_row_)
         for (uint32_t c = 0; c < table.size(); ++c)
           table[c] = static_cast<float>(value_of(*gr, c)) * s;
-      const uint32_t* cr = codes.data() + r * e.cols;
-      for (int64_t c = 0; c < e.cols; ++c) out[r * e.cols + c] = table[cr[c]];
+      detail::unpack_row(e.elements.data() + r * rb, e.cols, bits_, cr.data());
+      float* o = out + r * e.cols;
+      for (int64_t c = 0; c < e.cols; ++c) o[c] = table[cr[static_cast<size_t>(c)]];
     }
   }
 
   DecodedTensor decode_operand(const EncodedTensor& e) const override {
-    const Grid* gr = nullptr;
-    const auto codes = checked_codes(e, gr);
+    const Grid* gr = checked_grid(e);
+    const auto codes = unpack_codes(e.elements, e.rows, e.cols, bits_);
     DecodedTensor d;
     d.resize(e.rows, e.cols, per_row_ ? 1 : std::max<int64_t>(1, e.rows),
              std::max<int64_t>(1, e.cols));
@@ -612,7 +620,8 @@ class AntFormat final : public Format {
     return best_grid;
   }
 
-  std::vector<uint32_t> checked_codes(const EncodedTensor& e, const Grid*& gr) const {
+  // Checks e's buffers (scales, type byte, element bytes) and returns its grid.
+  const Grid* checked_grid(const EncodedTensor& e) const {
     check_encoded(e);
     const size_t want = per_row_ ? static_cast<size_t>(e.rows) : 1u;
     if (e.fp32.size() != want) {
@@ -630,8 +639,8 @@ class AntFormat final : public Format {
       throw Error("encoded '" + name() + "': type byte " + std::to_string(e.scales[0]) +
                   " names no ANT type at " + std::to_string(bits_) + " bits");
     }
-    gr = &grid_of(static_cast<AntType>(t), sg, bits_);
-    return unpack_codes(e.elements, e.rows, e.cols, bits_);
+    detail::check_packed_size(e.elements, e.rows, e.cols, bits_);
+    return &grid_of(static_cast<AntType>(t), sg, bits_);
   }
 
   int bits_;
