@@ -42,6 +42,8 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdint>
+#include <cstring>
+#include <functional>
 #include <numeric>
 
 #include "fp16_operand.h"
@@ -68,6 +70,189 @@ void put16(std::vector<uint8_t>& out, float v) {
 float get16(const std::vector<uint8_t>& in, size_t i) {
   return fp_decode(kFP16, static_cast<uint32_t>(in[2 * i]) | (uint32_t{in[2 * i + 1]} << 8));
 }
+
+// Subspace (power) iteration for the rank-r part of R [rows, cols] (see file comment), in
+// double, every sum in the order of the plain loops (U_ik = sum over j ascending, V_jk = sum
+// over i ascending, starting from 0.0): the first product R V0 is taken row by row while the
+// encoder produces R; the loops keep a row's r sums (or column j's r sums) in registers for
+// the common ranks 1..8 (kernel<R>) and interleave two rows' independent sums.
+class PowerIteration {
+ public:
+  PowerIteration(int64_t rows, int64_t cols, int64_t r, uint64_t seed)
+      : rows_(rows), cols_(cols), r_(r) {
+    if (rows == 0) return;
+    u_.assign(static_cast<size_t>(rows * r), 0.0);
+    v_.resize(static_cast<size_t>(cols * r));
+    uint64_t state = seed;
+    for (auto& w : v_) w = static_cast<double>(splitmix64(state) >> 11) * 0x1p-52 - 1.0;
+  }
+
+  // U_i = R_i V for one row of R (iteration 0).
+  void first_product_row(const float* ri, int64_t i) { product_rows(ri, i, 1); }
+
+  // Finishes iteration 0 and runs the rest; a [rows, r] and b [cols, r] as the file says.
+  void finish(const std::vector<float>& res, int iters, std::vector<float>* a,
+              std::vector<float>* b) {
+    for (int it = 0; it < iters; ++it) {
+      if (it > 0) product_rows(res.data(), 0, rows_);
+      orthonormalize();
+      transpose_product(res.data());
+    }
+    const int64_t r = r_, rows = rows_, cols = cols_;
+    a->resize(u_.size());
+    b->resize(v_.size());
+    for (int64_t k = 0; k < r; ++k) {
+      double nrm = 0;
+      for (int64_t j = 0; j < cols; ++j)
+        nrm += v_[static_cast<size_t>(j * r + k)] * v_[static_cast<size_t>(j * r + k)];
+      const double f = nrm > 0 ? std::sqrt(std::sqrt(nrm)) : 1.0;
+      for (int64_t i = 0; i < rows; ++i)
+        (*a)[static_cast<size_t>(i * r + k)] =
+            static_cast<float>(u_[static_cast<size_t>(i * r + k)] * f);
+      for (int64_t j = 0; j < cols; ++j)
+        (*b)[static_cast<size_t>(j * r + k)] =
+            static_cast<float>(v_[static_cast<size_t>(j * r + k)] / f);
+    }
+  }
+
+ private:
+  // U_i = R_i V for rows i0 .. i0 + count (R's rows at `res`, row i0 first).
+  void product_rows(const float* res, int64_t i0, int64_t count) {
+    switch (r_) {
+      case 1:
+        return product_rows_k<1>(res, i0, count);
+      case 2:
+        return product_rows_k<2>(res, i0, count);
+      case 3:
+        return product_rows_k<3>(res, i0, count);
+      case 4:
+        return product_rows_k<4>(res, i0, count);
+      case 5:
+        return product_rows_k<5>(res, i0, count);
+      case 6:
+        return product_rows_k<6>(res, i0, count);
+      case 7:
+        return product_rows_k<7>(res, i0, count);
+      case 8:
+        return product_rows_k<8>(res, i0, count);
+      default:
+        break;
+    }
+    const int64_t r = r_;
+    for (int64_t i = i0; i < i0 + count; ++i) {
+      const float* ri = res + (i - i0) * cols_;
+      double* ui = u_.data() + i * r;
+      for (int64_t k = 0; k < r; ++k) ui[k] = 0.0;
+      for (int64_t j = 0; j < cols_; ++j) {
+        const double x = ri[j];
+        for (int64_t k = 0; k < r; ++k) ui[k] += x * v_[static_cast<size_t>(j * r + k)];
+      }
+    }
+  }
+  template <int R>
+  void product_rows_k(const float* res, int64_t i0, int64_t count) {
+    const double* v = v_.data();
+    int64_t i = i0;
+    for (; i + 1 < i0 + count; i += 2) {  // two rows: twice the independent sums in flight
+      const float* r0 = res + (i - i0) * cols_;
+      const float* r1 = r0 + cols_;
+      double s0[R] = {}, s1[R] = {};
+      for (int64_t j = 0; j < cols_; ++j) {
+        const double x0 = r0[j], x1 = r1[j];
+        for (int k = 0; k < R; ++k) {
+          s0[k] += x0 * v[j * R + k];
+          s1[k] += x1 * v[j * R + k];
+        }
+      }
+      for (int k = 0; k < R; ++k) {
+        u_[static_cast<size_t>(i * R + k)] = s0[k];
+        u_[static_cast<size_t>((i + 1) * R + k)] = s1[k];
+      }
+    }
+    for (; i < i0 + count; ++i) {
+      const float* r0 = res + (i - i0) * cols_;
+      double s0[R] = {};
+      for (int64_t j = 0; j < cols_; ++j) {
+        const double x0 = r0[j];
+        for (int k = 0; k < R; ++k) s0[k] += x0 * v[j * R + k];
+      }
+      for (int k = 0; k < R; ++k) u_[static_cast<size_t>(i * R + k)] = s0[k];
+    }
+  }
+
+  // Modified Gram-Schmidt on U's columns (a zero column stays zero).
+  void orthonormalize() {
+    const int64_t r = r_, rows = rows_;
+    std::vector<double>& u = u_;
+    for (int64_t k = 0; k < r; ++k) {
+      for (int64_t p = 0; p < k; ++p) {
+        double dot = 0;
+        for (int64_t i = 0; i < rows; ++i)
+          dot += u[static_cast<size_t>(i * r + k)] * u[static_cast<size_t>(i * r + p)];
+        for (int64_t i = 0; i < rows; ++i)
+          u[static_cast<size_t>(i * r + k)] -= dot * u[static_cast<size_t>(i * r + p)];
+      }
+      double nrm = 0;
+      for (int64_t i = 0; i < rows; ++i)
+        nrm += u[static_cast<size_t>(i * r + k)] * u[static_cast<size_t>(i * r + k)];
+      nrm = std::sqrt(nrm);
+      for (int64_t i = 0; i < rows; ++i) {
+        double& w = u[static_cast<size_t>(i * r + k)];
+        w = nrm > 0 ? w / nrm : 0.0;
+      }
+    }
+  }
+
+  // V = R^T U (V_jk summed over i ascending from 0.0).
+  void transpose_product(const float* res) {
+    switch (r_) {
+      case 1:
+        return transpose_product_k<1>(res);
+      case 2:
+        return transpose_product_k<2>(res);
+      case 3:
+        return transpose_product_k<3>(res);
+      case 4:
+        return transpose_product_k<4>(res);
+      case 5:
+        return transpose_product_k<5>(res);
+      case 6:
+        return transpose_product_k<6>(res);
+      case 7:
+        return transpose_product_k<7>(res);
+      case 8:
+        return transpose_product_k<8>(res);
+      default:
+        break;
+    }
+    const int64_t r = r_;
+    std::fill(v_.begin(), v_.end(), 0.0);
+    for (int64_t i = 0; i < rows_; ++i) {
+      for (int64_t j = 0; j < cols_; ++j) {
+        const double x = res[static_cast<size_t>(i * cols_ + j)];
+        for (int64_t k = 0; k < r; ++k)
+          v_[static_cast<size_t>(j * r + k)] += x * u_[static_cast<size_t>(i * r + k)];
+      }
+    }
+  }
+  template <int R>
+  void transpose_product_k(const float* res) {
+    std::fill(v_.begin(), v_.end(), 0.0);
+    double* v = v_.data();
+    for (int64_t i = 0; i < rows_; ++i) {
+      double ui[R];
+      for (int k = 0; k < R; ++k) ui[k] = u_[static_cast<size_t>(i * R + k)];
+      const float* ri = res + i * cols_;
+      for (int64_t j = 0; j < cols_; ++j) {
+        const double x = ri[j];
+        for (int k = 0; k < R; ++k) v[j * R + k] += x * ui[k];
+      }
+    }
+  }
+
+  int64_t rows_, cols_, r_;
+  std::vector<double> u_, v_;
+};
 
 class GearFormat final : public Format {
  public:
@@ -113,40 +298,37 @@ class GearFormat final : public Format {
     e.format = name();
     e.rows = rows;
     e.cols = cols;
-    // 1. Outliers S per row.
-    std::vector<uint8_t> is_out(static_cast<size_t>(n), 0);
-    std::vector<int64_t> order(static_cast<size_t>(cols));
-    for (int64_t r = 0; r < rows && sh.k > 0; ++r) {
-      // The k smallest and the k largest in the total order (value, column): two selections.
-      const float* xr = x + r * cols;
-      auto less = [xr](int64_t a, int64_t b) { return xr[a] < xr[b] || (xr[a] == xr[b] && a < b); };
-      std::iota(order.begin(), order.end(), 0);
-      std::nth_element(order.begin(), order.begin() + (sh.k - 1), order.end(), less);
-      for (int64_t j = 0; j < sh.k; ++j)
-        is_out[static_cast<size_t>(r * cols + order[static_cast<size_t>(j)])] = 1;
-      std::nth_element(order.begin(), order.begin() + (cols - sh.k), order.end(), less);
-      for (int64_t j = cols - sh.k; j < cols; ++j)
-        is_out[static_cast<size_t>(r * cols + order[static_cast<size_t>(j)])] = 1;
-    }
-    std::vector<float> sp(static_cast<size_t>(n), 0.0f);
-    for (int64_t i = 0; i < n; ++i) {
-      if (!is_out[static_cast<size_t>(i)]) continue;
-      e.indices.push_back(static_cast<uint32_t>(i));
-      sp[static_cast<size_t>(i)] = fp_round(kFP16, x[i]);
-    }
-    // 2. Backbone D = Quant(X - S).
-    std::vector<uint32_t> codes(static_cast<size_t>(n));
-    std::vector<float> dq(static_cast<size_t>(n));
+    // One pass, row by row: outliers S, backbone D (codes packed straight into e.elements),
+    // the residual R = X - D - S and the first product R V0 of the power iteration.
+    const int64_t rb = packed_row_bytes(cols, bits_);
+    e.elements.resize(static_cast<size_t>(rows * rb));
     std::vector<float> step_min;
     step_min.reserve(static_cast<size_t>(2 * rows * sh.ng));
+    std::vector<float> res(sh.r > 0 ? static_cast<size_t>(n) : 0u);
+    PowerIteration pi(sh.r > 0 ? rows : 0, cols, sh.r, seed_);
+    std::vector<uint8_t> is_out(static_cast<size_t>(cols), 0);
+    std::vector<uint32_t> codes(static_cast<size_t>(cols));
+    std::vector<uint64_t> low, high;  // heaps of the k smallest / largest keys of a row
     for (int64_t r = 0; r < rows; ++r) {
+      const float* xr = x + r * cols;
+      // 1. Outliers S: the k smallest and the k largest in the total order (value, column).
+      std::fill(is_out.begin(), is_out.end(), 0);
+      if (sh.k > 0) {
+        select_extremes(xr, cols, sh.k, low, high);
+        for (uint64_t key : low) is_out[static_cast<size_t>(key & 0xffffffffu)] = 1;
+        for (uint64_t key : high) is_out[static_cast<size_t>(key & 0xffffffffu)] = 1;
+        for (int64_t c = 0; c < cols; ++c)
+          if (is_out[static_cast<size_t>(c)])
+            e.indices.push_back(static_cast<uint32_t>(r * cols + c));
+      }
+      // 2. Backbone D = Quant(X - S), and R = X - D - S.
+      float* rr = sh.r > 0 ? res.data() + r * cols : nullptr;
       for (int64_t g = 0; g < sh.ng; ++g) {
         const int64_t c0 = g * sh.gc, c1 = std::min(cols, c0 + sh.gc);
         float lo = 0, hi = 0;
         bool first = true;
         for (int64_t c = c0; c < c1; ++c) {
-          const int64_t i = r * cols + c;
-          const float v = is_out[static_cast<size_t>(i)] ? 0.0f : x[i];
+          const float v = is_out[static_cast<size_t>(c)] ? 0.0f : xr[c];
           lo = first ? v : std::min(lo, v);
           hi = first ? v : std::max(hi, v);
           first = false;
@@ -157,27 +339,29 @@ class GearFormat final : public Format {
         const float m = fp_round(kFP16, lo);
         step_min.push_back(s);
         step_min.push_back(m);
+        const float top = static_cast<float>(qmax_);
         for (int64_t c = c0; c < c1; ++c) {
-          const int64_t i = r * cols + c;
-          const float v = is_out[static_cast<size_t>(i)] ? 0.0f : x[i];
-          const float y = std::min(std::max((v - m) / s, 0.0f), static_cast<float>(qmax_));
-          const uint32_t q = static_cast<uint32_t>(std::nearbyint(y));
-          codes[static_cast<size_t>(i)] = q;
-          dq[static_cast<size_t>(i)] = dequant(q, s, m);
+          const bool o = is_out[static_cast<size_t>(c)] != 0;
+          const float v = o ? 0.0f : xr[c];
+          const float y = std::min(std::max((v - m) / s, 0.0f), top);
+          // Round half to even as nearbyint does in the default mode: y <= 255 < 2^22, so
+          // adding and subtracting 1.5 * 2^23 rounds it once, exactly.
+          const uint32_t q = static_cast<uint32_t>((y + 0x1.8p23f) - 0x1.8p23f);
+          codes[static_cast<size_t>(c)] = q;
+          if (rr) {
+            const float sp = o ? fp_round(kFP16, xr[c]) : 0.0f;
+            rr[c] = static_cast<float>(static_cast<double>(xr[c]) - dequant(q, s, m) - sp);
+          }
         }
       }
+      detail::pack_row(codes.data(), cols, bits_, e.elements.data() + r * rb);
+      if (rr) pi.first_product_row(rr, r);
     }
-    e.elements = pack_codes(codes, rows, cols, bits_);
     for (float v : step_min) put16(e.scales, v);
-    // 3. Low rank L of R = X - D - S.
+    // 3. Low rank L of R.
     if (sh.r > 0) {
-      std::vector<float> res(static_cast<size_t>(n));
-      for (int64_t i = 0; i < n; ++i) {
-        res[static_cast<size_t>(i)] = static_cast<float>(
-            static_cast<double>(x[i]) - dq[static_cast<size_t>(i)] - sp[static_cast<size_t>(i)]);
-      }
       std::vector<float> a, b;
-      low_rank(res, rows, cols, sh.r, &a, &b);
+      pi.finish(res, iters_, &a, &b);
       for (float v : a) put16(e.scales, v);
       for (float v : b) put16(e.scales, v);
     }
@@ -185,12 +369,12 @@ class GearFormat final : public Format {
     return e;
   }
 
-  void decode(const EncodedTensor& e, float* out) const override {
-    detail::fp16_values(reconstruct(e), out);
-  }
+  void decode(const EncodedTensor& e, float* out) const override { reconstruct(e, out, true); }
 
   DecodedTensor decode_operand(const EncodedTensor& e) const override {
-    return detail::fp16_operand(reconstruct(e), e.rows, e.cols);
+    std::vector<float> v(static_cast<size_t>(e.rows * e.cols));
+    reconstruct(e, v.data(), false);
+    return detail::fp16_operand(v, e.rows, e.cols);
   }
 
  private:
@@ -211,65 +395,9 @@ class GearFormat final : public Format {
 
   static float dequant(uint32_t q, float s, float m) { return static_cast<float>(q) * s + m; }
 
-  // Subspace (power) iteration for the rank-r part of res [rows, cols] (see file comment).
-  void low_rank(const std::vector<float>& res, int64_t rows, int64_t cols, int64_t r,
-                std::vector<float>* a, std::vector<float>* b) const {
-    std::vector<double> u(static_cast<size_t>(rows * r), 0.0), v(static_cast<size_t>(cols * r));
-    uint64_t state = seed_;
-    for (auto& w : v) w = static_cast<double>(splitmix64(state) >> 11) * 0x1p-52 - 1.0;
-    for (int it = 0; it < iters_; ++it) {
-      std::fill(u.begin(), u.end(), 0.0);
-      for (int64_t i = 0; i < rows; ++i) {
-        for (int64_t j = 0; j < cols; ++j) {
-          const double x = res[static_cast<size_t>(i * cols + j)];
-          for (int64_t k = 0; k < r; ++k)
-            u[static_cast<size_t>(i * r + k)] += x * v[static_cast<size_t>(j * r + k)];
-        }
-      }
-      for (int64_t k = 0; k < r; ++k) {  // modified Gram-Schmidt on U's columns
-        for (int64_t p = 0; p < k; ++p) {
-          double dot = 0;
-          for (int64_t i = 0; i < rows; ++i)
-            dot += u[static_cast<size_t>(i * r + k)] * u[static_cast<size_t>(i * r + p)];
-          for (int64_t i = 0; i < rows; ++i)
-            u[static_cast<size_t>(i * r + k)] -= dot * u[static_cast<size_t>(i * r + p)];
-        }
-        double nrm = 0;
-        for (int64_t i = 0; i < rows; ++i)
-          nrm += u[static_cast<size_t>(i * r + k)] * u[static_cast<size_t>(i * r + k)];
-        nrm = std::sqrt(nrm);
-        for (int64_t i = 0; i < rows; ++i) {
-          double& w = u[static_cast<size_t>(i * r + k)];
-          w = nrm > 0 ? w / nrm : 0.0;
-        }
-      }
-      std::fill(v.begin(), v.end(), 0.0);
-      for (int64_t i = 0; i < rows; ++i) {
-        for (int64_t j = 0; j < cols; ++j) {
-          const double x = res[static_cast<size_t>(i * cols + j)];
-          for (int64_t k = 0; k < r; ++k)
-            v[static_cast<size_t>(j * r + k)] += x * u[static_cast<size_t>(i * r + k)];
-        }
-      }
-    }
-    a->resize(u.size());
-    b->resize(v.size());
-    for (int64_t k = 0; k < r; ++k) {
-      double nrm = 0;
-      for (int64_t j = 0; j < cols; ++j)
-        nrm += v[static_cast<size_t>(j * r + k)] * v[static_cast<size_t>(j * r + k)];
-      const double f = nrm > 0 ? std::sqrt(std::sqrt(nrm)) : 1.0;
-      for (int64_t i = 0; i < rows; ++i)
-        (*a)[static_cast<size_t>(i * r + k)] =
-            static_cast<float>(u[static_cast<size_t>(i * r + k)] * f);
-      for (int64_t j = 0; j < cols; ++j)
-        (*b)[static_cast<size_t>(j * r + k)] =
-            static_cast<float>(v[static_cast<size_t>(j * r + k)] / f);
-    }
-  }
-
-  // FP32 reconstruction D + L + S of an encoding (checks its buffers).
-  std::vector<float> reconstruct(const EncodedTensor& e) const {
+  // FP32 reconstruction D + L + S of an encoding into v[rows * cols] (checks its buffers);
+  // with `fp16`, every value rounded to FP16 as fp16_values does (decode()). Row by row.
+  void reconstruct(const EncodedTensor& e, float* v, bool fp16) const {
     check_encoded(e);
     const int64_t rows = e.rows, cols = e.cols, n = rows * cols;
     const Shape sh = shape(rows, cols);
@@ -283,47 +411,95 @@ class GearFormat final : public Format {
                   " bytes of FP16 side values, got " + std::to_string(e.indices.size()) + " and " +
                   std::to_string(e.scales.size()) + " (or wrong element bytes / FP32 values)");
     }
-    const auto codes = unpack_codes(e.elements, rows, cols, bits_);
-    std::vector<float> sm(static_cast<size_t>(2 * rows * sh.ng));
-    for (size_t i = 0; i < sm.size(); ++i) sm[i] = get16(e.scales, i);
-    std::vector<float> v(static_cast<size_t>(n));
-    for (int64_t r = 0; r < rows; ++r) {
-      for (int64_t c = 0; c < cols; ++c) {
-        const size_t g = static_cast<size_t>(r * sh.ng + c / sh.gc);
-        const float s = sm[2 * g], m = sm[2 * g + 1];
-        v[static_cast<size_t>(r * cols + c)] =
-            dequant(codes[static_cast<size_t>(r * cols + c)], s, m);
-      }
-    }
-    const size_t a0 = static_cast<size_t>(2 * rows * sh.ng);
-    const size_t b0 = a0 + static_cast<size_t>(rows * sh.r);
-    if (sh.r > 0) {
-      std::vector<float> a(static_cast<size_t>(rows * sh.r)), b(static_cast<size_t>(cols * sh.r));
-      for (size_t i = 0; i < a.size(); ++i) a[i] = get16(e.scales, a0 + i);
-      for (size_t i = 0; i < b.size(); ++i) b[i] = get16(e.scales, b0 + i);
-      for (int64_t i = 0; i < rows; ++i) {
-        for (int64_t j = 0; j < cols; ++j) {
-          float l = 0.0f;
-          for (int64_t k = 0; k < sh.r; ++k) {
-            const float p =
-                a[static_cast<size_t>(i * sh.r + k)] * b[static_cast<size_t>(j * sh.r + k)];
-            l = l + p;
-          }
-          float& out = v[static_cast<size_t>(i * cols + j)];
-          out = out + l;
-        }
-      }
-    }
-    const size_t o0 = b0 + static_cast<size_t>(cols * sh.r);
     for (size_t t = 0; t < n_out; ++t) {
       const uint32_t i = e.indices[t];
       if (i >= static_cast<uint64_t>(n) || (t > 0 && i <= e.indices[t - 1])) {
         throw Error("encoded '" + name() + "': outlier positions must be ascending and below " +
                     std::to_string(n));
       }
-      v[i] = v[i] + get16(e.scales, o0 + t);
     }
-    return v;
+    std::vector<float> sm(static_cast<size_t>(2 * rows * sh.ng));
+    for (size_t i = 0; i < sm.size(); ++i) sm[i] = get16(e.scales, i);
+    const size_t a0 = static_cast<size_t>(2 * rows * sh.ng);
+    const size_t b0 = a0 + static_cast<size_t>(rows * sh.r);
+    const size_t o0 = b0 + static_cast<size_t>(cols * sh.r);
+    // a [rows, r] as stored; b transposed to [r, cols] so the sum over k vectorizes along j.
+    std::vector<float> a(static_cast<size_t>(rows * sh.r)), bt(static_cast<size_t>(cols * sh.r));
+    for (size_t i = 0; i < a.size(); ++i) a[i] = get16(e.scales, a0 + i);
+    for (int64_t j = 0; j < cols; ++j)
+      for (int64_t k = 0; k < sh.r; ++k)
+        bt[static_cast<size_t>(k * cols + j)] =
+            get16(e.scales, b0 + static_cast<size_t>(j * sh.r + k));
+    std::vector<uint32_t> codes(static_cast<size_t>(cols));
+    std::vector<float> l(static_cast<size_t>(cols));
+    const int64_t rb = packed_row_bytes(cols, bits_);
+    size_t t = 0;  // next outlier
+    for (int64_t i = 0; i < rows; ++i) {
+      float* vr = v + i * cols;
+      detail::unpack_row(e.elements.data() + i * rb, cols, bits_, codes.data());
+      for (int64_t g = 0; g < sh.ng; ++g) {
+        const float s = sm[2 * static_cast<size_t>(i * sh.ng + g)];
+        const float m = sm[2 * static_cast<size_t>(i * sh.ng + g) + 1];
+        for (int64_t c = g * sh.gc; c < std::min(cols, (g + 1) * sh.gc); ++c)
+          vr[c] = dequant(codes[static_cast<size_t>(c)], s, m);
+      }
+      if (sh.r > 0) {
+        // l = sum_k a_ik b_jk in FP32, in order of k from 0.0f; then v = v + l.
+        std::fill(l.begin(), l.end(), 0.0f);
+        for (int64_t k = 0; k < sh.r; ++k) {
+          const float aik = a[static_cast<size_t>(i * sh.r + k)];
+          const float* bk = bt.data() + k * cols;
+          for (int64_t j = 0; j < cols; ++j)
+            l[static_cast<size_t>(j)] = l[static_cast<size_t>(j)] + aik * bk[j];
+        }
+        for (int64_t j = 0; j < cols; ++j) vr[j] = vr[j] + l[static_cast<size_t>(j)];
+      }
+      for (; t < n_out && e.indices[t] < static_cast<uint64_t>((i + 1) * cols); ++t) {
+        float& o = v[e.indices[t]];
+        o = o + get16(e.scales, o0 + t);
+      }
+      if (fp16) {
+        for (int64_t j = 0; j < cols; ++j) {
+          const float h = detail::fp16_round(vr[j]);
+          vr[j] = h == 0.0f ? 0.0f : h;
+        }
+      }
+    }
+  }
+
+  // The k smallest (low) and the k largest (high) keys of a row, as (ord(x) << 32 | column):
+  // ord maps floats to unsigned integers in the same order (-0 taken as +0, so equal values
+  // compare by column), so the keys order exactly as (value, column). Heaps of k keys: after
+  // the first few hundred elements a key rarely enters, one comparison per element per side.
+  static void select_extremes(const float* xr, int64_t cols, int64_t k, std::vector<uint64_t>& low,
+                              std::vector<uint64_t>& high) {
+    low.clear();
+    high.clear();
+    const auto greater = std::greater<uint64_t>();
+    for (int64_t c = 0; c < cols; ++c) {
+      const float xv = xr[c] == 0.0f ? 0.0f : xr[c];
+      uint32_t u;
+      std::memcpy(&u, &xv, 4);
+      const uint32_t ord = (u & 0x80000000u) ? ~u : (u | 0x80000000u);
+      const uint64_t key = (static_cast<uint64_t>(ord) << 32) | static_cast<uint64_t>(c);
+      if (static_cast<int64_t>(low.size()) < k) {
+        low.push_back(key);
+        std::push_heap(low.begin(), low.end());  // max-heap: front is the largest kept
+        high.push_back(key);
+        std::push_heap(high.begin(), high.end(), greater);  // min-heap
+        continue;
+      }
+      if (key < low.front()) {
+        std::pop_heap(low.begin(), low.end());
+        low.back() = key;
+        std::push_heap(low.begin(), low.end());
+      }
+      if (key > high.front()) {
+        std::pop_heap(high.begin(), high.end(), greater);
+        high.back() = key;
+        std::push_heap(high.begin(), high.end(), greater);
+      }
+    }
   }
 
   int bits_;

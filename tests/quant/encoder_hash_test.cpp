@@ -147,6 +147,8 @@ const std::vector<std::string>& specs() {
       "gear:bits=3:group=32",
       "gear4:rank=0",
       "gear:bits=8:outliers=0:iters=1:rank=2:seed=9",
+      "gear:bits=5:rank=9:outliers=0.1",
+      "gear:rank=1:group=64",
       "rotatekv4",
       "rotatekv2",
       "rotatekv4:per=channel",
