@@ -44,7 +44,12 @@
 #include <cstdint>
 #include <cstring>
 #include <functional>
+#include <limits>
 #include <numeric>
+#ifdef __SSE2__
+#include <emmintrin.h>
+#include <xmmintrin.h>
+#endif
 
 #include "fp16_operand.h"
 #include "qarch/common/error.h"
@@ -122,19 +127,19 @@ class PowerIteration {
       case 1:
         return product_rows_k<1>(res, i0, count);
       case 2:
-        return product_rows_k<2>(res, i0, count);
+        return product_rows_v<2>(res, i0, count);
       case 3:
         return product_rows_k<3>(res, i0, count);
       case 4:
-        return product_rows_k<4>(res, i0, count);
+        return product_rows_v<4>(res, i0, count);
       case 5:
         return product_rows_k<5>(res, i0, count);
       case 6:
-        return product_rows_k<6>(res, i0, count);
+        return product_rows_v<6>(res, i0, count);
       case 7:
         return product_rows_k<7>(res, i0, count);
       case 8:
-        return product_rows_k<8>(res, i0, count);
+        return product_rows_v<8>(res, i0, count);
       default:
         break;
     }
@@ -209,19 +214,19 @@ class PowerIteration {
       case 1:
         return transpose_product_k<1>(res);
       case 2:
-        return transpose_product_k<2>(res);
+        return transpose_product_v<2>(res);
       case 3:
         return transpose_product_k<3>(res);
       case 4:
-        return transpose_product_k<4>(res);
+        return transpose_product_v<4>(res);
       case 5:
         return transpose_product_k<5>(res);
       case 6:
-        return transpose_product_k<6>(res);
+        return transpose_product_v<6>(res);
       case 7:
         return transpose_product_k<7>(res);
       case 8:
-        return transpose_product_k<8>(res);
+        return transpose_product_v<8>(res);
       default:
         break;
     }
@@ -249,6 +254,63 @@ class PowerIteration {
       }
     }
   }
+
+#ifdef __SSE2__
+  // Even ranks in SSE2 pairs of doubles: per lane the same multiply and add, in the same order,
+  // as the scalar loops (no FMA: the baseline x86-64 build has none, and it would round once).
+  template <int R>
+  void product_rows_v(const float* res, int64_t i0, int64_t count) {
+    constexpr int H = R / 2;
+    const double* v = v_.data();
+    int64_t i = i0;
+    for (; i + 1 < i0 + count; i += 2) {
+      const float* r0 = res + (i - i0) * cols_;
+      const float* r1 = r0 + cols_;
+      __m128d s0[H], s1[H];
+      for (int h = 0; h < H; ++h) s0[h] = s1[h] = _mm_setzero_pd();
+      for (int64_t j = 0; j < cols_; ++j) {
+        const __m128d x0 = _mm_set1_pd(r0[j]), x1 = _mm_set1_pd(r1[j]);
+        for (int h = 0; h < H; ++h) {
+          const __m128d vv = _mm_loadu_pd(v + j * R + 2 * h);
+          s0[h] = _mm_add_pd(s0[h], _mm_mul_pd(x0, vv));
+          s1[h] = _mm_add_pd(s1[h], _mm_mul_pd(x1, vv));
+        }
+      }
+      for (int h = 0; h < H; ++h) {
+        _mm_storeu_pd(u_.data() + i * R + 2 * h, s0[h]);
+        _mm_storeu_pd(u_.data() + (i + 1) * R + 2 * h, s1[h]);
+      }
+    }
+    if (i < i0 + count) product_rows_k<R>(res + (i - i0) * cols_, i, 1);
+  }
+  template <int R>
+  void transpose_product_v(const float* res) {
+    constexpr int H = R / 2;
+    std::fill(v_.begin(), v_.end(), 0.0);
+    double* v = v_.data();
+    for (int64_t i = 0; i < rows_; ++i) {
+      __m128d ui[H];
+      for (int h = 0; h < H; ++h) ui[h] = _mm_loadu_pd(u_.data() + i * R + 2 * h);
+      const float* ri = res + i * cols_;
+      for (int64_t j = 0; j < cols_; ++j) {
+        const __m128d x = _mm_set1_pd(ri[j]);
+        for (int h = 0; h < H; ++h) {
+          double* vj = v + j * R + 2 * h;
+          _mm_storeu_pd(vj, _mm_add_pd(_mm_loadu_pd(vj), _mm_mul_pd(x, ui[h])));
+        }
+      }
+    }
+  }
+#else
+  template <int R>
+  void product_rows_v(const float* res, int64_t i0, int64_t count) {
+    product_rows_k<R>(res, i0, count);
+  }
+  template <int R>
+  void transpose_product_v(const float* res) {
+    transpose_product_k<R>(res);
+  }
+#endif
 
   int64_t rows_, cols_, r_;
   std::vector<double> u_, v_;
@@ -306,33 +368,34 @@ class GearFormat final : public Format {
     step_min.reserve(static_cast<size_t>(2 * rows * sh.ng));
     std::vector<float> res(sh.r > 0 ? static_cast<size_t>(n) : 0u);
     PowerIteration pi(sh.r > 0 ? rows : 0, cols, sh.r, seed_);
-    std::vector<uint8_t> is_out(static_cast<size_t>(cols), 0);
+    std::vector<float> xv(static_cast<size_t>(cols)), dq(static_cast<size_t>(cols));
+    std::vector<int64_t> out_cols;
     std::vector<uint32_t> codes(static_cast<size_t>(cols));
-    std::vector<uint64_t> low, high;  // heaps of the k smallest / largest keys of a row
+    std::vector<uint64_t> low, high;  // candidates for the k smallest / largest keys of a row
+    std::vector<float> out_values;    // x at e.indices
     for (int64_t r = 0; r < rows; ++r) {
       const float* xr = x + r * cols;
       // 1. Outliers S: the k smallest and the k largest in the total order (value, column).
-      std::fill(is_out.begin(), is_out.end(), 0);
+      // xv = the row with 0 at the outliers (X - S as the backbone sees it).
+      std::copy(xr, xr + cols, xv.begin());
+      out_cols.clear();
       if (sh.k > 0) {
         select_extremes(xr, cols, sh.k, low, high);
-        for (uint64_t key : low) is_out[static_cast<size_t>(key & 0xffffffffu)] = 1;
-        for (uint64_t key : high) is_out[static_cast<size_t>(key & 0xffffffffu)] = 1;
-        for (int64_t c = 0; c < cols; ++c)
-          if (is_out[static_cast<size_t>(c)])
-            e.indices.push_back(static_cast<uint32_t>(r * cols + c));
+        for (uint64_t key : low) out_cols.push_back(static_cast<int64_t>(key & 0xffffffffu));
+        for (uint64_t key : high) out_cols.push_back(static_cast<int64_t>(key & 0xffffffffu));
+        std::sort(out_cols.begin(), out_cols.end());
+        for (int64_t c : out_cols) {
+          e.indices.push_back(static_cast<uint32_t>(r * cols + c));
+          out_values.push_back(xr[c]);
+          xv[static_cast<size_t>(c)] = 0.0f;
+        }
       }
       // 2. Backbone D = Quant(X - S), and R = X - D - S.
       float* rr = sh.r > 0 ? res.data() + r * cols : nullptr;
       for (int64_t g = 0; g < sh.ng; ++g) {
         const int64_t c0 = g * sh.gc, c1 = std::min(cols, c0 + sh.gc);
-        float lo = 0, hi = 0;
-        bool first = true;
-        for (int64_t c = c0; c < c1; ++c) {
-          const float v = is_out[static_cast<size_t>(c)] ? 0.0f : xr[c];
-          lo = first ? v : std::min(lo, v);
-          hi = first ? v : std::max(hi, v);
-          first = false;
-        }
+        float lo, hi;
+        min_max(xv.data(), c0, c1, lo, hi);
         float s = fp_round(kFP16, static_cast<float>((double(hi) - double(lo)) / qmax_));
         if (!(hi > lo)) s = 1.0f;
         if (s == 0.0f) s = kFP16.min_subnormal();
@@ -340,23 +403,32 @@ class GearFormat final : public Format {
         step_min.push_back(s);
         step_min.push_back(m);
         const float top = static_cast<float>(qmax_);
-        for (int64_t c = c0; c < c1; ++c) {
-          const bool o = is_out[static_cast<size_t>(c)] != 0;
-          const float v = o ? 0.0f : xr[c];
-          const float y = std::min(std::max((v - m) / s, 0.0f), top);
+        const float* v = xv.data();
+        uint32_t* q = codes.data();
+        for (int64_t c = c0; c < c1; ++c) {  // branch-free: it vectorizes
+          const float y = std::min(std::max((v[c] - m) / s, 0.0f), top);
           // Round half to even as nearbyint does in the default mode: y <= 255 < 2^22, so
           // adding and subtracting 1.5 * 2^23 rounds it once, exactly.
-          const uint32_t q = static_cast<uint32_t>((y + 0x1.8p23f) - 0x1.8p23f);
-          codes[static_cast<size_t>(c)] = q;
-          if (rr) {
-            const float sp = o ? fp_round(kFP16, xr[c]) : 0.0f;
-            rr[c] = static_cast<float>(static_cast<double>(xr[c]) - dequant(q, s, m) - sp);
-          }
+          const float qf = (y + 0x1.8p23f) - 0x1.8p23f;
+          q[c] = static_cast<uint32_t>(static_cast<int32_t>(qf));
+          dq[static_cast<size_t>(c)] = qf * s + m;  // dequant(q, s, m)
+        }
+      }
+      if (rr) {
+        // R = fl32(x - D - S) in double; S = 0 off the outliers (x - D - 0.0 is x - D).
+        for (int64_t c = 0; c < cols; ++c)
+          rr[c] = static_cast<float>(static_cast<double>(xr[c]) -
+                                     static_cast<double>(dq[static_cast<size_t>(c)]));
+        for (int64_t c : out_cols) {
+          const float sp = fp_round(kFP16, xr[c]);
+          rr[c] = static_cast<float>(static_cast<double>(xr[c]) - dq[static_cast<size_t>(c)] - sp);
         }
       }
       detail::pack_row(codes.data(), cols, bits_, e.elements.data() + r * rb);
       if (rr) pi.first_product_row(rr, r);
     }
+    e.scales.reserve(
+        2 * (step_min.size() + static_cast<size_t>(sh.r * (rows + cols)) + e.indices.size()));
     for (float v : step_min) put16(e.scales, v);
     // 3. Low rank L of R.
     if (sh.r > 0) {
@@ -365,7 +437,7 @@ class GearFormat final : public Format {
       for (float v : a) put16(e.scales, v);
       for (float v : b) put16(e.scales, v);
     }
-    for (uint32_t i : e.indices) put16(e.scales, x[i]);
+    for (float v : out_values) put16(e.scales, v);
     return e;
   }
 
@@ -467,39 +539,98 @@ class GearFormat final : public Format {
     }
   }
 
-  // The k smallest (low) and the k largest (high) keys of a row, as (ord(x) << 32 | column):
-  // ord maps floats to unsigned integers in the same order (-0 taken as +0, so equal values
-  // compare by column), so the keys order exactly as (value, column). Heaps of k keys: after
-  // the first few hundred elements a key rarely enters, one comparison per element per side.
+  // lo and hi of v_c (X - S: 0 at the outliers) over c0 .. c1 (c1 > c0) exactly as the fold
+  // lo = min(lo, v), hi = max(hi, v) from v_c0 gives them, in four independent chains (one
+  // chain's latency per element bounded the old loop). The values are those of the fold; of a
+  // zero result its sign also matters (lo becomes the stored FP16 offset, and the fold keeps
+  // the first of +0 / -0), so a zero lo is recomputed by the fold itself. (hi's sign of zero
+  // never matters: hi only enters hi - lo and hi > lo.)
+  static void min_max(const float* v, int64_t c0, int64_t c1, float& lo, float& hi) {
+    float l[4], h[4];
+    for (int q = 0; q < 4; ++q) l[q] = h[q] = v[c0];
+    int64_t c = c0;
+    for (; c + 3 < c1; c += 4) {
+      for (int q = 0; q < 4; ++q) {
+        l[q] = std::min(l[q], v[c + q]);
+        h[q] = std::max(h[q], v[c + q]);
+      }
+    }
+    for (; c < c1; ++c) {
+      l[0] = std::min(l[0], v[c]);
+      h[0] = std::max(h[0], v[c]);
+    }
+    lo = std::min(std::min(l[0], l[1]), std::min(l[2], l[3]));
+    hi = std::max(std::max(h[0], h[1]), std::max(h[2], h[3]));
+    if (lo == 0.0f) {
+      lo = v[c0];
+      for (c = c0; c < c1; ++c) lo = std::min(lo, v[c]);
+    }
+  }
+
+  // The k smallest (low) and the k largest (high) keys of a row (1 <= k <= cols / 2), as
+  // (ord(x) << 32 | column): ord maps floats to unsigned integers in the same order (-0 taken
+  // as +0, so equal values compare by column), so the keys order exactly as (value, column).
+  // A buffer of up to 4k candidate keys per side, cut back to its k extreme ones (nth_element)
+  // when full; columns come in ascending order, so after a cut a new element can only be among
+  // the k smallest if its value is below the value of the k-th smallest key (an equal value
+  // has a later column, a larger key), and among the k largest if its value is at least that
+  // of the k-th largest: one float comparison per element and side, a key only for candidates.
+  static uint64_t key_of(float x, int64_t c) {
+    const float xv = x == 0.0f ? 0.0f : x;
+    uint32_t u;
+    std::memcpy(&u, &xv, 4);
+    const uint32_t ord = (u & 0x80000000u) ? ~u : (u | 0x80000000u);
+    return (static_cast<uint64_t>(ord) << 32) | static_cast<uint64_t>(c);
+  }
+  static float value_of_key(uint64_t key) {
+    const uint32_t ord = static_cast<uint32_t>(key >> 32);
+    const uint32_t u = (ord & 0x80000000u) ? (ord ^ 0x80000000u) : ~ord;
+    float x;
+    std::memcpy(&x, &u, 4);
+    return x;
+  }
   static void select_extremes(const float* xr, int64_t cols, int64_t k, std::vector<uint64_t>& low,
                               std::vector<uint64_t>& high) {
+    const size_t ks = static_cast<size_t>(k), cap = 4 * ks;
     low.clear();
     high.clear();
     const auto greater = std::greater<uint64_t>();
+    auto cut_low = [&] {
+      std::nth_element(low.begin(), low.begin() + (k - 1), low.end());
+      low.resize(ks);
+      return value_of_key(low[ks - 1]);
+    };
+    auto cut_high = [&] {
+      std::nth_element(high.begin(), high.begin() + (k - 1), high.end(), greater);
+      high.resize(ks);
+      return value_of_key(high[ks - 1]);
+    };
+    float tlo = std::numeric_limits<float>::infinity(), thi = -tlo;
     for (int64_t c = 0; c < cols; ++c) {
-      const float xv = xr[c] == 0.0f ? 0.0f : xr[c];
-      uint32_t u;
-      std::memcpy(&u, &xv, 4);
-      const uint32_t ord = (u & 0x80000000u) ? ~u : (u | 0x80000000u);
-      const uint64_t key = (static_cast<uint64_t>(ord) << 32) | static_cast<uint64_t>(c);
-      if (static_cast<int64_t>(low.size()) < k) {
-        low.push_back(key);
-        std::push_heap(low.begin(), low.end());  // max-heap: front is the largest kept
-        high.push_back(key);
-        std::push_heap(high.begin(), high.end(), greater);  // min-heap
-        continue;
+#ifdef __SSE2__
+      // Four elements at a time while none is a candidate (the common case after a cut).
+      if ((c & 3) == 0) {
+        const __m128 lo4 = _mm_set1_ps(tlo), hi4 = _mm_set1_ps(thi);
+        while (c + 4 <= cols) {
+          const __m128 x4 = _mm_loadu_ps(xr + c);
+          if (_mm_movemask_ps(_mm_or_ps(_mm_cmplt_ps(x4, lo4), _mm_cmpge_ps(x4, hi4))) != 0) break;
+          c += 4;
+        }
+        if (c == cols) break;
       }
-      if (key < low.front()) {
-        std::pop_heap(low.begin(), low.end());
-        low.back() = key;
-        std::push_heap(low.begin(), low.end());
+#endif
+      const float x = xr[c];
+      if (x < tlo) {
+        low.push_back(key_of(x, c));
+        if (low.size() == cap) tlo = cut_low();
       }
-      if (key > high.front()) {
-        std::pop_heap(high.begin(), high.end(), greater);
-        high.back() = key;
-        std::push_heap(high.begin(), high.end(), greater);
+      if (x >= thi) {
+        high.push_back(key_of(x, c));
+        if (high.size() == cap) thi = cut_high();
       }
     }
+    if (low.size() > ks) cut_low();
+    if (high.size() > ks) cut_high();
   }
 
   int bits_;
