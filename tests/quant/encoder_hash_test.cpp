@@ -8,7 +8,9 @@
 //   relu    20 x 256, non-negative (|x|), a column of exact zeros;
 //   ragged  9 x 203, odd cols (not a multiple of any block or group), cubed values (heavy tail);
 //   tiny    4 x 64, the llm values times 2^-110 (AdaptivFloat's subnormal path);
-//   wide    64 x 4096, the benchmark's shape (ANT's histogram search on many bins).
+//   wide    64 x 4096, the benchmark's shape (ANT's histogram search on many bins);
+//   span    6 x 96, every 4th channel 2^30 larger and the next 2^-20 smaller (K-sort's groups
+//           in channel order span 50 binades: its decode's exact path, which drops elements).
 // QARCH_PRINT_ENCODER_HASHES=1 prints the table instead of checking it (to re-record after a
 // deliberate change of a format's definition, never for a speed change).
 #include <gtest/gtest.h>
@@ -86,6 +88,13 @@ Input make_input(const std::string& kind) {
     for (int64_t i = 0; i < in.rows * in.cols; ++i) {
       const float v = bell(s);
       in.x.push_back(i % in.cols == 5 ? 0.0f : (v < 0 ? -v : v));
+    }
+  } else if (kind == "span") {
+    in.rows = 6;
+    in.cols = 96;
+    for (int64_t i = 0; i < in.rows * in.cols; ++i) {
+      const int64_t c = i % in.cols;
+      in.x.push_back(bell(s) * (c % 4 == 0 ? 0x1p30f : c % 4 == 1 ? 0x1p-20f : 1.0f));
     }
   } else {  // ragged
     in.rows = 9;
@@ -166,7 +175,7 @@ const std::vector<std::string>& specs() {
   return s;
 }
 
-const std::vector<std::string> kInputs = {"llm", "relu", "ragged", "tiny", "wide"};
+const std::vector<std::string> kInputs = {"llm", "relu", "ragged", "tiny", "wide", "span"};
 
 // Recorded at commit c8a6794 (before the encoder speed work) with QARCH_PRINT_ENCODER_HASHES=1.
 const std::map<std::string, uint64_t>& expected() {
