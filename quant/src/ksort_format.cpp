@@ -101,13 +101,14 @@ class KsortFormat final : public Format {
   void decode(const EncodedTensor& e, float* out) const override {
     check_permutation(e);
     const int64_t rows = e.rows, cols = e.cols;
-    std::vector<float> sorted(static_cast<size_t>(rows * cols));
-    inner_->decode(inner_encoding(e), sorted.data());
+    inner_->decode(inner_encoding(e), out);  // sorted order; un-permuted row by row below
+    std::vector<float> sr(static_cast<size_t>(cols));
     bool fast = true;
     for (int64_t r = 0; r < rows && fast; ++r) {
-      const float* sr = sorted.data() + r * cols;
       float* o = out + r * cols;
-      for (int64_t c = 0; c < cols; ++c) o[e.indices[static_cast<size_t>(c)]] = sr[c];
+      std::copy(o, o + cols, sr.begin());
+      for (int64_t c = 0; c < cols; ++c)
+        o[e.indices[static_cast<size_t>(c)]] = sr[static_cast<size_t>(c)];
       for (int64_t c0 = 0; c0 < cols && fast; c0 += block_) {
         uint32_t lo = 0xff, hi = 0, neg_zero = 0;
         for (int64_t c = c0; c < std::min(cols, c0 + block_); ++c) {
