@@ -373,6 +373,7 @@ class GearFormat final : public Format {
     std::vector<uint32_t> codes(static_cast<size_t>(cols));
     std::vector<uint64_t> low, high;  // candidates for the k smallest / largest keys of a row
     std::vector<float> out_values;    // x at e.indices
+    std::vector<float> sample;        // select_extremes' sample of a row
     for (int64_t r = 0; r < rows; ++r) {
       const float* xr = x + r * cols;
       // 1. Outliers S: the k smallest and the k largest in the total order (value, column).
@@ -380,7 +381,7 @@ class GearFormat final : public Format {
       std::copy(xr, xr + cols, xv.begin());
       out_cols.clear();
       if (sh.k > 0) {
-        select_extremes(xr, cols, sh.k, low, high);
+        select_extremes(xr, cols, sh.k, low, high, sample);
         for (uint64_t key : low) out_cols.push_back(static_cast<int64_t>(key & 0xffffffffu));
         for (uint64_t key : high) out_cols.push_back(static_cast<int64_t>(key & 0xffffffffu));
         std::sort(out_cols.begin(), out_cols.end());
@@ -589,8 +590,55 @@ class GearFormat final : public Format {
     std::memcpy(&x, &u, 4);
     return x;
   }
+  // Long rows first try thresholds from a strided sample of 256 elements: tlo = the sample's
+  // j-th smallest, thi its j-th largest, j about twice the expected share of k. If at least k
+  // elements lie strictly below tlo, the k smallest keys are among them (the k-th smallest
+  // value is below tlo), and likewise above thi; then one vectorized comparison pass collects
+  // the few candidates. Otherwise the buffer method below decides.
   static void select_extremes(const float* xr, int64_t cols, int64_t k, std::vector<uint64_t>& low,
-                              std::vector<uint64_t>& high) {
+                              std::vector<uint64_t>& high, std::vector<float>& sample) {
+    if (cols >= 1024) {
+      const int64_t stride = cols / 256;
+      sample.clear();
+      for (int64_t c = 0; c < cols; c += stride) sample.push_back(xr[c]);
+      const int64_t m = static_cast<int64_t>(sample.size());
+      const int64_t j = std::min<int64_t>(m - 1, (2 * k * m + cols - 1) / cols + 4);
+      std::nth_element(sample.begin(), sample.begin() + j, sample.end());
+      const float tlo = sample[static_cast<size_t>(j)];
+      std::nth_element(sample.begin(), sample.begin() + (m - 1 - j), sample.end());
+      const float thi = sample[static_cast<size_t>(m - 1 - j)];
+      low.clear();
+      high.clear();
+      int64_t c = 0;
+#ifdef __SSE2__
+      const __m128 lo4 = _mm_set1_ps(tlo), hi4 = _mm_set1_ps(thi);
+      for (; c + 4 <= cols; c += 4) {
+        const __m128 x4 = _mm_loadu_ps(xr + c);
+        if (_mm_movemask_ps(_mm_or_ps(_mm_cmplt_ps(x4, lo4), _mm_cmpgt_ps(x4, hi4))) == 0) continue;
+        for (int64_t q = c; q < c + 4; ++q) {
+          if (xr[q] < tlo) low.push_back(key_of(xr[q], q));
+          if (xr[q] > thi) high.push_back(key_of(xr[q], q));
+        }
+      }
+#endif
+      for (; c < cols; ++c) {
+        if (xr[c] < tlo) low.push_back(key_of(xr[c], c));
+        if (xr[c] > thi) high.push_back(key_of(xr[c], c));
+      }
+      const size_t ks = static_cast<size_t>(k);
+      if (low.size() >= ks && high.size() >= ks) {
+        std::nth_element(low.begin(), low.begin() + (k - 1), low.end());
+        low.resize(ks);
+        std::nth_element(high.begin(), high.begin() + (k - 1), high.end(),
+                         std::greater<uint64_t>());
+        high.resize(ks);
+        return;
+      }
+    }
+    select_extremes_buffered(xr, cols, k, low, high);
+  }
+  static void select_extremes_buffered(const float* xr, int64_t cols, int64_t k,
+                                       std::vector<uint64_t>& low, std::vector<uint64_t>& high) {
     const size_t ks = static_cast<size_t>(k), cap = 4 * ks;
     low.clear();
     high.clear();

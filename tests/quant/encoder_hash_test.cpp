@@ -10,7 +10,8 @@
 //   tiny    4 x 64, the llm values times 2^-110 (AdaptivFloat's subnormal path);
 //   wide    64 x 4096, the benchmark's shape (ANT's histogram search on many bins);
 //   span    6 x 96, every 4th channel 2^30 larger and the next 2^-20 smaller (K-sort's groups
-//           in channel order span 50 binades: its decode's exact path, which drops elements).
+//           in channel order span 50 binades: its decode's exact path, which drops elements);
+//   steps   4 x 2048, integers -5..5 (many equal values: GEAR's outlier order by column).
 // QARCH_PRINT_ENCODER_HASHES=1 prints the table instead of checking it (to re-record after a
 // deliberate change of a format's definition, never for a speed change).
 #include <gtest/gtest.h>
@@ -89,6 +90,11 @@ Input make_input(const std::string& kind) {
       const float v = bell(s);
       in.x.push_back(i % in.cols == 5 ? 0.0f : (v < 0 ? -v : v));
     }
+  } else if (kind == "steps") {
+    in.rows = 4;
+    in.cols = 2048;
+    for (int64_t i = 0; i < in.rows * in.cols; ++i)
+      in.x.push_back(static_cast<float>(static_cast<int>(bell(s) * 3.0f)));
   } else if (kind == "span") {
     in.rows = 6;
     in.cols = 96;
@@ -175,7 +181,7 @@ const std::vector<std::string>& specs() {
   return s;
 }
 
-const std::vector<std::string> kInputs = {"llm", "relu", "ragged", "tiny", "wide", "span"};
+const std::vector<std::string> kInputs = {"llm", "relu", "ragged", "tiny", "wide", "span", "steps"};
 
 // Recorded at commit c8a6794 (before the encoder speed work) with QARCH_PRINT_ENCODER_HASHES=1.
 const std::map<std::string, uint64_t>& expected() {
