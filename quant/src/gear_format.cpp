@@ -263,32 +263,52 @@ class PowerIteration {
     constexpr int H = R / 2;
     const double* v = v_.data();
     int64_t i = i0;
-    for (; i + 1 < i0 + count; i += 2) {
+    for (; i + 3 < i0 + count; i += 4) {  // four rows: four times the independent sums
       const float* r0 = res + (i - i0) * cols_;
-      const float* r1 = r0 + cols_;
-      __m128d s0[H], s1[H];
-      for (int h = 0; h < H; ++h) s0[h] = s1[h] = _mm_setzero_pd();
+      __m128d acc[4][H];
+      for (int t = 0; t < 4; ++t)
+        for (int h = 0; h < H; ++h) acc[t][h] = _mm_setzero_pd();
       for (int64_t j = 0; j < cols_; ++j) {
-        const __m128d x0 = _mm_set1_pd(r0[j]), x1 = _mm_set1_pd(r1[j]);
-        for (int h = 0; h < H; ++h) {
-          const __m128d vv = _mm_loadu_pd(v + j * R + 2 * h);
-          s0[h] = _mm_add_pd(s0[h], _mm_mul_pd(x0, vv));
-          s1[h] = _mm_add_pd(s1[h], _mm_mul_pd(x1, vv));
+        __m128d vv[H];
+        for (int h = 0; h < H; ++h) vv[h] = _mm_loadu_pd(v + j * R + 2 * h);
+        for (int t = 0; t < 4; ++t) {
+          const __m128d x = _mm_set1_pd(r0[t * cols_ + j]);
+          for (int h = 0; h < H; ++h) acc[t][h] = _mm_add_pd(acc[t][h], _mm_mul_pd(x, vv[h]));
         }
       }
-      for (int h = 0; h < H; ++h) {
-        _mm_storeu_pd(u_.data() + i * R + 2 * h, s0[h]);
-        _mm_storeu_pd(u_.data() + (i + 1) * R + 2 * h, s1[h]);
-      }
+      for (int t = 0; t < 4; ++t)
+        for (int h = 0; h < H; ++h) _mm_storeu_pd(u_.data() + (i + t) * R + 2 * h, acc[t][h]);
     }
-    if (i < i0 + count) product_rows_k<R>(res + (i - i0) * cols_, i, 1);
+    for (; i < i0 + count; ++i) product_rows_k<R>(res + (i - i0) * cols_, i, 1);
   }
   template <int R>
   void transpose_product_v(const float* res) {
     constexpr int H = R / 2;
     std::fill(v_.begin(), v_.end(), 0.0);
     double* v = v_.data();
-    for (int64_t i = 0; i < rows_; ++i) {
+    int64_t i = 0;
+    // Four rows per sweep: v_j + x0 u0 + x1 u1 + x2 u2 + x3 u3, added in that order (the
+    // order of the row loop), held in registers between the four adds.
+    for (; i + 3 < rows_; i += 4) {
+      __m128d ui[4][H];
+      for (int t = 0; t < 4; ++t)
+        for (int h = 0; h < H; ++h) ui[t][h] = _mm_loadu_pd(u_.data() + (i + t) * R + 2 * h);
+      const float* r0 = res + i * cols_;
+      for (int64_t j = 0; j < cols_; ++j) {
+        const __m128d x0 = _mm_set1_pd(r0[j]), x1 = _mm_set1_pd(r0[cols_ + j]);
+        const __m128d x2 = _mm_set1_pd(r0[2 * cols_ + j]), x3 = _mm_set1_pd(r0[3 * cols_ + j]);
+        for (int h = 0; h < H; ++h) {
+          double* vj = v + j * R + 2 * h;
+          __m128d a = _mm_loadu_pd(vj);
+          a = _mm_add_pd(a, _mm_mul_pd(x0, ui[0][h]));
+          a = _mm_add_pd(a, _mm_mul_pd(x1, ui[1][h]));
+          a = _mm_add_pd(a, _mm_mul_pd(x2, ui[2][h]));
+          a = _mm_add_pd(a, _mm_mul_pd(x3, ui[3][h]));
+          _mm_storeu_pd(vj, a);
+        }
+      }
+    }
+    for (; i < rows_; ++i) {
       __m128d ui[H];
       for (int h = 0; h < H; ++h) ui[h] = _mm_loadu_pd(u_.data() + i * R + 2 * h);
       const float* ri = res + i * cols_;
@@ -550,12 +570,24 @@ class GearFormat final : public Format {
     float l[4], h[4];
     for (int q = 0; q < 4; ++q) l[q] = h[q] = v[c0];
     int64_t c = c0;
+#ifdef __SSE2__
+    // MINPS(w, l) is (w < l ? w : l) = std::min(l, w); MAXPS(w, h) is std::max(h, w).
+    __m128 l4 = _mm_loadu_ps(l), h4 = _mm_loadu_ps(h);
+    for (; c + 3 < c1; c += 4) {
+      const __m128 w = _mm_loadu_ps(v + c);
+      l4 = _mm_min_ps(w, l4);
+      h4 = _mm_max_ps(w, h4);
+    }
+    _mm_storeu_ps(l, l4);
+    _mm_storeu_ps(h, h4);
+#else
     for (; c + 3 < c1; c += 4) {
       for (int q = 0; q < 4; ++q) {
         l[q] = std::min(l[q], v[c + q]);
         h[q] = std::max(h[q], v[c + q]);
       }
     }
+#endif
     for (; c < c1; ++c) {
       l[0] = std::min(l[0], v[c]);
       h[0] = std::max(h[0], v[c]);
