@@ -551,12 +551,7 @@ class GearFormat final : public Format {
         float& o = v[e.indices[t]];
         o = o + get16(e.scales, o0 + t);
       }
-      if (fp16) {
-        for (int64_t j = 0; j < cols; ++j) {
-          const float h = detail::fp16_round(vr[j]);
-          vr[j] = h == 0.0f ? 0.0f : h;
-        }
-      }
+      if (fp16) detail::fp16_round_inplace(vr, cols);
     }
   }
 

@@ -112,10 +112,7 @@ class RotateKvFormat final : public Format {
     inner_->decode(inner, out);
     const int64_t n = e.rows * e.cols;
     if (n > 0) rotation(e.cols).unrotate_rows(out, e.rows);
-    for (int64_t i = 0; i < n; ++i) {
-      const float h = detail::fp16_round(out[i]);
-      out[i] = h == 0.0f ? 0.0f : h;
-    }
+    detail::fp16_round_inplace(out, n);
   }
 
   DecodedTensor decode_operand(const EncodedTensor& e) const override {
