@@ -45,6 +45,7 @@
 #include <cstring>
 #include <functional>
 #include <limits>
+#include <memory>
 #include <numeric>
 #ifdef __SSE2__
 #include <emmintrin.h>
@@ -92,16 +93,17 @@ class PowerIteration {
     for (auto& w : v_) w = static_cast<double>(splitmix64(state) >> 11) * 0x1p-52 - 1.0;
   }
 
-  // U_i = R_i V for one row of R (iteration 0).
-  void first_product_row(const float* ri, int64_t i) { product_rows(ri, i, 1); }
+  // U_i = R_i V for rows i0 .. i0 + count of R (at `ri`, row i0 first), iteration 0.
+  void first_product_rows(const float* ri, int64_t i0, int64_t count) {
+    product_rows(ri, i0, count);
+  }
 
   // Finishes iteration 0 and runs the rest; a [rows, r] and b [cols, r] as the file says.
-  void finish(const std::vector<float>& res, int iters, std::vector<float>* a,
-              std::vector<float>* b) {
+  void finish(const float* res, int iters, std::vector<float>* a, std::vector<float>* b) {
     for (int it = 0; it < iters; ++it) {
-      if (it > 0) product_rows(res.data(), 0, rows_);
+      if (it > 0) product_rows(res, 0, rows_);
       orthonormalize();
-      transpose_product(res.data());
+      transpose_product(res);
     }
     const int64_t r = r_, rows = rows_, cols = cols_;
     a->resize(u_.size());
@@ -386,7 +388,8 @@ class GearFormat final : public Format {
     e.elements.resize(static_cast<size_t>(rows * rb));
     std::vector<float> step_min;
     step_min.reserve(static_cast<size_t>(2 * rows * sh.ng));
-    std::vector<float> res(sh.r > 0 ? static_cast<size_t>(n) : 0u);
+    // R, written in full by the row pass (not value-initialized: no extra 4n-byte pass).
+    const std::unique_ptr<float[]> res(sh.r > 0 ? new float[static_cast<size_t>(n)] : nullptr);
     PowerIteration pi(sh.r > 0 ? rows : 0, cols, sh.r, seed_);
     std::vector<float> xv(static_cast<size_t>(cols)), dq(static_cast<size_t>(cols));
     std::vector<int64_t> out_cols;
@@ -412,7 +415,7 @@ class GearFormat final : public Format {
         }
       }
       // 2. Backbone D = Quant(X - S), and R = X - D - S.
-      float* rr = sh.r > 0 ? res.data() + r * cols : nullptr;
+      float* rr = sh.r > 0 ? res.get() + r * cols : nullptr;
       for (int64_t g = 0; g < sh.ng; ++g) {
         const int64_t c0 = g * sh.gc, c1 = std::min(cols, c0 + sh.gc);
         float lo, hi;
@@ -446,7 +449,11 @@ class GearFormat final : public Format {
         }
       }
       detail::pack_row(codes.data(), cols, bits_, e.elements.data() + r * rb);
-      if (rr) pi.first_product_row(rr, r);
+      // R V0 four rows at a time (the four-row kernel), while they are in cache.
+      if (rr && (r % 4 == 3 || r == rows - 1)) {
+        const int64_t r0 = r - r % 4;
+        pi.first_product_rows(res.get() + r0 * cols, r0, r - r0 + 1);
+      }
     }
     e.scales.reserve(
         2 * (step_min.size() + static_cast<size_t>(sh.r * (rows + cols)) + e.indices.size()));
@@ -454,7 +461,7 @@ class GearFormat final : public Format {
     // 3. Low rank L of R.
     if (sh.r > 0) {
       std::vector<float> a, b;
-      pi.finish(res, iters_, &a, &b);
+      pi.finish(res.get(), iters_, &a, &b);
       for (float v : a) put16(e.scales, v);
       for (float v : b) put16(e.scales, v);
     }
@@ -625,15 +632,40 @@ class GearFormat final : public Format {
   static void select_extremes(const float* xr, int64_t cols, int64_t k, std::vector<uint64_t>& low,
                               std::vector<uint64_t>& high, std::vector<float>& sample) {
     if (cols >= 1024) {
+      // The j+1 smallest and largest of the sample by insertion into two short sorted lists
+      // (an element rarely enters once they are full).
       const int64_t stride = cols / 256;
-      sample.clear();
-      for (int64_t c = 0; c < cols; c += stride) sample.push_back(xr[c]);
-      const int64_t m = static_cast<int64_t>(sample.size());
+      const int64_t m = (cols + stride - 1) / stride;
       const int64_t j = std::min<int64_t>(m - 1, (2 * k * m + cols - 1) / cols + 4);
-      std::nth_element(sample.begin(), sample.begin() + j, sample.end());
-      const float tlo = sample[static_cast<size_t>(j)];
-      std::nth_element(sample.begin(), sample.begin() + (m - 1 - j), sample.end());
-      const float thi = sample[static_cast<size_t>(m - 1 - j)];
+      const size_t J = static_cast<size_t>(j + 1);
+      sample.assign(2 * J, 0.0f);
+      float* sl = sample.data();      // ascending: sl[J - 1] the largest kept
+      float* sh = sample.data() + J;  // descending: sh[J - 1] the smallest kept
+      size_t nl = 0;
+      for (int64_t c = 0; c < cols; c += stride) {
+        const float x = xr[c];
+        if (nl < J) {
+          size_t p = nl;
+          for (; p > 0 && sl[p - 1] > x; --p) sl[p] = sl[p - 1];
+          sl[p] = x;
+          p = nl;
+          for (; p > 0 && sh[p - 1] < x; --p) sh[p] = sh[p - 1];
+          sh[p] = x;
+          ++nl;
+          continue;
+        }
+        if (x < sl[J - 1]) {
+          size_t p = J - 1;
+          for (; p > 0 && sl[p - 1] > x; --p) sl[p] = sl[p - 1];
+          sl[p] = x;
+        }
+        if (x > sh[J - 1]) {
+          size_t p = J - 1;
+          for (; p > 0 && sh[p - 1] < x; --p) sh[p] = sh[p - 1];
+          sh[p] = x;
+        }
+      }
+      const float tlo = sl[J - 1], thi = sh[J - 1];
       low.clear();
       high.clear();
       int64_t c = 0;
