@@ -51,6 +51,9 @@
 #include <emmintrin.h>
 #include <xmmintrin.h>
 #endif
+#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
+#include <immintrin.h>
+#endif
 
 #include "fp16_operand.h"
 #include "qarch/common/error.h"
@@ -133,6 +136,7 @@ class PowerIteration {
       case 3:
         return product_rows_k<3>(res, i0, count);
       case 4:
+        if (avx()) return product_rows_avx<4>(res, i0, count);
         return product_rows_v<4>(res, i0, count);
       case 5:
         return product_rows_k<5>(res, i0, count);
@@ -141,6 +145,7 @@ class PowerIteration {
       case 7:
         return product_rows_k<7>(res, i0, count);
       case 8:
+        if (avx()) return product_rows_avx<8>(res, i0, count);
         return product_rows_v<8>(res, i0, count);
       default:
         break;
@@ -220,6 +225,7 @@ class PowerIteration {
       case 3:
         return transpose_product_k<3>(res);
       case 4:
+        if (avx()) return transpose_product_avx<4>(res);
         return transpose_product_v<4>(res);
       case 5:
         return transpose_product_k<5>(res);
@@ -228,6 +234,7 @@ class PowerIteration {
       case 7:
         return transpose_product_k<7>(res);
       case 8:
+        if (avx()) return transpose_product_avx<8>(res);
         return transpose_product_v<8>(res);
       default:
         break;
@@ -323,6 +330,87 @@ class PowerIteration {
       }
     }
   }
+#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
+  // Ranks 4 and 8 in AVX quads of doubles where the CPU has AVX (checked at run time; the build
+  // targets baseline x86-64): per lane the same multiply and add in the same order as the SSE2
+  // and scalar loops. Only "avx" is enabled, not "fma", so no multiply-add can be contracted.
+  static bool avx() {
+    static const bool has = __builtin_cpu_supports("avx");
+    return has;
+  }
+  template <int R>
+  __attribute__((target("avx"))) void product_rows_avx(const float* res, int64_t i0,
+                                                       int64_t count) {
+    constexpr int H = R / 4;
+    const double* v = v_.data();
+    int64_t i = i0;
+    for (; i + 3 < i0 + count; i += 4) {
+      const float* r0 = res + (i - i0) * cols_;
+      __m256d acc[4][H];
+      for (int t = 0; t < 4; ++t)
+        for (int h = 0; h < H; ++h) acc[t][h] = _mm256_setzero_pd();
+      for (int64_t j = 0; j < cols_; ++j) {
+        __m256d vv[H];
+        for (int h = 0; h < H; ++h) vv[h] = _mm256_loadu_pd(v + j * R + 4 * h);
+        for (int t = 0; t < 4; ++t) {
+          const __m256d x = _mm256_set1_pd(static_cast<double>(r0[t * cols_ + j]));
+          for (int h = 0; h < H; ++h) acc[t][h] = _mm256_add_pd(acc[t][h], _mm256_mul_pd(x, vv[h]));
+        }
+      }
+      for (int t = 0; t < 4; ++t)
+        for (int h = 0; h < H; ++h) _mm256_storeu_pd(u_.data() + (i + t) * R + 4 * h, acc[t][h]);
+    }
+    for (; i < i0 + count; ++i) product_rows_k<R>(res + (i - i0) * cols_, i, 1);
+  }
+  template <int R>
+  __attribute__((target("avx"))) void transpose_product_avx(const float* res) {
+    constexpr int H = R / 4;
+    std::fill(v_.begin(), v_.end(), 0.0);
+    double* v = v_.data();
+    int64_t i = 0;
+    for (; i + 3 < rows_; i += 4) {
+      __m256d ui[4][H];
+      for (int t = 0; t < 4; ++t)
+        for (int h = 0; h < H; ++h) ui[t][h] = _mm256_loadu_pd(u_.data() + (i + t) * R + 4 * h);
+      const float* r0 = res + i * cols_;
+      for (int64_t j = 0; j < cols_; ++j) {
+        const __m256d x0 = _mm256_set1_pd(static_cast<double>(r0[j]));
+        const __m256d x1 = _mm256_set1_pd(static_cast<double>(r0[cols_ + j]));
+        const __m256d x2 = _mm256_set1_pd(static_cast<double>(r0[2 * cols_ + j]));
+        const __m256d x3 = _mm256_set1_pd(static_cast<double>(r0[3 * cols_ + j]));
+        for (int h = 0; h < H; ++h) {
+          double* vj = v + j * R + 4 * h;
+          __m256d a = _mm256_loadu_pd(vj);
+          a = _mm256_add_pd(a, _mm256_mul_pd(x0, ui[0][h]));
+          a = _mm256_add_pd(a, _mm256_mul_pd(x1, ui[1][h]));
+          a = _mm256_add_pd(a, _mm256_mul_pd(x2, ui[2][h]));
+          a = _mm256_add_pd(a, _mm256_mul_pd(x3, ui[3][h]));
+          _mm256_storeu_pd(vj, a);
+        }
+      }
+    }
+    for (; i < rows_; ++i) {
+      const float* ri = res + i * cols_;
+      const double* ui = u_.data() + i * R;
+      for (int64_t j = 0; j < cols_; ++j) {
+        const double x = ri[j];
+        for (int k = 0; k < R; ++k) v[j * R + k] += x * ui[k];
+      }
+    }
+  }
+#else
+  static bool avx() {
+    return false;
+  }
+  template <int R>
+  void product_rows_avx(const float* res, int64_t i0, int64_t count) {
+    product_rows_v<R>(res, i0, count);
+  }
+  template <int R>
+  void transpose_product_avx(const float* res) {
+    transpose_product_v<R>(res);
+  }
+#endif
 #else
   template <int R>
   void product_rows_v(const float* res, int64_t i0, int64_t count) {
@@ -397,6 +485,8 @@ class GearFormat final : public Format {
     std::vector<uint64_t> low, high;  // candidates for the k smallest / largest keys of a row
     std::vector<float> out_values;    // x at e.indices
     std::vector<float> sample;        // select_extremes' sample of a row
+    e.indices.reserve(static_cast<size_t>(rows * 2 * sh.k));
+    out_values.reserve(static_cast<size_t>(rows * 2 * sh.k));
     for (int64_t r = 0; r < rows; ++r) {
       const float* xr = x + r * cols;
       // 1. Outliers S: the k smallest and the k largest in the total order (value, column).
@@ -624,19 +714,19 @@ class GearFormat final : public Format {
     std::memcpy(&x, &u, 4);
     return x;
   }
-  // Long rows first try thresholds from a strided sample of 256 elements: tlo = the sample's
-  // j-th smallest, thi its j-th largest, j about twice the expected share of k. If at least k
-  // elements lie strictly below tlo, the k smallest keys are among them (the k-th smallest
-  // value is below tlo), and likewise above thi; then one vectorized comparison pass collects
-  // the few candidates. Otherwise the buffer method below decides.
+  // Long rows first try thresholds from a strided sample of about 512 elements: tlo = the sample's
+  // j-th smallest, thi its j-th largest, j = 1.5 times the expected share of k plus 3. If at least
+  // k elements lie strictly below tlo, the k smallest keys are among them (the k-th smallest value
+  // is below tlo), and likewise above thi; then one vectorized comparison pass collects the few
+  // candidates. Otherwise the buffer method below decides.
   static void select_extremes(const float* xr, int64_t cols, int64_t k, std::vector<uint64_t>& low,
                               std::vector<uint64_t>& high, std::vector<float>& sample) {
     if (cols >= 1024) {
       // The j+1 smallest and largest of the sample by insertion into two short sorted lists
       // (an element rarely enters once they are full).
-      const int64_t stride = cols / 256;
+      const int64_t stride = cols / 512;
       const int64_t m = (cols + stride - 1) / stride;
-      const int64_t j = std::min<int64_t>(m - 1, (2 * k * m + cols - 1) / cols + 4);
+      const int64_t j = std::min<int64_t>(m - 1, (3 * k * m + 2 * cols - 1) / (2 * cols) + 3);
       const size_t J = static_cast<size_t>(j + 1);
       sample.assign(2 * J, 0.0f);
       float* sl = sample.data();      // ascending: sl[J - 1] the largest kept
