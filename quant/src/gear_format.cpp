@@ -635,14 +635,20 @@ class GearFormat final : public Format {
       }
       if (sh.r > 0) {
         // l = sum_k a_ik b_jk in FP32, in order of k from 0.0f; then v = v + l.
-        std::fill(l.begin(), l.end(), 0.0f);
-        for (int64_t k = 0; k < sh.r; ++k) {
-          const float aik = a[static_cast<size_t>(i * sh.r + k)];
-          const float* bk = bt.data() + k * cols;
-          for (int64_t j = 0; j < cols; ++j)
-            l[static_cast<size_t>(j)] = l[static_cast<size_t>(j)] + aik * bk[j];
+        const float* ai = a.data() + i * sh.r;
+        if (sh.r == 4) {  // the default rank in one pass (vectorizes along j)
+          const float* b0 = bt.data();
+          for (int64_t j = 0; j < cols; ++j) {
+            float lj = 0.0f;
+            lj = lj + ai[0] * b0[j];
+            lj = lj + ai[1] * b0[cols + j];
+            lj = lj + ai[2] * b0[2 * cols + j];
+            lj = lj + ai[3] * b0[3 * cols + j];
+            vr[j] = vr[j] + lj;
+          }
+        } else {
+          low_rank_add(ai, bt.data(), sh.r, cols, l.data(), vr);
         }
-        for (int64_t j = 0; j < cols; ++j) vr[j] = vr[j] + l[static_cast<size_t>(j)];
       }
       for (; t < n_out && e.indices[t] < static_cast<uint64_t>((i + 1) * cols); ++t) {
         float& o = v[e.indices[t]];
@@ -650,6 +656,19 @@ class GearFormat final : public Format {
       }
       if (fp16) detail::fp16_round_inplace(vr, cols);
     }
+  }
+
+  // vr[j] = vr[j] + l_j, l_j = sum over k (in order, from 0.0f) of ai[k] bt[k][j], in FP32,
+  // for any rank: k-major passes over the row buffer l.
+  static void low_rank_add(const float* ai, const float* bt, int64_t r, int64_t cols, float* l,
+                           float* vr) {
+    std::fill(l, l + cols, 0.0f);
+    for (int64_t k = 0; k < r; ++k) {
+      const float aik = ai[k];
+      const float* bk = bt + k * cols;
+      for (int64_t j = 0; j < cols; ++j) l[j] = l[j] + aik * bk[j];
+    }
+    for (int64_t j = 0; j < cols; ++j) vr[j] = vr[j] + l[j];
   }
 
   // lo and hi of v_c (X - S: 0 at the outliers) over c0 .. c1 (c1 > c0) exactly as the fold
