@@ -5,6 +5,9 @@
 #include <cmath>
 #include <cstring>
 #include <sstream>
+#ifdef __SSE2__
+#include <emmintrin.h>
+#endif
 
 #include "qarch/common/error.h"
 #include "registry.h"
@@ -167,6 +170,23 @@ void pack_row(const uint32_t* c, int64_t cols, int bits, uint8_t* row) {
     return;
   }
   if (bits == 4) {
+#ifdef __SSE2__
+    // 16 codes -> 8 bytes: mask, narrow to 16-bit lanes (values <= 15: no saturation), then
+    // each lane c_2i | c_2i+1 << 8 becomes the byte c_2i | c_2i+1 << 4.
+    const __m128i m4 = _mm_set1_epi32(0xf), lo = _mm_set1_epi16(0x0f), hi = _mm_set1_epi16(0xf0);
+    for (; k + 16 <= cols; k += 16) {
+      const __m128i* p = reinterpret_cast<const __m128i*>(c + k);
+      const __m128i a = _mm_and_si128(_mm_loadu_si128(p), m4);
+      const __m128i b = _mm_and_si128(_mm_loadu_si128(p + 1), m4);
+      const __m128i d = _mm_and_si128(_mm_loadu_si128(p + 2), m4);
+      const __m128i e = _mm_and_si128(_mm_loadu_si128(p + 3), m4);
+      const __m128i w0 = _mm_packus_epi16(_mm_packs_epi32(a, b), _mm_packs_epi32(d, e));
+      // w0 holds the 16 codes as bytes; pair them: 16-bit lane i = c_2i | c_2i+1 << 8.
+      const __m128i pairs =
+          _mm_or_si128(_mm_and_si128(w0, lo), _mm_and_si128(_mm_srli_epi16(w0, 4), hi));
+      _mm_storel_epi64(reinterpret_cast<__m128i*>(row + k / 2), _mm_packus_epi16(pairs, pairs));
+    }
+#endif
     for (; k + 1 < cols; k += 2)
       row[k / 2] = static_cast<uint8_t>((c[k] & 0xfu) | ((c[k + 1] & 0xfu) << 4));
     o = static_cast<size_t>(k / 2);
@@ -211,6 +231,24 @@ void unpack_row(const uint8_t* row, int64_t cols, int bits, uint32_t* c) {
     return;
   }
   if (bits == 4) {
+#ifdef __SSE2__
+    // 8 bytes -> 16 codes: split nibbles into 16-bit lanes (low nibble, high nibble), then
+    // widen to 32 bits.
+    const __m128i zero = _mm_setzero_si128(), lo = _mm_set1_epi16(0x0f);
+    for (; k + 16 <= cols; k += 16) {
+      const __m128i b = _mm_loadl_epi64(reinterpret_cast<const __m128i*>(row + k / 2));
+      const __m128i w = _mm_unpacklo_epi8(b, zero);  // 8 bytes as 16-bit lanes
+      const __m128i pairs =
+          _mm_or_si128(_mm_and_si128(w, lo), _mm_slli_epi16(_mm_srli_epi16(w, 4), 8));
+      // pairs: lane i = c_2i | c_2i+1 << 8; as bytes they are the 16 codes in order.
+      const __m128i lo8 = _mm_unpacklo_epi8(pairs, zero), hi8 = _mm_unpackhi_epi8(pairs, zero);
+      __m128i* o = reinterpret_cast<__m128i*>(c + k);
+      _mm_storeu_si128(o, _mm_unpacklo_epi16(lo8, zero));
+      _mm_storeu_si128(o + 1, _mm_unpackhi_epi16(lo8, zero));
+      _mm_storeu_si128(o + 2, _mm_unpacklo_epi16(hi8, zero));
+      _mm_storeu_si128(o + 3, _mm_unpackhi_epi16(hi8, zero));
+    }
+#endif
     for (; k + 1 < cols; k += 2) {
       c[k] = row[k / 2] & 0xfu;
       c[k + 1] = static_cast<uint32_t>(row[k / 2] >> 4);
