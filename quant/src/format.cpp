@@ -1,6 +1,7 @@
 #include "qarch/quant/format.h"
 
 #include <algorithm>
+#include <array>
 #include <cctype>
 #include <cmath>
 #include <cstring>
@@ -191,6 +192,27 @@ void pack_row(const uint32_t* c, int64_t cols, int bits, uint8_t* row) {
       row[k / 2] = static_cast<uint8_t>((c[k] & 0xfu) | ((c[k + 1] & 0xfu) << 4));
     o = static_cast<size_t>(k / 2);
   } else if (bits == 2) {
+#ifdef __SSE2__
+    // 16 codes -> 4 bytes: mask, narrow to bytes (values <= 3: no saturation), then merge
+    // neighbours twice: 16-bit lanes c_2i | c_2i+1 << 2, 32-bit lanes of four codes.
+    const __m128i m2 = _mm_set1_epi32(3), lo2 = _mm_set1_epi16(0x3), hi2 = _mm_set1_epi16(0xc);
+    const __m128i lo4 = _mm_set1_epi32(0xf), hi4 = _mm_set1_epi32(0xf0);
+    for (; k + 16 <= cols; k += 16) {
+      const __m128i* p = reinterpret_cast<const __m128i*>(c + k);
+      const __m128i a = _mm_and_si128(_mm_loadu_si128(p), m2);
+      const __m128i b = _mm_and_si128(_mm_loadu_si128(p + 1), m2);
+      const __m128i d = _mm_and_si128(_mm_loadu_si128(p + 2), m2);
+      const __m128i e = _mm_and_si128(_mm_loadu_si128(p + 3), m2);
+      const __m128i w = _mm_packus_epi16(_mm_packs_epi32(a, b), _mm_packs_epi32(d, e));
+      const __m128i t =
+          _mm_or_si128(_mm_and_si128(w, lo2), _mm_and_si128(_mm_srli_epi16(w, 6), hi2));
+      const __m128i q =
+          _mm_or_si128(_mm_and_si128(t, lo4), _mm_and_si128(_mm_srli_epi32(t, 12), hi4));
+      const __m128i bytes = _mm_packus_epi16(_mm_packs_epi32(q, q), _mm_setzero_si128());
+      const int32_t four = _mm_cvtsi128_si32(bytes);
+      std::memcpy(row + k / 4, &four, 4);
+    }
+#endif
     for (; k + 3 < cols; k += 4) {
       row[k / 4] = static_cast<uint8_t>((c[k] & 3u) | ((c[k + 1] & 3u) << 2) |
                                         ((c[k + 2] & 3u) << 4) | ((c[k + 3] & 3u) << 6));
@@ -255,13 +277,14 @@ void unpack_row(const uint8_t* row, int64_t cols, int bits, uint32_t* c) {
     }
     i = static_cast<size_t>(k / 2);
   } else if (bits == 2) {
-    for (; k + 3 < cols; k += 4) {
-      const uint32_t b = row[k / 4];
-      c[k] = b & 3u;
-      c[k + 1] = (b >> 2) & 3u;
-      c[k + 2] = (b >> 4) & 3u;
-      c[k + 3] = b >> 6;
-    }
+    // A byte -> its four codes, from a table (one 16-byte copy per byte).
+    static const auto table = [] {
+      std::array<std::array<uint32_t, 4>, 256> t{};
+      for (uint32_t b = 0; b < 256; ++b)
+        for (uint32_t q = 0; q < 4; ++q) t[b][q] = (b >> (2 * q)) & 3u;
+      return t;
+    }();
+    for (; k + 3 < cols; k += 4) std::memcpy(c + k, table[row[k / 4]].data(), 16);
     i = static_cast<size_t>(k / 4);
   } else if (bits == 6) {
     for (; k + 3 < cols; k += 4) {
