@@ -82,7 +82,6 @@ class AdaptivFloatFormat final : public Format {
     e.cols = cols;
     const int64_t groups = per_row_ ? rows : (n > 0 ? 1 : 0);
     e.scales.resize(static_cast<size_t>(groups));
-    std::vector<uint32_t> codes(static_cast<size_t>(n));
     for (int64_t g = 0; g < groups; ++g) {
       const int64_t i0 = per_row_ ? g * cols : 0, i1 = per_row_ ? i0 + cols : n;
       float amax = 0;
@@ -91,30 +90,43 @@ class AdaptivFloatFormat final : public Format {
       std::frexp(amax, &ex);  // amax = f 2^ex, f in [0.5, 1): floor(log2 amax) = ex - 1
       const int exp_max = amax > 0 ? std::clamp(ex - 1, kExpMaxLo, 127) : kExpMaxLo;
       e.scales[static_cast<size_t>(g)] = static_cast<uint8_t>(static_cast<int8_t>(exp_max));
-      const Range rg = range(exp_max);
-      if (rg.pow_min < FLT_MIN) {  // the grid reaches FP32 subnormals: the careful path
-        for (int64_t i = i0; i < i1; ++i)
-          codes[static_cast<size_t>(i)] = encode_exact(x[i], exp_max);
-      } else {
-        encode_run(x + i0, i1 - i0, rg, codes.data() + i0);
-      }
     }
-    e.elements = pack_codes(codes, rows, cols, bits_);
+    // Row by row: codes into a row buffer, packed straight into e.elements.
+    const int64_t rb = packed_row_bytes(cols, bits_);
+    e.elements.resize(static_cast<size_t>(rows * rb));
+    std::vector<uint32_t> codes(static_cast<size_t>(cols));
+    for (int64_t r = 0; r < rows && n > 0; ++r) {
+      const int exp_max = static_cast<int8_t>(e.scales[per_row_ ? static_cast<size_t>(r) : 0]);
+      const Range rg = range(exp_max);
+      const float* xr = x + r * cols;
+      if (rg.pow_min < FLT_MIN) {  // the grid reaches FP32 subnormals: the careful path
+        for (int64_t c = 0; c < cols; ++c)
+          codes[static_cast<size_t>(c)] = encode_exact(xr[c], exp_max);
+      } else {
+        encode_run(xr, cols, rg, codes.data());
+      }
+      detail::pack_row(codes.data(), cols, bits_, e.elements.data() + r * rb);
+    }
     return e;
   }
 
   void decode(const EncodedTensor& e, float* out) const override {
-    const auto codes = checked_codes(e);
-    for (size_t g = 0; g < e.scales.size(); ++g) {
-      const std::vector<float> table = value_table(static_cast<int8_t>(e.scales[g]));
-      const int64_t i0 = per_row_ ? static_cast<int64_t>(g) * e.cols : 0;
-      const int64_t i1 = per_row_ ? i0 + e.cols : e.rows * e.cols;
-      for (int64_t i = i0; i < i1; ++i) out[i] = table[codes[static_cast<size_t>(i)]];
+    check(e);
+    const int64_t rb = packed_row_bytes(e.cols, bits_);
+    std::vector<uint32_t> codes(static_cast<size_t>(e.cols));
+    std::vector<float> table;
+    for (int64_t r = 0; r < e.rows && !e.scales.empty(); ++r) {
+      if (r == 0 || per_row_)
+        table = value_table(static_cast<int8_t>(e.scales[per_row_ ? static_cast<size_t>(r) : 0]));
+      detail::unpack_row(e.elements.data() + r * rb, e.cols, bits_, codes.data());
+      float* o = out + r * e.cols;
+      for (int64_t c = 0; c < e.cols; ++c) o[c] = table[codes[static_cast<size_t>(c)]];
     }
   }
 
   DecodedTensor decode_operand(const EncodedTensor& e) const override {
-    const auto codes = checked_codes(e);
+    check(e);
+    const auto codes = unpack_codes(e.elements, e.rows, e.cols, bits_);
     DecodedTensor d;
     d.resize(e.rows, e.cols, per_row_ ? 1 : std::max<int64_t>(1, e.rows),
              std::max<int64_t>(1, e.cols));
@@ -205,7 +217,8 @@ class AdaptivFloatFormat final : public Format {
     return {(code >> (bits_ - 1)) & 1u ? -mag : mag, static_cast<int32_t>(ecode)};
   }
 
-  std::vector<uint32_t> checked_codes(const EncodedTensor& e) const {
+  // Checks e's exponent biases and element bytes.
+  void check(const EncodedTensor& e) const {
     check_encoded(e);
     const int64_t n = e.rows * e.cols;
     const size_t want = per_row_ ? static_cast<size_t>(e.rows) : (n > 0 ? 1u : 0u);
@@ -220,7 +233,7 @@ class AdaptivFloatFormat final : public Format {
                     " is below the format's range (" + std::to_string(kExpMaxLo) + " .. 127)");
       }
     }
-    return unpack_codes(e.elements, e.rows, e.cols, bits_);
+    detail::check_packed_size(e.elements, e.rows, e.cols, bits_);
   }
 
   int bits_, e_, m_;

@@ -278,6 +278,7 @@ Scan scan(const float* x, int64_t n) {
 // Histogram of |x| per sign over [0, amax]: count, sum, sum of squares of the non-empty bins.
 struct Hist {
   double w = 0;
+  double max_cnt = 0;  // the largest bin count
   struct Bin {
     int32_t index;
     double cnt, sx, sxx;
@@ -297,21 +298,44 @@ struct Hist {
       h[3 * b + 1] += a;
       h[3 * b + 2] += a * a;
     }
+    max_cnt = 0;
     for (int sd = 0; sd < 2; ++sd) {
       bins[sd].clear();
       for (int b = 0; b < nb; ++b) {
         const double* h = acc[sd].data() + 3 * static_cast<size_t>(b);
         if (h[0] > 0) bins[sd].push_back({b, h[0], h[1], h[2]});
+        max_cnt = std::max(max_cnt, h[0]);
       }
     }
   }
 };
 
+constexpr double kU = 0x1p-53;  // unit roundoff of double
+// gamma_m = m u / (1 - m u) (Higham, "Accuracy and Stability of Numerical Algorithms", 2nd ed.,
+// Lemma 3.1): |prod (1 + d_i)^(+-1) - 1| <= gamma_m for m roundings |d_i| <= u.
+double gamma_of(double m) {
+  return m * kU / (1 - m * kU);
+}
+
 // Estimated squared error of one side under scale s, and a bound on its distance from the exact
-// sum (see best_of).
-void estimate_side(const Hist& h, int sdi, const Side& sd, double s, double& est, double& bound) {
+// sum, both accumulated; `mag` accumulates the magnitudes sxx + 2 q sx + q^2 cnt of the bins'
+// terms and `far2` the bins' cnt * (largest |x - fl32(q)|)^2 (for best_of's rounding terms).
+// Every term of the bound is an upper bound (see best_of for the whole derivation):
+// - the bin's level is the one of its centre; a level boundary within the bin (with relative
+//   margins 1e-6 for the fl32 division x / s and the double product that picked the bin, so a
+//   tie on a boundary counts too) lets an element of the bin belong to the neighbouring level,
+//   which changes its squared error by dq |2 (x - t)| <= 2 w' dq (one boundary, w' the bin
+//   widened by the margins) or, with more, by at most far^2 (the true level is then nearer);
+// - the exact error uses q rounded to FP32 (relative 2^-24): each element's squared error
+//   moves by at most 2 |x - q| q 2^-24 + (q 2^-24)^2;
+// - the bin sums sx, sxx were accumulated in double, cnt terms each: |d sx| <= gamma_cnt cnt hi,
+//   |d sxx| <= gamma_(cnt+1) cnt hi^2, which move the term by 2 q |d sx| + |d sxx|;
+// - the term sxx - 2 q sx + q^2 cnt itself: 4 roundings, |d| <= gamma_4 (its magnitude).
+void estimate_side(const Hist& h, int sdi, const Side& sd, double s, double& est, double& bound,
+                   double& mag, double& far2) {
   size_t j = 0;
   const size_t L = sd.g.size();
+  const double gs = gamma_of(h.max_cnt + 1), g4 = gamma_of(4);
   auto thr = [&](size_t k) { return 0.5 * (sd.g[k] + sd.g[k + 1]) * s; };
   for (const Hist::Bin& bin : h.bins[sdi]) {
     const double c = bin.cnt;
@@ -319,16 +343,17 @@ void estimate_side(const Hist& h, int sdi, const Side& sd, double s, double& est
     while (j + 1 < L && mid >= thr(j)) ++j;
     const double q = sd.g[j] * s;
     est += bin.sxx - 2 * q * bin.sx + q * q * c;
-    const double far = std::max(std::fabs(hi - q), std::fabs(lo - q));
-    // The exact error uses q rounded to FP32 (relative 2^-24): each element's squared error
-    // moves by at most 2 |x - q| q 2^-24 + (q 2^-24)^2.
-    bound += c * (2 * far * q * 0x1p-24 + q * q * 0x1p-48);
-    // Decision thresholds within the bin (with a relative margin for the float division x / s).
-    // With one threshold t inside, an element x of the bin that truly belongs to the
-    // neighbouring level changes the error by dq |2 (x - t)| <= 2 w dq. With more, the true
-    // error is at most the estimated one (the true level is the nearest), so the estimated
-    // error itself bounds the difference.
+    const double m = bin.sxx + 2 * q * bin.sx + q * q * c;
+    mag += m;
+    // The bin's elements lie in [mlo, mhi] (its edges with the margins).
     const double mlo = lo * (1 - 1e-6), mhi = hi * (1 + 1e-6);
+    const double far = std::max(std::fabs(mhi - q), std::fabs(mlo - q));
+    const double far32 = far + q * 0x1p-24;  // against fl32(q)
+    // (The element's actual level may be the neighbour across a boundary within the margins:
+    // its error is then at most far32 + 1e-6 mhi; far2 only scales a gamma_n term.)
+    far2 += c * (far32 + 1e-6 * mhi) * (far32 + 1e-6 * mhi);
+    bound += c * (2 * far * q * 0x1p-24 + q * q * 0x1p-48);
+    bound += gs * c * (2 * q * mhi + mhi * mhi) + g4 * m;
     int inside = 0;
     double dq = 0;
     if (j + 1 < L && thr(j) <= mhi) ++inside, dq = (sd.g[j + 1] - sd.g[j]) * s;
@@ -336,13 +361,11 @@ void estimate_side(const Hist& h, int sdi, const Side& sd, double s, double& est
     if (j > 0 && thr(j - 1) >= mlo) ++inside, dq = (sd.g[j] - sd.g[j - 1]) * s;
     if (j > 1 && thr(j - 2) >= mlo) ++inside;
     if (inside > 0) {
-      bound += c * (inside == 1 ? std::min(2 * h.w * (1 + 2e-6) * dq, far * far) : far * far);
+      bound += c * (inside == 1 ? std::min(2 * (mhi - mlo) * dq, far32 * far32) : far32 * far32);
     }
   }
 }
 
-// The first (type, scale) with the lowest exact squared error among `cands`, as the exhaustive
-// search finds it; `sse` receives that error.
 // The exhaustive rule: the first candidate with the lowest exact squared error, among those
 // `keep` marks (all if null); `sse` receives that error.
 size_t first_lowest(const float* x, int64_t n, const std::vector<Cand>& cands, bool ties_up,
@@ -358,6 +381,20 @@ size_t first_lowest(const float* x, int64_t n, const std::vector<Cand>& cands, b
   return best;
 }
 
+// The fast search: the first candidate with the lowest exact squared error S~ (the double sum
+// exact_sse computes), as first_lowest over all candidates finds it. A histogram of |x| per
+// sign (count, sum, sum of squares per bin) prices every candidate: est = sum over bins of
+// sxx - 2 q sx + q^2 cnt with q the level of the bin's centre. |est - S~| <= bound, where the
+// bound adds rigorous upper bounds (no tuned constants; Higham's gamma_m for the double
+// roundings, as OliVe's search in olive_formats.cpp does) for:
+//   the bins that straddle a level boundary, fl32(q) against q, the rounding of the bin sums
+//   and of each bin's expression (estimate_side), the rounding of the sum over bins, the
+//   rounding of S~ itself (relative gamma_(n+2), S bounded by the bins' largest errors), and
+//   the rounding of the bound and of est +- bound (a relative 2^-40 and 8 u |est| on top).
+// Every candidate's S~ then lies in [est - bound, est + bound]. The winner's S~ is at most
+// best_hi = min (est + bound), so every candidate whose S~ could equal the lowest has
+// est - bound <= best_hi: those are priced exactly, in candidate order, and the first lowest
+// wins, which is the exhaustive rule. With one such candidate it is the exhaustive choice.
 size_t best_of(const float* x, int64_t n, float amax, const std::vector<Cand>& cands, bool ties_up,
                double* sse) {
   const size_t nc = cands.size();
@@ -367,19 +404,22 @@ size_t best_of(const float* x, int64_t n, float amax, const std::vector<Cand>& c
   const int nb = static_cast<int>(std::clamp<int64_t>(n / 4, 64, int64_t{1} << 16));
   Hist h;
   h.build(x, n, amax, nb);
-  double total_sq = 0;
-  for (int sdi = 0; sdi < 2; ++sdi)
-    for (const Hist::Bin& b : h.bins[sdi]) total_sq += b.sxx;
   std::vector<double> est(nc, 0.0), bound(nc, 0.0);
+  const double nbins = static_cast<double>(h.bins[0].size() + h.bins[1].size());
   for (size_t i = 0; i < nc; ++i) {
     const Grid& gr = *cands[i].grid;
     const double s = cands[i].s;
-    estimate_side(h, 0, gr.pos, s, est[i], bound[i]);
-    estimate_side(h, 1, gr.neg, s, est[i], bound[i]);
-    // The double sums round at 2^-53 per operation.
-    const double qmax = std::max(gr.pos.top(), gr.neg.top()) * s;
-    bound[i] +=
-        1e-12 * (total_sq + std::fabs(est[i]) + static_cast<double>(n) * qmax * qmax) + 1e-30;
+    double mag = 0, far2 = 0;
+    estimate_side(h, 0, gr.pos, s, est[i], bound[i], mag, far2);
+    estimate_side(h, 1, gr.neg, s, est[i], bound[i], mag, far2);
+    // est summed nbins terms of magnitude <= (1 + gamma_4) mag: |d| <= gamma_nbins of that.
+    // The exhaustive sum S~ (exact_sse) rounds each element's difference and square (relative
+    // gamma_3 together) and sums n terms (gamma_(n-1)): |S~ - S| <= gamma_(n+2) S, and
+    // S <= far2 (every element's error is at most its bin's far, against fl32(q)).
+    bound[i] += gamma_of(nbins) * (1 + gamma_of(4)) * mag + gamma_of(n + 2.0) * far2;
+    // The bound itself and est +- bound are computed in double (a few roundings each):
+    // widened by 2^-40 relative and by 8 u |est|.
+    bound[i] = bound[i] * (1 + 0x1p-40) + 8 * kU * std::fabs(est[i]) + 1e-300;
   }
   double best_hi = std::numeric_limits<double>::infinity();
   for (size_t i = 0; i < nc; ++i) best_hi = std::min(best_hi, est[i] + bound[i]);
@@ -483,50 +523,58 @@ class AntFormat final : public Format {
       gr = choose_rows(x, rows, cols, e.fp32);
     }
     e.scales = {static_cast<uint8_t>(static_cast<int>(gr->type) | (gr->is_signed ? 4 : 0))};
-    std::vector<uint32_t> codes(static_cast<size_t>(n));
+    // Row by row: the codes of a row in a row buffer, packed straight into e.elements.
+    const int64_t rb = packed_row_bytes(cols, bits_);
+    e.elements.resize(static_cast<size_t>(rows * rb));
+    std::vector<uint32_t> codes(static_cast<size_t>(cols));
     std::vector<float> v(static_cast<size_t>(cols));
+    uint32_t* cr = codes.data();
     for (int64_t r = 0; r < rows; ++r) {
       const float s = e.fp32[per_row_ ? static_cast<size_t>(r) : 0];
       const float* xr = x + r * cols;
       for (int64_t c = 0; c < cols; ++c) v[static_cast<size_t>(c)] = xr[c] / s;  // vectorizes
-      uint32_t* cr = codes.data() + r * cols;
       if (ties_up_) {
         for (int64_t c = 0; c < cols; ++c)
           cr[c] = encode_scaled(*gr, v[static_cast<size_t>(c)], true);
-        continue;
+      } else {
+        // encode_scaled with ties away, branch-free on the sign (tested equal by the
+        // invariants).
+        // The side is picked by indexing (lim, base), not by a branch: signs are random, and
+        // a mispredicted branch per element cost as much as the rest of the loop.
+        const uint32_t* lut = gr->code_lut.data();
+        const float lim[2] = {gr->pos.limit, gr->neg.limit};
+        const uint32_t base[2] = {0u, gr->nbase};
+        for (int64_t c = 0; c < cols; ++c) {
+          const float vc = v[static_cast<size_t>(c)];
+          const uint32_t neg = static_cast<uint32_t>(vc < 0.0f);
+          const float t = std::min(2.0f * std::fabs(vc), lim[neg]);
+          cr[c] = lut[static_cast<uint32_t>(t) + base[neg]];
+        }
       }
-      // encode_scaled with ties away, branch-free on the sign (tested equal by the invariants).
-      const uint32_t* lut = gr->code_lut.data();
-      const float plim = gr->pos.limit, nlim = gr->neg.limit;
-      const uint32_t nbase = gr->nbase;
-      for (int64_t c = 0; c < cols; ++c) {
-        const float vc = v[static_cast<size_t>(c)];
-        const bool neg = vc < 0.0f;
-        const float t = std::min(2.0f * std::fabs(vc), neg ? nlim : plim);
-        cr[c] = lut[static_cast<uint32_t>(t) + (neg ? nbase : 0u)];
-      }
+      detail::pack_row(cr, cols, bits_, e.elements.data() + r * rb);
     }
-    e.elements = pack_codes(codes, rows, cols, bits_);
     return e;
   }
 
   void decode(const EncodedTensor& e, float* out) const override {
-    const Grid* gr = nullptr;
-    const auto codes = checked_codes(e, gr);
+    const Grid* gr = checked_grid(e);
+    const int64_t rb = packed_row_bytes(e.cols, bits_);
     std::vector<float> table(size_t{1} << bits_);  // code -> value under this row's scale
+    std::vector<uint32_t> cr(static_cast<size_t>(e.cols));
     for (int64_t r = 0; r < e.rows; ++r) {
       const float s = e.fp32[per_row_ ? static_cast<size_t>(r) : 0];
       if (r == 0 || per_row_)
         for (uint32_t c = 0; c < table.size(); ++c)
           table[c] = static_cast<float>(value_of(*gr, c)) * s;
-      const uint32_t* cr = codes.data() + r * e.cols;
-      for (int64_t c = 0; c < e.cols; ++c) out[r * e.cols + c] = table[cr[c]];
+      detail::unpack_row(e.elements.data() + r * rb, e.cols, bits_, cr.data());
+      float* o = out + r * e.cols;
+      for (int64_t c = 0; c < e.cols; ++c) o[c] = table[cr[static_cast<size_t>(c)]];
     }
   }
 
   DecodedTensor decode_operand(const EncodedTensor& e) const override {
-    const Grid* gr = nullptr;
-    const auto codes = checked_codes(e, gr);
+    const Grid* gr = checked_grid(e);
+    const auto codes = unpack_codes(e.elements, e.rows, e.cols, bits_);
     DecodedTensor d;
     d.resize(e.rows, e.cols, per_row_ ? 1 : std::max<int64_t>(1, e.rows),
              std::max<int64_t>(1, e.cols));
@@ -614,7 +662,8 @@ class AntFormat final : public Format {
     return best_grid;
   }
 
-  std::vector<uint32_t> checked_codes(const EncodedTensor& e, const Grid*& gr) const {
+  // Checks e's buffers (scales, type byte, element bytes) and returns its grid.
+  const Grid* checked_grid(const EncodedTensor& e) const {
     check_encoded(e);
     const size_t want = per_row_ ? static_cast<size_t>(e.rows) : 1u;
     if (e.fp32.size() != want) {
@@ -632,8 +681,8 @@ class AntFormat final : public Format {
       throw Error("encoded '" + name() + "': type byte " + std::to_string(e.scales[0]) +
                   " names no ANT type at " + std::to_string(bits_) + " bits");
     }
-    gr = &grid_of(static_cast<AntType>(t), sg, bits_);
-    return unpack_codes(e.elements, e.rows, e.cols, bits_);
+    detail::check_packed_size(e.elements, e.rows, e.cols, bits_);
+    return &grid_of(static_cast<AntType>(t), sg, bits_);
   }
 
   int bits_;

@@ -60,7 +60,10 @@ class DgqFormat final : public Format {
     const int64_t ng = groups_per_row(cols);
     e.fp32.assign(static_cast<size_t>(rows), 1.0f);
     e.scales.assign(static_cast<size_t>(rows * ng), 1);
-    std::vector<uint32_t> codes(static_cast<size_t>(rows * cols));
+    // Row by row: codes into a row buffer, packed straight into e.elements.
+    const int64_t rb = packed_row_bytes(cols, bits_);
+    e.elements.resize(static_cast<size_t>(rows * rb));
+    std::vector<uint32_t> codes(static_cast<size_t>(cols));
     std::vector<double> t(static_cast<size_t>(ng));
     for (int64_t r = 0; r < rows; ++r) {
       const float* xr = x + r * cols;
@@ -80,34 +83,41 @@ class DgqFormat final : public Format {
         const uint8_t q8 = static_cast<uint8_t>(std::clamp(qg, 1.0, 255.0));
         e.scales[static_cast<size_t>(r * ng + g)] = q8;
         const float s = group_scale(q8, sr);
+        const float lim = static_cast<float>(qmax_);
+        const uint32_t mask = (1u << bits_) - 1u;
         for (int64_t c = g * group_; c < std::min(cols, (g + 1) * group_); ++c) {
-          const float v =
-              std::clamp(xr[c] / s, static_cast<float>(-qmax_), static_cast<float>(qmax_));
-          const int32_t q = static_cast<int32_t>(std::nearbyint(v));  // ties to even
-          codes[static_cast<size_t>(r * cols + c)] =
-              static_cast<uint32_t>(q) & ((1u << bits_) - 1u);
+          const float v = std::clamp(xr[c] / s, -lim, lim);
+          // Round half to even, as nearbyint in the default mode: |v| <= 127 < 2^22, so
+          // adding and subtracting 1.5 * 2^23 rounds it to an integer once, exactly.
+          const float rv = (v + 0x1.8p23f) - 0x1.8p23f;
+          codes[static_cast<size_t>(c)] = static_cast<uint32_t>(static_cast<int32_t>(rv)) & mask;
         }
       }
+      detail::pack_row(codes.data(), cols, bits_, e.elements.data() + r * rb);
     }
-    e.elements = pack_codes(codes, rows, cols, bits_);
     return e;
   }
 
   void decode(const EncodedTensor& e, float* out) const override {
-    const auto codes = checked_codes(e);
-    const int64_t ng = groups_per_row(e.cols);
+    check(e);
+    const int64_t ng = groups_per_row(e.cols), rb = packed_row_bytes(e.cols, bits_);
+    std::vector<uint32_t> codes(static_cast<size_t>(e.cols));
+    std::vector<float> table(size_t{1} << bits_);  // code -> value under the group's scale
     for (int64_t r = 0; r < e.rows; ++r) {
-      for (int64_t c = 0; c < e.cols; ++c) {
-        const float s = group_scale(e.scales[static_cast<size_t>(r * ng + c / group_)],
-                                    e.fp32[static_cast<size_t>(r)]);
-        out[r * e.cols + c] =
-            static_cast<float>(value(codes[static_cast<size_t>(r * e.cols + c)])) * s;
+      detail::unpack_row(e.elements.data() + r * rb, e.cols, bits_, codes.data());
+      for (int64_t g = 0; g < ng; ++g) {
+        const float s =
+            group_scale(e.scales[static_cast<size_t>(r * ng + g)], e.fp32[static_cast<size_t>(r)]);
+        for (uint32_t c = 0; c < table.size(); ++c) table[c] = static_cast<float>(value(c)) * s;
+        for (int64_t c = g * group_; c < std::min(e.cols, (g + 1) * group_); ++c)
+          out[r * e.cols + c] = table[codes[static_cast<size_t>(c)]];
       }
     }
   }
 
   DecodedTensor decode_operand(const EncodedTensor& e) const override {
-    const auto codes = checked_codes(e);
+    check(e);
+    const auto codes = unpack_codes(e.elements, e.rows, e.cols, bits_);
     DecodedTensor d;
     d.resize(e.rows, e.cols, 1, group_);
     const int64_t ng = groups_per_row(e.cols);
@@ -127,7 +137,8 @@ class DgqFormat final : public Format {
     return (static_cast<int32_t>(code) ^ h) - h;
   }
 
-  std::vector<uint32_t> checked_codes(const EncodedTensor& e) const {
+  // Checks e's scale counts and element bytes.
+  void check(const EncodedTensor& e) const {
     check_encoded(e);
     const int64_t ng = groups_per_row(e.cols);
     if (e.fp32.size() != static_cast<size_t>(e.rows) ||
@@ -136,7 +147,7 @@ class DgqFormat final : public Format {
                   " channel scales and " + std::to_string(e.rows * ng) + " group scales, got " +
                   std::to_string(e.fp32.size()) + " and " + std::to_string(e.scales.size()));
     }
-    return unpack_codes(e.elements, e.rows, e.cols, bits_);
+    detail::check_packed_size(e.elements, e.rows, e.cols, bits_);
   }
 
   int bits_;

@@ -9,6 +9,9 @@
 #include <cstdint>
 #include <cstring>
 #include <vector>
+#ifdef __SSE2__
+#include <emmintrin.h>
+#endif
 
 #include "qarch/quant/decoded.h"
 #include "qarch/quant/fp_element.h"
@@ -37,6 +40,37 @@ inline void fp16_values(const std::vector<float>& v, float* out) {
   for (size_t i = 0; i < v.size(); ++i) {
     const float h = fp16_round(v[i]);
     out[i] = h == 0.0f ? 0.0f : h;
+  }
+}
+
+/// v[i] = fp16(v[i]) as fp16_values does (RNE, saturating, -0 -> +0), in place. Four values at
+/// a time in SSE2 when all four lie in FP16's normal range (fp16_round's fast case, the same
+/// integer rounding per lane; such values are non-zero, so no -0 to fix), else one by one.
+inline void fp16_round_inplace(float* v, int64_t n) {
+  int64_t i = 0;
+#ifdef __SSE2__
+  const __m128i abs_mask = _mm_set1_epi32(0x7fffffff), lo = _mm_set1_epi32(0x387fffff),
+                hi = _mm_set1_epi32(0x477fe000), half = _mm_set1_epi32(0xfff),
+                one = _mm_set1_epi32(1), keep = _mm_set1_epi32(~0x1fff);
+  for (; i + 4 <= n; i += 4) {
+    const __m128i u = _mm_loadu_si128(reinterpret_cast<const __m128i*>(v + i));
+    const __m128i a = _mm_and_si128(u, abs_mask);
+    const __m128i ok = _mm_and_si128(_mm_cmpgt_epi32(a, lo), _mm_cmpgt_epi32(hi, a));
+    if (_mm_movemask_ps(_mm_castsi128_ps(ok)) != 0xf) {
+      for (int64_t k = i; k < i + 4; ++k) {
+        const float h = fp16_round(v[k]);
+        v[k] = h == 0.0f ? 0.0f : h;
+      }
+      continue;
+    }
+    const __m128i odd = _mm_and_si128(_mm_srli_epi32(u, 13), one);
+    const __m128i r = _mm_and_si128(_mm_add_epi32(_mm_add_epi32(u, half), odd), keep);
+    _mm_storeu_si128(reinterpret_cast<__m128i*>(v + i), r);
+  }
+#endif
+  for (; i < n; ++i) {
+    const float h = fp16_round(v[i]);
+    v[i] = h == 0.0f ? 0.0f : h;
   }
 }
 

@@ -90,14 +90,46 @@ class KsortFormat final : public Format {
   }
 
   // decoded_value(d, r, c) of decode_operand(e): mant * 2^(shift + scale_exp) rounded once to
-  // FP32, here as an exact double product (|mant| < 2^24, the power of two a normal double)
-  // cast to float.
+  // FP32. Fast path: the base format's decode (the same rounding of the same mant * 2^E, by the
+  // Format invariant decode == decoded_value(decode_operand)) put back in channel order, which
+  // is that value for every element the window keeps. The window drops an element only when
+  // its E lies more than 39 below the largest E of its group; an element with a normal value v
+  // has floor(log2|v|) - 23 <= E <= floor(log2|v|) (|mant| < 2^24), so a group whose non-zero
+  // values all are normal and span at most 16 binades drops nothing. A zero value is the
+  // operand's too (mant 0, or an underflow the window may drop: 0 either way), except -0,
+  // which an underflowing negative mant gives and a dropped one would turn into +0. Any other
+  // case (a -0, a subnormal, a wider span) takes the operand path for the whole tensor.
   void decode(const EncodedTensor& e, float* out) const override {
+    check_permutation(e);
+    const int64_t rows = e.rows, cols = e.cols;
+    inner_->decode(inner_encoding(e), out);  // sorted order; un-permuted row by row below
+    std::vector<float> sr(static_cast<size_t>(cols));
+    bool fast = true;
+    for (int64_t r = 0; r < rows && fast; ++r) {
+      float* o = out + r * cols;
+      std::copy(o, o + cols, sr.begin());
+      for (int64_t c = 0; c < cols; ++c)
+        o[e.indices[static_cast<size_t>(c)]] = sr[static_cast<size_t>(c)];
+      for (int64_t c0 = 0; c0 < cols && fast; c0 += block_) {
+        uint32_t lo = 0xff, hi = 0, neg_zero = 0;
+        for (int64_t c = c0; c < std::min(cols, c0 + block_); ++c) {
+          uint32_t u;
+          std::memcpy(&u, o + c, 4);
+          const uint32_t ex = (u >> 23) & 0xffu;
+          neg_zero |= static_cast<uint32_t>(u == 0x80000000u);
+          if ((u & 0x7fffffffu) == 0) continue;
+          lo = std::min(lo, ex);
+          hi = std::max(hi, ex);
+        }
+        fast = !neg_zero && lo >= 1 && (hi < lo || hi - lo <= 16);
+      }
+    }
+    if (fast) return;
     const DecodedTensor d = decode_operand(e);
     const int64_t ngc = d.group_grid_cols();
-    for (int64_t r = 0; r < e.rows; ++r) {
-      for (int64_t c = 0; c < e.cols; ++c) {
-        const size_t i = static_cast<size_t>(r * e.cols + c);
+    for (int64_t r = 0; r < rows; ++r) {
+      for (int64_t c = 0; c < cols; ++c) {
+        const size_t i = static_cast<size_t>(r * cols + c);
         const int32_t k = d.shift[i] + d.scale_exp[static_cast<size_t>(r * ngc + c / block_)];
         const uint64_t bits = static_cast<uint64_t>(k + 1023) << 52;
         double p;
@@ -108,22 +140,9 @@ class KsortFormat final : public Format {
   }
 
   DecodedTensor decode_operand(const EncodedTensor& e) const override {
-    check_encoded(e);
+    check_permutation(e);
     const int64_t rows = e.rows, cols = e.cols;
-    std::vector<uint8_t> seen(static_cast<size_t>(cols), 0);
-    bool ok = e.indices.size() == static_cast<size_t>(cols);
-    for (size_t c = 0; ok && c < e.indices.size(); ++c) {
-      ok = e.indices[c] < static_cast<uint64_t>(cols) && !seen[e.indices[c]];
-      if (ok) seen[e.indices[c]] = 1;
-    }
-    if (!ok) {
-      throw Error("encoded '" + name() + "': indices must be a permutation of the " +
-                  std::to_string(cols) + " channels");
-    }
-    EncodedTensor ie = e;
-    ie.format = inner_->name();
-    ie.indices.clear();
-    const DecodedTensor in = inner_->decode_operand(ie);
+    const DecodedTensor in = inner_->decode_operand(inner_encoding(e));
     if (in.sign_split || in.tensor_divisor != 1.0f || in.group_rows != 1) {
       throw Error("format '" + name() + "': base format's operand is not a plain block operand");
     }
@@ -170,6 +189,34 @@ class KsortFormat final : public Format {
   }
 
  private:
+  // Throws unless e is of this format and its indices are a permutation of its channels.
+  void check_permutation(const EncodedTensor& e) const {
+    check_encoded(e);
+    const int64_t cols = e.cols;
+    std::vector<uint8_t> seen(static_cast<size_t>(cols), 0);
+    bool ok = e.indices.size() == static_cast<size_t>(cols);
+    for (size_t c = 0; ok && c < e.indices.size(); ++c) {
+      ok = e.indices[c] < static_cast<uint64_t>(cols) && !seen[e.indices[c]];
+      if (ok) seen[e.indices[c]] = 1;
+    }
+    if (!ok) {
+      throw Error("encoded '" + name() + "': indices must be a permutation of the " +
+                  std::to_string(cols) + " channels");
+    }
+  }
+
+  // e's buffers as the base format's encoding (without the permutation).
+  EncodedTensor inner_encoding(const EncodedTensor& e) const {
+    EncodedTensor ie;
+    ie.format = inner_->name();
+    ie.rows = e.rows;
+    ie.cols = e.cols;
+    ie.elements = e.elements;
+    ie.scales = e.scales;
+    ie.fp32 = e.fp32;
+    return ie;
+  }
+
   std::vector<int64_t> permutation(const float* x, int64_t rows, int64_t cols) const {
     if (cols == 0) return {};
     const int64_t hd = head_dim_ == 0 ? cols : head_dim_;

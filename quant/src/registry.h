@@ -34,6 +34,14 @@ inline int width_option(FormatOptions& o, int alias_bits, const std::string& fam
   return alias_bits;
 }
 
+/// One row of pack_codes' layout: cols codes (masked to `bits`) into packed_row_bytes(cols,
+/// bits) bytes at `row` (every byte written); unpack_row is its inverse. Formats encode and
+/// decode row by row through them, so no tensor-sized code vector is allocated.
+void pack_row(const uint32_t* codes, int64_t cols, int bits, uint8_t* row);
+void unpack_row(const uint8_t* row, int64_t cols, int bits, uint32_t* codes);
+/// Throws unpack_codes' error unless `packed` holds rows x cols codes of `bits` bits.
+void check_packed_size(const std::vector<uint8_t>& packed, int64_t rows, int64_t cols, int bits);
+
 /// The `count` largest |x[i]| of x[0..n) (ties: the lower index first), as ascending indices.
 std::vector<uint32_t> largest_magnitudes(const float* x, int64_t n, int64_t count);
 /// ceil(fraction * n) (1e-9 tolerance on the product), in [0, n].

@@ -30,6 +30,7 @@
 // integer keys (q . k = qQ . kQ), which needs the other operand rotated: not what a Format sees.
 #include <cmath>
 #include <cstdint>
+#include <cstring>
 
 #include "fp16_operand.h"
 #include "qarch/common/error.h"
@@ -85,7 +86,15 @@ class RotateKvFormat final : public Format {
     std::vector<float> y(x, x + n);
     if (n > 0) {
       rotation(cols).rotate_rows(y.data(), rows);
+      // Screen by exponent bits (an all-ones exponent is Inf/NaN; the OR vectorizes), then
+      // find the first such element for the message.
+      uint32_t bad = 0;
       for (int64_t i = 0; i < n; ++i) {
+        uint32_t u;
+        std::memcpy(&u, y.data() + i, 4);
+        bad |= static_cast<uint32_t>((u & 0x7f800000u) == 0x7f800000u);
+      }
+      for (int64_t i = 0; bad && i < n; ++i) {
         if (!std::isfinite(y[static_cast<size_t>(i)])) {
           throw Error("format '" + name() + "': the Hadamard rotation of row " +
                       std::to_string(i / cols) + " overflows FP32");
@@ -97,8 +106,15 @@ class RotateKvFormat final : public Format {
     return e;
   }
 
+  // reconstruct() in place in `out`, then FP16 as fp16_values (no tensor-sized temporary).
   void decode(const EncodedTensor& e, float* out) const override {
-    detail::fp16_values(reconstruct(e), out);
+    check_encoded(e);
+    EncodedTensor inner = e;
+    inner.format = inner_->name();
+    inner_->decode(inner, out);
+    const int64_t n = e.rows * e.cols;
+    if (n > 0) rotation(e.cols).unrotate_rows(out, e.rows);
+    detail::fp16_round_inplace(out, n);
   }
 
   DecodedTensor decode_operand(const EncodedTensor& e) const override {

@@ -7,10 +7,13 @@
 #include <cmath>
 #include <cstring>
 #include <random>
+#include <string>
+#include <utility>
+#include <vector>
 
+#include "qarch/common/error.h"
 #include "qarch/quant/ant.h"
 #include "qarch/quant/decoded.h"
-#include "qarch/common/error.h"
 #include "qarch/quant/format.h"
 #include "qarch/quant/metrics.h"
 
@@ -147,6 +150,85 @@ TEST(Ant, FastSearchEqualsTheExhaustiveOne) {
     }
   }
   EXPECT_EQ(checked, 90);
+}
+
+// The fast search's error bound is derived, not tuned (ant_format.cpp, best_of): inputs built to
+// make candidates nearly tie or to sit on level boundaries, where a loose bound would pick
+// another scale than the exhaustive search. Per-row formats also take the fast path per row.
+TEST(Ant, FastSearchEqualsTheExhaustiveOneOnAdversarialInputs) {
+  std::vector<std::pair<std::string, std::vector<float>>> cases;
+  std::mt19937 rng(7);
+  std::uniform_int_distribution<int> lvl(-7, 7);
+  // Elements exactly on the int grid of one candidate scale (r = 1.00 of amax = 7 s), and on
+  // the midpoints between its levels (every element a tie).
+  for (const float s : {0.25f, 0.1f, 3.0f}) {
+    std::vector<float> on, mid;
+    for (int i = 0; i < 6000; ++i) {
+      const int g = lvl(rng);
+      on.push_back(static_cast<float>(g) * s);
+      mid.push_back((static_cast<float>(g) + (g < 7 ? 0.5f : -0.5f)) * s);
+    }
+    on[0] = 7 * s;
+    mid[0] = 7 * s;
+    cases.push_back({"on-grid", on});
+    cases.push_back({"midpoints", mid});
+  }
+  // A constant tensor and a two-valued one (many candidates with equal error).
+  cases.push_back({"constant", std::vector<float>(4096, 1.5f)});
+  {
+    std::vector<float> two(5000);
+    for (size_t i = 0; i < two.size(); ++i) two[i] = i % 3 ? 1.0f : -2.0f;
+    cases.push_back({"two-valued", two});
+  }
+  // 64k heavy-tailed elements with huge outliers (many elements per bin: the sums' rounding).
+  {
+    std::student_t_distribution<float> t(2.5f);
+    std::vector<float> big(65536);
+    for (size_t i = 0; i < big.size(); ++i) big[i] = t(rng) * (i % 4096 == 9 ? 500.0f : 1.0f);
+    cases.push_back({"heavy-64k", big});
+  }
+  // Values in a narrow band far from zero (sx, sxx large against the errors: cancellation).
+  {
+    std::uniform_real_distribution<float> u(1000.0f, 1001.0f);
+    std::vector<float> band(8192);
+    for (auto& v : band) v = u(rng);
+    cases.push_back({"band", band});
+  }
+  int checked = 0;
+  for (const char* spec : {"ant4", "ant8", "ant4:ties=up", "ant8:ties=up", "ant4:types=pot+int",
+                           "ant4:lo=20:hi=200", "ant8:lo=50:hi=300"}) {
+    const auto f = make_format(spec);
+    for (const auto& [label, x] : cases) {
+      const int64_t n = static_cast<int64_t>(x.size());
+      const AntChoice a = ant_search(*f, x.data(), n), b = ant_search_exhaustive(*f, x.data(), n);
+      EXPECT_EQ(a.type, b.type) << spec << " " << label;
+      EXPECT_EQ(a.is_signed, b.is_signed) << spec << " " << label;
+      EXPECT_EQ(bits_of(a.scale), bits_of(b.scale)) << spec << " " << label;
+      ++checked;
+    }
+  }
+  EXPECT_EQ(checked, 7 * 10);
+  // per=row picks each row's scale with the same search (and the type by the summed exact
+  // errors): against a per-row exhaustive model built from ant_search_exhaustive per type.
+  const std::vector<float>* heavy_ptr = nullptr;
+  for (const auto& c : cases)
+    if (c.first == "heavy-64k") heavy_ptr = &c.second;
+  ASSERT_NE(heavy_ptr, nullptr);
+  const std::vector<float>& heavy200 = *heavy_ptr;
+  const int64_t rows = 8, cols = 4096;
+  for (const char* spec : {"ant4:per=row", "ant8:per=row:ties=up"}) {
+    const auto f = make_format(spec);
+    const EncodedTensor e = f->encode(heavy200.data(), rows, cols);
+    for (int64_t r = 0; r < rows; ++r) {
+      const std::string t = ant_type_name(static_cast<AntType>(e.scales[0] & 3));
+      const auto one =
+          make_format(std::string(spec).substr(0, 4) + ":types=" + t +
+                      (std::string(spec).find("ties=up") != std::string::npos ? ":ties=up" : "") +
+                      ":sign=" + ((e.scales[0] & 4) ? "signed" : "unsigned"));
+      const AntChoice b = ant_search_exhaustive(*one, heavy200.data() + r * cols, cols);
+      EXPECT_EQ(bits_of(e.fp32[static_cast<size_t>(r)]), bits_of(b.scale)) << spec << " row " << r;
+    }
+  }
 }
 
 TEST(Ant, PicksTheTypeTheDataCallsFor) {
