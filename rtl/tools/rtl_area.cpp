@@ -579,6 +579,25 @@ int main(int argc, char** argv) {
   for (size_t k = 0; k < nb; ++k) jobs_todo.push_back(k);
   for (size_t k = 0; k < nb; ++k)
     if (on_liberty[k]) jobs_todo.push_back(nb + k);
+  // Longest first (the workers' tail is then a short job): the cost of a block is its cell count
+  // in the --compare snapshot (generic: ~1 ms of CPU per cell), a standard-cell run ~3x that
+  // plus ~1.5 s for reading the 46 MB library four times (measured: int8_mac 0.6 s generic,
+  // 3.4 s on ASAP7). The order changes no result: every Yosys run is a separate process.
+  if (!compare.empty() && fs::exists(compare)) {
+    std::map<std::string, double> cells_of;
+    const json old = json::parse(read_file(compare), nullptr, false);
+    if (!old.is_discarded() && old.contains("blocks")) {
+      for (const auto& jb : old["blocks"]) {
+        cells_of[jb.value("name", "")] = jb.value("num_cells", 0.0);
+      }
+    }
+    auto cost = [&](size_t job) {
+      const double c = cells_of.count(blocks[job % nb].name) ? cells_of[blocks[job % nb].name] : 0;
+      return job >= nb ? 3 * c + 1500 : c;
+    };
+    std::stable_sort(jobs_todo.begin(), jobs_todo.end(),
+                     [&](size_t a, size_t b) { return cost(a) > cost(b); });
+  }
   // `jobs` workers take the next block as soon as they finish one (a batch would wait for its
   // slowest block).
   std::atomic<size_t> next_block{0};
