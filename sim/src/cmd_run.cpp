@@ -12,6 +12,7 @@
 
 #include "qarch/common/error.h"
 #include "qarch/explore/explore.h"
+#include "qarch/reports/clock_check.h"
 #include "qarch/reports/writers.h"
 #include "qarch/sim/command_args.h"
 #include "qarch/sim/commands.h"
@@ -44,6 +45,13 @@ int run_and_report(const std::string& command, const std::vector<ArchSpec>& arch
                    const std::string& out_dir, const std::string& title, std::ostream& out,
                    std::ostream& err, int jobs) {
   if (jobs < 1 || jobs > 256) throw Error("--jobs: 1..256, got " + std::to_string(jobs));
+  // A clock the PE's logic cannot reach (RTL critical path on ASAP7; 7 nm archs only): a warning,
+  // the run goes on.
+  for (const ArchSpec& a : archs) {
+    const std::string w =
+        reports::clock_warning(a.arch, a.tech_node, a.act_format, a.weight_format);
+    if (!w.empty()) err << command << ": " << w << "\n";
+  }
   ExploreCache cache;
   struct Todo {
     std::string id;

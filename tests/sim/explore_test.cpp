@@ -428,6 +428,37 @@ TEST(RunCommands, RunAndCompareWriteTheReportFiles) {
   EXPECT_EQ(run_cli({"run", "--arch", "int8", "--model", "gpt2", "--ctx", "5"}).code, 2);
 }
 
+// A 7 nm architecture clocked above what its PE's RTL critical path allows (ASAP7 timing in
+// rtl/synth/results/area.json) gets a warning on stderr; the run still succeeds. The same
+// architecture at 22 nm (no delay-scaling rule) and at a reachable clock gets none.
+TEST(RunCommands, WarnsWhenTheClockExceedsThePesCriticalPath) {
+  const std::string d = temp_dir("clock");
+  const std::string base = slurp(std::string(QARCH_CONFIGS_DIR) + "/int8.yaml");
+  ASSERT_NE(base.find("clock_ghz: 0.5"), std::string::npos);
+  ASSERT_NE(base.find("node: 22nm"), std::string::npos);
+  auto variant = [&](const std::string& name, const std::string& ghz, const std::string& node) {
+    std::string y = base;
+    y.replace(y.find("clock_ghz: 0.5"), 14, "clock_ghz: " + ghz);
+    y.replace(y.find("node: 22nm"), 10, "node: " + node);
+    write(d + "/" + name + ".yaml", y);
+    return run_cli({"run", "--arch", d + "/" + name + ".yaml", "--model", "gpt2", "--seq", "32",
+                    "--layers", "0", "--no-accuracy", "--out", d + "/" + name});
+  };
+  const Result fast = variant("fast7", "5", "7nm");
+  ASSERT_EQ(fast.code, 0) << fast.err;
+  EXPECT_NE(fast.err.find("qarch run: warning: int8-baseline: clock_ghz 5 is not reachable by its "
+                          "int8 PE at 7nm: the RTL PE int8_mac mapped on asap7"),
+            std::string::npos)
+      << fast.err;
+  EXPECT_NE(fast.err.find(" GHz"), std::string::npos) << fast.err;
+  const Result slow = variant("slow7", "0.5", "7nm");
+  ASSERT_EQ(slow.code, 0) << slow.err;
+  EXPECT_EQ(slow.err.find("warning"), std::string::npos) << slow.err;
+  const Result fast22 = variant("fast22", "5", "22nm");
+  ASSERT_EQ(fast22.code, 0) << fast22.err;
+  EXPECT_EQ(fast22.err.find("warning"), std::string::npos) << fast22.err;
+}
+
 // Points computed on two threads give byte-identical report files to one thread, in the order
 // the architectures were given; a bad --jobs is a usage error.
 TEST(RunCommands, ConcurrentPointsGiveTheSameReport) {
