@@ -9,6 +9,7 @@
 
 #include "qarch/common/error.h"
 #include "qarch/models/simulator.h"
+#include "qarch/quant/format.h"
 #include "qarch/reports/tech.h"
 #include "qarch/sim/serve.h"
 #include "qarch/workloads/bindings.h"
@@ -406,6 +407,15 @@ reports::PointResult run_point(const std::string& id, const ArchSpec& arch,
     if (items.empty())
       throw Error("workload " + workload.describe() + ": the layer selection '" + workload.layers +
                   "' selects no GEMM");
+  }
+
+  // A QLLM activation format runs every linear GEMM with the grown (or, with assembly, the
+  // restored) reduction length K' = gemm_k(K) (quant transforms.h section 6); traces already
+  // record K'. Attention GEMMs keep K.
+  if (workload.trace.empty()) {
+    const quant::FormatTraits act_traits = quant::make_format(arch.act_format)->traits();
+    for (Item& it : items)
+      if (!it.attention) it.row.k = act_traits.gemm_k(it.row.k);
   }
 
   // Timing.
