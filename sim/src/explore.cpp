@@ -10,6 +10,7 @@
 #include "qarch/common/error.h"
 #include "qarch/models/simulator.h"
 #include "qarch/quant/format.h"
+#include "qarch/quant/transforms.h"
 #include "qarch/reports/tech.h"
 #include "qarch/sim/serve.h"
 #include "qarch/workloads/bindings.h"
@@ -412,10 +413,18 @@ reports::PointResult run_point(const std::string& id, const ArchSpec& arch,
   // A QLLM activation format runs every linear GEMM with the grown (or, with assembly, the
   // restored) reduction length K' = gemm_k(K) (quant transforms.h section 6); traces already
   // record K'. Attention GEMMs keep K.
-  if (workload.trace.empty()) {
-    const quant::FormatTraits act_traits = quant::make_format(arch.act_format)->traits();
-    for (Item& it : items)
-      if (!it.attention) it.row.k = act_traits.gemm_k(it.row.k);
+  // The PE then multiplies the base format's codes of X' (the plan is folded into the weights
+  // offline, so it is not operand storage): X (and attention operands) are timed in the base
+  // format, as traces record them.
+  std::string act_run = arch.act_format;
+  {
+    const auto act = quant::make_format(arch.act_format);
+    const quant::FormatTraits act_traits = act->traits();
+    if (workload.trace.empty()) {
+      for (Item& it : items)
+        if (!it.attention) it.row.k = act_traits.gemm_k(it.row.k);
+    }
+    quant::qllm_format_parts(*act, nullptr, &act_run);
   }
 
   // Timing.
@@ -428,8 +437,9 @@ reports::PointResult run_point(const std::string& id, const ArchSpec& arch,
     job.batch = it.row.batch;
     // Attention GEMMs multiply two activations: both operands in the activation format (the
     // convention of workloads/trace_builder.h); K and V in the KV cache's when it has its own.
-    job.x_format = arch.act_format;
-    job.w_format = it.attention ? arch.kv() : arch.weight_format;
+    job.x_format = act_run;
+    job.w_format =
+        it.attention ? (arch.kv() == arch.act_format ? act_run : arch.kv()) : arch.weight_format;
     const TimingOutcome t = time_gemm(arch, *tech, job, cache, arch_key);
     it.row.cycles = t.stats.cycles;
     it.row.compute_cycles = t.stats.array.compute_cycles;

@@ -470,7 +470,9 @@ TEST(RunCommands, QllmGemmsRunWithTheGrownReductionLength) {
         gemm.find("scores") != std::string::npos || gemm.find("context") != std::string::npos;
     EXPECT_EQ(kc["qllm"][gemm].first, attention ? k : k + k / 20);  // floor(0.05 K), K % 20 = 8
     EXPECT_EQ(kc["qllm_ca"][gemm].first, k);
-    if (!attention) EXPECT_GT(kc["qllm"][gemm].second, base.second);
+    if (!attention) {
+      EXPECT_GT(kc["qllm"][gemm].second, base.second);
+    }
   }
   EXPECT_EQ(kc["qllm"]["layers.0.mlp.down"].first, 3225);
   EXPECT_EQ(kc["qllm"]["layers.0.attn.qkv"].first, 806);
