@@ -10,6 +10,8 @@
 #include "qarch/common/error.h"
 #include "qarch/explore/serve.h"
 #include "qarch/models/simulator.h"
+#include "qarch/quant/format.h"
+#include "qarch/quant/transforms.h"
 #include "qarch/reports/tech.h"
 #include "qarch/workloads/bindings.h"
 #include "qarch/workloads/model.h"
@@ -420,12 +422,29 @@ Collected collect(reports::PointResult& p, const ArchSpec& arch, const WorkloadS
                   "' selects no GEMM");
   }
 
+  // A QLLM activation format runs every linear GEMM with the grown (or, with assembly, the
+  // restored) reduction length K' = gemm_k(K) (quant transforms.h section 6); traces already
+  // record K'. Attention GEMMs keep K.
+  if (workload.trace.empty()) {
+    const quant::FormatTraits act_traits = quant::make_format(arch.act_format)->traits();
+    for (Item& it : items)
+      if (!it.attention) it.row.k = act_traits.gemm_k(it.row.k);
+  }
   return c;
+}
+
+// The activation format the PE multiplies: for QLLM its base format's codes of X' (the channel
+// plan is folded into the weights offline, so it is not operand storage), as traces record it.
+std::string run_act_format(const ArchSpec& arch) {
+  std::string act_run = arch.act_format;
+  quant::qllm_format_parts(*quant::make_format(arch.act_format), nullptr, &act_run);
+  return act_run;
 }
 
 // Timing and energy of every GEMM (cached per shape and formats).
 void time_items(std::vector<Item>& items, const ArchSpec& arch, const std::string& arch_key,
                 const reports::Technology& tech, ExploreCache::Impl& cache) {
+  const std::string act_run = run_act_format(arch);
   for (Item& it : items) {
     models::GemmJob job;
     job.name = it.row.gemm;
@@ -435,8 +454,9 @@ void time_items(std::vector<Item>& items, const ArchSpec& arch, const std::strin
     job.batch = it.row.batch;
     // Attention GEMMs multiply two activations: both operands in the activation format (the
     // convention of workloads/trace_builder.h); K and V in the KV cache's when it has its own.
-    job.x_format = arch.act_format;
-    job.w_format = it.attention ? arch.kv() : arch.weight_format;
+    job.x_format = act_run;
+    job.w_format =
+        it.attention ? (arch.kv() == arch.act_format ? act_run : arch.kv()) : arch.weight_format;
     const TimingOutcome t = time_gemm(arch, tech, job, cache, arch_key);
     it.row.cycles = t.stats.cycles;
     it.row.compute_cycles = t.stats.array.compute_cycles;

@@ -187,6 +187,10 @@ std::unique_ptr<Format> with_keep(std::unique_ptr<Format> inner, FormatOptions& 
                 format_g(keep));
   }
   if (keep == 0) return inner;
+  if (inner->traits().channel_ratio > 0) {
+    throw Error("format '" + o.spec().str() + "': keep= does not combine with " + inner->name() +
+                " (its operand has other channels than the input the kept positions index)");
+  }
   return std::make_unique<KeepFormat>(std::move(inner), keep);
 }
 

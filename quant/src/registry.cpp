@@ -24,6 +24,7 @@ const detail::Registry& registry() {
     detail::register_gear_formats(reg);
     detail::register_rotatekv_formats(reg);
     detail::register_ksort_formats(reg);
+    detail::register_qllm_formats(reg);
     return reg;
   }();
   return r;

@@ -76,5 +76,7 @@ void register_squeezellm_formats(Registry& r);
 void register_gear_formats(Registry& r);
 void register_rotatekv_formats(Registry& r);
 void register_ksort_formats(Registry& r);
+// qllm_format.cpp: QLLM channel disassembly / assembly on a base format (Liu et al.).
+void register_qllm_formats(Registry& r);
 
 }  // namespace qarch::quant::detail

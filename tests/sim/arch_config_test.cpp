@@ -409,9 +409,9 @@ TEST(ArchConfig, EveryShippedConfigLoadsAndSimulates) {
   for (const auto& e : fs::directory_iterator(QARCH_CONFIGS_DIR))
     if (e.path().extension() == ".yaml") files.push_back(e.path().string());
   std::sort(files.begin(), files.end());
-  const std::vector<std::string> expected = {"adaptivfloat", "amxfp4", "ant4",      "bfp",
-                                             "dgq",          "gobo",   "int8",      "mxfp4",
-                                             "olaccel",      "olive",  "squeezellm"};
+  const std::vector<std::string> expected = {
+      "adaptivfloat", "amxfp4",  "ant4",  "bfp",  "dgq",     "gobo",      "int8",
+      "mxfp4",        "olaccel", "olive", "qllm", "qllm_ca", "squeezellm"};
   std::vector<std::string> stems;
   for (const auto& f : files) stems.push_back(fs::path(f).stem().string());
   EXPECT_EQ(stems, expected);

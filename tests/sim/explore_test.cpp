@@ -3,6 +3,9 @@
 // unsharded run, resume after interruption, and configuration errors with file:line:key.
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <map>
+
 #include <sys/stat.h>
 #include <unistd.h>
 #include <chrono>
@@ -457,6 +460,55 @@ TEST(RunCommands, WarnsWhenTheClockExceedsThePesCriticalPath) {
   const Result fast22 = variant("fast22", "5", "22nm");
   ASSERT_EQ(fast22.code, 0) << fast22.err;
   EXPECT_EQ(fast22.err.find("warning"), std::string::npos) << fast22.err;
+}
+
+// QLLM: the architecture's activation format grows every linear GEMM's K by floor(0.05 K) (GPT-2:
+// 768 -> 806, 3072 -> 3225) in run's gemms.csv, the shapes the simulator times (more cycles than
+// the INT8 baseline with the same PE), assembly restores K, and attention GEMMs keep theirs.
+TEST(RunCommands, QllmGemmsRunWithTheGrownReductionLength) {
+  const std::string d = temp_dir("qllm");
+  std::map<std::string, std::map<std::string, std::pair<int64_t, int64_t>>> kc;  // arch: gemm
+  for (const char* arch : {"int8", "qllm", "qllm_ca"}) {
+    const Result r =
+        run_cli({"run", "--arch", arch, "--model", "gpt2", "--seq", "32", "--layers", "0",
+                 "--sample", "16", "--weight-rows", "64", "--out", d + "/" + arch});
+    ASSERT_EQ(r.code, 0) << r.err;
+    std::istringstream csv(slurp(d + "/" + arch + "/gemms.csv"));
+    std::string line;
+    std::getline(csv, line);
+    std::vector<std::string> head;
+    {
+      std::istringstream hs(line);
+      for (std::string c; std::getline(hs, c, ',');) head.push_back(c);
+    }
+    const auto col = [&](const std::string& name) {
+      const auto it = std::find(head.begin(), head.end(), name);
+      EXPECT_NE(it, head.end()) << name;
+      return static_cast<size_t>(it - head.begin());
+    };
+    const size_t gi = col("gemm"), ki = col("k"), ci = col("cycles");
+    while (std::getline(csv, line)) {
+      std::vector<std::string> f;
+      std::istringstream ls(line);
+      for (std::string c; std::getline(ls, c, ',');) f.push_back(c);
+      ASSERT_GT(f.size(), std::max({gi, ki, ci})) << line;
+      kc[arch][f[gi]] = {std::stoll(f[ki]), std::stoll(f[ci])};
+    }
+  }
+  ASSERT_EQ(kc["int8"].size(), kc["qllm"].size());
+  for (const auto& [gemm, base] : kc["int8"]) {
+    SCOPED_TRACE(gemm);
+    const int64_t k = base.first;
+    const bool attention =
+        gemm.find("scores") != std::string::npos || gemm.find("context") != std::string::npos;
+    EXPECT_EQ(kc["qllm"][gemm].first, attention ? k : k + k / 20);  // floor(0.05 K), K % 20 = 8
+    EXPECT_EQ(kc["qllm_ca"][gemm].first, k);
+    if (!attention) {
+      EXPECT_GT(kc["qllm"][gemm].second, base.second);
+    }
+  }
+  EXPECT_EQ(kc["qllm"]["layers.0.mlp.down"].first, 3225);
+  EXPECT_EQ(kc["qllm"]["layers.0.attn.qkv"].first, 806);
 }
 
 // Points computed on two threads give byte-identical report files to one thread, in the order

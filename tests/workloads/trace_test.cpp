@@ -292,6 +292,50 @@ TEST(Trace, FormatsPerOperandAndGoboIsWeightOnly) {
   }
 }
 
+// QLLM (an activation format qllm:...): every linear GEMM is recorded with the grown K' (the
+// shape models/ times), its stored operands are the base / weight formats' encodings of X', W'
+// (K' wide), written and read back as such; with assembly K is restored. The layer-output error
+// is against the untransformed FP32 product, so it is honest about the assembly's approximation.
+TEST(Trace, QllmGrowsKOfLinearGemmsAndAssemblyRestoresIt) {
+  TempDir tmp;
+  for (const bool assemble : {false, true}) {
+    for (const bool shape_only : {false, true}) {
+      SCOPED_TRACE(std::string(assemble ? "assemble" : "disassemble") +
+                   (shape_only ? " shape-only" : ""));
+      TraceOptions o = opts("int8");
+      o.act_format = quant::make_format(std::string("qllm:ratio=0.05:assemble=") +
+                                        (assemble ? "true" : "false"))
+                         ->name();
+      o.shape_only = shape_only;
+      const TraceBuilder b(tiny(), prefill(32), o);
+      const std::string dir = tmp.path + (assemble ? "/ca" : "/cd") + (shape_only ? "s" : "");
+      write_trace(b, dir);
+      const TraceReader r(dir);
+      ASSERT_EQ(r.gemms().size(), b.selected().size());
+      for (size_t i = 0; i < r.gemms().size(); ++i) {
+        const TraceGemm& g = r.gemms()[i];
+        const GemmOp& op = b.workload().gemms[b.selected()[i]];
+        SCOPED_TRACE(op.name);
+        // tiny: hidden 64 -> 64 + floor(3.2) = 67; intermediate 96 -> 96 + floor(4.8) = 100.
+        const int64_t kp = op.is_attention() || assemble ? op.k : op.k + (op.k == 64 ? 3 : 4);
+        EXPECT_EQ(g.op.k, kp);
+        EXPECT_EQ(g.x.cols, kp);
+        EXPECT_EQ(g.w.cols, kp);
+        EXPECT_EQ(quant::FormatSpec::parse(g.x.format).name, "int8");
+        if (!op.is_attention()) {
+          EXPECT_EQ(g.x.requested_format, o.act_format);
+        }
+        if (shape_only) continue;
+        const auto [x, w] = r.load_operands(i);
+        EXPECT_EQ(x.cols, kp);
+        EXPECT_EQ(w.cols, kp);
+        ASSERT_TRUE(g.has_output_error);
+        EXPECT_GT(g.output_error.qsnr_db, 10.0);
+      }
+    }
+  }
+}
+
 TEST(Trace, CorruptionTruncationAndVersionAreClearErrors) {
   TempDir tmp;
   TraceOptions o = opts("olive4");

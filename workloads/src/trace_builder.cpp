@@ -173,6 +173,9 @@ TraceBuilder::TraceBuilder(ModelConfig model, WorkloadParams params, TraceOption
   }
   act_fmt_ = quant::make_format(options_.act_format);
   weight_fmt_ = quant::make_format(options_.weight_format);
+  std::string qllm_base;
+  if (quant::qllm_format_parts(*act_fmt_, &qllm_opts_, &qllm_base))
+    qllm_base_ = quant::make_format(qllm_base);
   options_.act_format = act_fmt_->name();
   options_.weight_format = weight_fmt_->name();
   for (size_t i = 0; i < workload_.gemms.size(); ++i) {
@@ -373,8 +376,13 @@ void TraceBuilder::probe(const GemmOp& op, TraceGemm& g, const quant::Format& fx
       return;
     }
   }
-  const Operand px = make_x(op, sample_rows(op.m, 16));
-  const Operand pw = make_w(op, sample_rows(op.n, 16));
+  Operand px = make_x(op, sample_rows(op.m, 16));
+  Operand pw = make_w(op, sample_rows(op.n, 16));
+  if (qllm_base_ && !op.is_attention()) {
+    quant::QllmResult t = quant::qllm(px.data, pw.data, qllm_opts_);
+    px.data = std::move(t.x);
+    pw.data = std::move(t.w);
+  }
   g.x.bits_per_element = fx.encode(px.data).bits_per_element();
   g.w.bits_per_element = fw.encode(pw.data).bits_per_element();
   g.x.layout = layout_of(fx, px.data);
@@ -393,8 +401,13 @@ GemmResult TraceBuilder::build(const GemmOp& op) const {
   g.op = op;
   const bool attn = op.is_attention();
   g.instance = attn ? options_.attention_head : 0;
-  const quant::Format& fx = *act_fmt_;
-  const quant::Format& fw = attn ? *act_fmt_ : *weight_fmt_;
+  // A QLLM activation format: its base encodes the transformed X' (and attention operands).
+  const bool qllm = qllm_base_ && !attn;
+  const quant::Format& fa = qllm_base_ ? *qllm_base_ : *act_fmt_;
+  const quant::Format& fx = fa;
+  const quant::Format& fw = attn ? fa : *weight_fmt_;
+  const int64_t k0 = op.k;  // the model's K; qllm: the GEMM runs with K'
+  if (qllm) g.op.k = act_fmt_->traits().gemm_k(op.k);
   const RowSample xs = sample_rows(op.m, options_.sample_rows);
   const RowSample ws = sample_rows(op.n, attn ? 0 : options_.weight_rows);
   auto init = [](TraceOperand& t, const quant::Format& f, OperandSource src, int64_t rows,
@@ -405,8 +418,9 @@ GemmResult TraceBuilder::build(const GemmOp& op) const {
     t.cols = cols;
     t.sample = s;
   };
-  init(g.x, fx, op.x_source, op.m, op.k, xs);
-  init(g.w, fw, op.w_source, op.n, op.k, ws);
+  init(g.x, fx, op.x_source, op.m, g.op.k, xs);
+  init(g.w, fw, op.w_source, op.n, g.op.k, ws);
+  if (qllm_base_) g.x.requested_format = act_fmt_->name();
 
   if (options_.shape_only) {
     probe(op, g, fx, fw);
@@ -415,27 +429,41 @@ GemmResult TraceBuilder::build(const GemmOp& op) const {
 
   const Operand X = make_x(op, xs);
   const Operand W = make_w(op, ws);
+  // What gets encoded: the operands, or QLLM's X', W' (K' channels).
+  quant::QllmResult t;
+  if (qllm) {
+    t = quant::qllm(X.data, W.data, qllm_opts_);
+    if (t.plan.k_out() != g.op.k) {
+      throw Error("trace: " + op.name + ": the QLLM channel plan made " +
+                  std::to_string(t.plan.k_out()) + " channels, the format states " +
+                  std::to_string(g.op.k));
+    }
+  }
+  const quant::Tensor& XE = qllm ? t.x : X.data;
+  const quant::Tensor& WE = qllm ? t.w : W.data;
   g.x.origin = X.origin;
   g.w.origin = W.origin;
   g.x.planted_channels = X.planted;
   g.w.planted_channels = W.planted;
-  const auto ex_fmt = effective_format(fx, X.data, &g.x.scale_search_rows);
-  const auto ew_fmt = effective_format(fw, W.data, &g.w.scale_search_rows);
+  const auto ex_fmt = effective_format(fx, XE, &g.x.scale_search_rows);
+  const auto ew_fmt = effective_format(fw, WE, &g.w.scale_search_rows);
   const quant::Format& ux = ex_fmt ? *ex_fmt : fx;
   const quant::Format& uw = ew_fmt ? *ew_fmt : fw;
-  if (ex_fmt) g.x.requested_format = g.x.format, g.x.format = ux.name();
+  if (ex_fmt && g.x.requested_format.empty()) g.x.requested_format = g.x.format;
+  if (ex_fmt) g.x.format = ux.name();
   if (ew_fmt) g.w.requested_format = g.w.format, g.w.format = uw.name();
-  res.x = ux.encode(X.data);
-  res.w = uw.encode(W.data);
+  res.x = ux.encode(XE);
+  res.w = uw.encode(WE);
   const quant::Tensor qx = ux.decode(res.x);
   const quant::Tensor qw = uw.decode(res.w);
   g.x.has_values = g.w.has_values = true;
   g.x.bits_per_element = res.x.bits_per_element();
   g.w.bits_per_element = res.w.bits_per_element();
-  g.x.layout = layout_of(ux, X.data);
-  g.w.layout = layout_of(uw, W.data);
-  g.x.quant_error = quant::compare(X.data, qx);
-  g.w.quant_error = quant::compare(W.data, qw);
+  g.x.layout = layout_of(ux, XE);
+  g.w.layout = layout_of(uw, WE);
+  // QLLM: X's error in its own channels (the fold of the decoded X'); W's of the stored W'.
+  g.x.quant_error = quant::compare(X.data, qllm ? quant::qllm_fold_x(qx, t.plan) : qx);
+  g.w.quant_error = quant::compare(WE, qw);
   if (options_.stats) {
     g.x.has_stats = g.w.has_stats = true;
     auto stats_of = [&](const quant::Tensor& t) {
@@ -463,10 +491,12 @@ GemmResult TraceBuilder::build(const GemmOp& op) const {
       const int64_t r = er.row(i);
       for (int64_t j = 0; j < ec.count; ++j) {
         const int64_t c = ec.row(j);
-        ref[i * ec.count + j] = static_cast<float>(dot(X.data.row(r), W.data.row(c), op.k));
+        // Reference: the untransformed FP32 operands (K); quantized: what the PE multiplies
+        // (K' under QLLM).
+        ref[i * ec.count + j] = static_cast<float>(dot(X.data.row(r), W.data.row(c), k0));
         got[i * ec.count + j] = options_.exact_hw
                                     ? quant::reference_dot(dx, r, dw, c)
-                                    : static_cast<float>(dot(qx.row(r), qw.row(c), op.k));
+                                    : static_cast<float>(dot(qx.row(r), qw.row(c), g.op.k));
       }
     }
     g.has_output_error = true;

@@ -134,6 +134,16 @@ struct FormatTraits {
   /// tests/quant/format_traits_test.cpp checks the claim for every registered format: a format
   /// encodes each unit of its scope alone exactly as it encodes it inside the whole tensor.
   EncodeScope encode_scope = EncodeScope::kSegment;
+  /// QLLM channel disassembly (qllm_format.cpp, transforms.h section 6): the activation's
+  /// outlier channels are split, so a linear GEMM's reduction length K becomes
+  /// K + floor(channel_ratio * K), or stays K with channel_assembly (similar channels merged
+  /// back). 0: the format keeps K. The weight must be transformed with the same channel plan
+  /// (workloads' trace builder does it); decode() is then the original-space view and
+  /// decode_operand() the K'-wide operand the PE multiplies.
+  double channel_ratio = 0.0;
+  bool channel_assembly = false;
+  /// The reduction length a linear GEMM of K runs with under this activation format.
+  int64_t gemm_k(int64_t k) const;
 };
 
 class Format {
@@ -165,7 +175,9 @@ class Format {
   virtual void decode(const EncodedTensor& e, float* out) const = 0;
 
   /// The operand as a PE receives it (element exponent-integer pairs + scales). For every
-  /// format, decoded_value(decode_operand(e), i) == decode(e)[i] bit for bit.
+  /// format, decoded_value(decode_operand(e), i) == decode(e)[i] bit for bit, except a format
+  /// that changes K (FormatTraits::channel_ratio > 0, QLLM): its operand is K' wide and decode()
+  /// folds it back to the input's channels (qllm_fold_x).
   virtual DecodedTensor decode_operand(const EncodedTensor& e) const = 0;
 
   /// Fake quantization: out = decode(encode(x)). Formats override it with fused fast paths.

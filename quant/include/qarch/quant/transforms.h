@@ -14,6 +14,10 @@
 //    channels by norm, and W_q's rows alike, so q . k is unchanged and outlier channels of the
 //    K cache share blocks.
 //  - TransformPipeline: the text form for the CLI, "smooth:alpha=0.5,hadamard:seed=1".
+//  - QLLM channel disassembly / assembly (Liu et al., ICLR 2024): splits outlier channels into
+//    sub-channels (K grows) and optionally merges similar channels back (K restored); unlike
+//    the maps above it changes K, so it is a ChannelPlan of its own (section 6), not a step of
+//    AxisTransform or of a TransformPipeline.
 //
 // Every function takes tensors as 2-D views [rows(), cols()] (cols = K, the reduction axis),
 // returns tensors of the input's shape, is deterministic (random signs come from a seeded
@@ -28,6 +32,8 @@
 #include "qarch/quant/tensor.h"
 
 namespace qarch::quant {
+
+class Format;
 
 // ---------------------------------------------------------------------------------------------
 // Validation
@@ -302,5 +308,95 @@ class TransformPipeline {
   };
   std::vector<StepSpec> steps_;
 };
+
+// ---------------------------------------------------------------------------------------------
+// 6. QLLM channel disassembly and assembly (Liu et al., "QLLM: Accurate and Efficient
+//    Low-Bitwidth Quantization for Large Language Models", ICLR 2024, section 4.1)
+//
+// Facts from the paper: for X [tokens, K] and a linear layer with weight rows W_j (here W is
+// [N, K], so W_j is column j of W), channel j whose max |x_j| = m_j exceeds a threshold theta is
+// disassembled into T_j = ceil(m_j / theta) sub-channels, each carrying x_j / T_j, and W_j is
+// replicated T_j times: X' W'^T = X W^T in real arithmetic, K grows by sum (T_j - 1). Channel
+// assembly then merges pairs of similar channels (activation x_a + x_b, weight (W_a + W_b) / 2)
+// to bring K back; x_a W_a + x_b W_b - (x_a + x_b)(W_a + W_b)/2 = (x_a - x_b)(W_a - W_b)/2, so
+// merging a pair costs exactly that rank-one error. The authors' release picks theta from a
+// channel budget: the smallest threshold whose extra channels stay within ratio * K
+// (`channel_ratio`). The paper's low-rank tuning (trained) is out of scope.
+//
+// qarch's rules where the paper leaves room (they are options or stated here):
+//  - ratio (default 0.05): the budget E = floor(ratio * K) extra channels is always used in
+//    full: greedily, the channel with the largest current sub-channel max m_j / T_j gets one
+//    more sub-channel (ties: the lower channel index), E times. The result is the smallest
+//    theta = max_j m_j / T_j reachable with E extra channels, and K' = K + E exactly, a
+//    function of K alone (models time that shape without seeing data). theta > 0 instead fixes
+//    the threshold (T_j = ceil(m_j / theta), K' depends on the data).
+//  - pow2: round every T_j > 1 up to a power of two (x_j / T_j is then exact in FP32 barring
+//    underflow, and the sub-channels sum back to x_j exactly); with ratio the budget is then
+//    spent in power-of-two steps and K' = K + E only when they fit (K' <= K + E).
+//  - assembly (documented greedy pairing, not the paper's bipartite matching): candidates are
+//    the channels that were not split; they are sorted by their L2 norm over the rows
+//    (ascending, ties: lower index); each adjacent pair in that order is priced with the exact
+//    merge error ||x_a - x_b|| * ||W_a - W_b|| / 2 (Frobenius norm of the rank-one error over
+//    the given rows; without W: ||x_a - x_b||); pairs are taken cheapest first (ties: earlier
+//    position) while both members are free, until as many merges as extra channels; if the
+//    adjacent pairs run out, the remaining free candidates are paired in sorted order. K' = K.
+//
+// Output channel order: the input channels in order, a split channel replaced by its T_j
+// sub-channels, a merged pair by one channel at the position of its lower index.
+
+/// Options of QLLM disassembly / assembly.
+struct QllmOptions {
+  double ratio = 0.05;    ///< extra-channel budget as a share of K, in [0, 0.25]
+  double theta = 0.0;     ///< > 0: a fixed threshold instead of the budget rule
+  bool pow2 = false;      ///< T_j rounded up to powers of two
+  bool assemble = false;  ///< merge as many channel pairs as were added (K restored)
+};
+
+/// Where each channel of the transformed axis comes from.
+struct ChannelPlan {
+  int64_t k_in = 0;
+  /// Per output channel: source channel a, and b = -1 (a sub-channel: x_a / parts[a], weight
+  /// W_a) or the second channel of a merged pair (x_a + x_b, weight (W_a + W_b) / 2), a < b.
+  std::vector<int64_t> a, b;
+  std::vector<int64_t> parts;  ///< per input channel: T_j (1 unsplit or merged)
+  double theta = 0;            ///< largest sub-channel max, max_j m_j / T_j
+  int64_t extra = 0;           ///< sum (T_j - 1)
+  int64_t merged = 0;          ///< merged pairs
+  int64_t k_out() const { return static_cast<int64_t>(a.size()); }
+};
+
+/// floor(ratio * k) (1e-9 tolerance on the product). Throws for ratio outside [0, 0.25].
+int64_t qllm_budget(int64_t k, double ratio);
+/// K' for the budget rule: k + qllm_budget(k, ratio), or k with assembly (theta = 0, no pow2).
+int64_t qllm_reduction_length(int64_t k, const QllmOptions& opts);
+
+/// The disassembly part from per-channel maxima m_j (>= 0, finite); no assembly.
+ChannelPlan qllm_disassembly_plan(const std::vector<float>& absmax, const QllmOptions& opts);
+/// The whole plan for X (its column maxima) and, for the assembly cost, the weight W [N, K]
+/// (may be null: activation-only cost). Throws qarch::Error for bad options, empty / non-finite
+/// tensors or mismatched K.
+ChannelPlan qllm_plan(const Tensor& x, const QllmOptions& opts, const Tensor* w = nullptr);
+
+/// X' [rows, K']: sub-channels x_a / parts[a] (one FP32 division), merged x_a + x_b.
+Tensor qllm_apply_x(const Tensor& x, const ChannelPlan& plan);
+/// W' [N, K']: sub-channels W_a (copies), merged (W_a + W_b) * 0.5f.
+Tensor qllm_apply_w(const Tensor& w, const ChannelPlan& plan);
+/// The original-space view of an X' [rows, K']: x_j = the sum of its sub-channels (in order,
+/// FP32), a merged pair's value s gives x_a = x_b = s * 0.5f, so fold(X') W^T = X' W'^T in real
+/// arithmetic. fold(apply_x(X)) == X exactly when every T_j is a power of two and nothing merged.
+Tensor qllm_fold_x(const Tensor& xp, const ChannelPlan& plan);
+
+/// Result of qllm().
+struct QllmResult {
+  Tensor x;  ///< X'
+  Tensor w;  ///< W'
+  ChannelPlan plan;
+};
+/// Plans on (x, w) and transforms both.
+QllmResult qllm(const Tensor& x, const Tensor& w, const QllmOptions& opts = {});
+
+/// If f is a `qllm` format: its options and the base format's canonical spec (what encodes X'
+/// and what the PE multiplies), true; otherwise false.
+bool qllm_format_parts(const Format& f, QllmOptions* opts, std::string* base);
 
 }  // namespace qarch::quant

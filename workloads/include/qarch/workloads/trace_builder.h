@@ -19,6 +19,17 @@
 // plain format when the sample is the whole operand). Per-row variants search every row (slow:
 // ~11 s for a 4096 x 11008 weight).
 //
+// QLLM (an activation format `qllm:base=B:...`, Liu et al. ICLR 2024): every linear GEMM's
+// operands are transformed with one channel plan made from the stored activation rows and the
+// stored weight rows (transforms.h section 6: outlier channels split, optionally similar ones
+// merged): X' is encoded in the base format B, W' in the weight format, and the GEMM is recorded
+// with K' = FormatTraits::gemm_k(K) (op.k and both operands' cols), the shape models/ times.
+// The operands' format is B (what encoded the stored bytes; requested_format names the qllm
+// spec); X's quantization error is measured in the input's channels (qllm_fold_x of the decoded
+// X'), and the layer-output error compares the K'-wide quantized product with the FP32 X W^T of
+// the untransformed operands, so the assembly's approximation counts. Attention GEMMs use B for
+// both operands (no disassembly).
+//
 // Costs are bounded by sampling: `sample_rows` keeps that many evenly spaced activation rows
 // (tokens; row 0, the first token, always included) and quantizes only them, so per-tensor
 // scales are computed on the sample (the manifest says so through `sample`); the
@@ -32,6 +43,7 @@
 #include <vector>
 
 #include "qarch/quant/format.h"
+#include "qarch/quant/transforms.h"
 #include "qarch/workloads/bindings.h"
 #include "qarch/workloads/generator.h"
 #include "qarch/workloads/trace.h"
@@ -131,6 +143,10 @@ class TraceBuilder {
   std::vector<size_t> selected_;
   TensorGenerator generator_;
   std::unique_ptr<quant::Format> act_fmt_, weight_fmt_;
+  // QLLM activation format (quant transforms.h section 6): the base format that encodes the
+  // transformed activations (and both operands of attention GEMMs), and the plan options.
+  std::unique_ptr<quant::Format> qllm_base_;
+  quant::QllmOptions qllm_opts_;
   struct ProbeCache;
   std::shared_ptr<ProbeCache> probes_;  // shape-only: probe results per distinct GEMM shape
 };
