@@ -81,6 +81,7 @@ class QllmFormat final : public Format {
     t.family = "qllm";
     t.channel_ratio = opts_.ratio;
     t.channel_assembly = opts_.assemble;
+    t.encode_scope = EncodeScope::kTensor;  // the channel plan comes from the whole tensor
     return t;
   }
 
