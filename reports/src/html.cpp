@@ -1,7 +1,7 @@
 // render_html(): the report as ONE self-contained HTML file. Text (header, summary table, notes)
 // is rendered here, so the page is useful without JavaScript; the six SVG charts are drawn in
 // the browser by reports/html/report.js from the report JSON embedded in the page. Script and
-// style sheet are compiled in (reports/cmake/embed_files.cmake): no external resource at all.
+// style sheet are compiled in (common/cmake/embed_files.cmake): no external resource at all.
 #include <algorithm>
 #include <charconv>
 #include <cmath>

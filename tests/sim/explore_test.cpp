@@ -618,20 +618,35 @@ TEST(RunCommands, RunFromATraceTimesItsGemmsAndReportsItsRecordedErrors) {
   }
 }
 
-TEST(RunCommands, DemoRunsSevenAcceleratorsOnBothPhases) {
+TEST(RunCommands, DemoRunsSevenAcceleratorsOnBothPhasesAndServing) {
   // The README's main job, shrunk to GPT-2 and short sequences so it runs in a unit test.
   const std::string d = temp_dir("demo");
   const Result r = run_cli({"demo", "--model", "gpt2", "--seq", "32", "--ctx", "31", "--sample",
-                            "16", "--weight-rows", "64", "--out", d + "/demo"});
+                            "16", "--weight-rows", "64", "--serve-prompt", "16", "--serve-gen", "4",
+                            "--out", d + "/demo"});
   ASSERT_EQ(r.code, 0) << r.err;
   const nlohmann::json rep = nlohmann::json::parse(slurp(d + "/demo/report.json"));
-  ASSERT_EQ(rep["points"].size(), 14u);
+  ASSERT_EQ(rep["points"].size(), 21u);
   std::set<std::string> pes;
+  int serving = 0;
   for (const auto& p : rep["points"]) {
     pes.insert(p["pe"].get<std::string>());
     EXPECT_TRUE(p["has_accuracy"].get<bool>()) << p["id"];
     EXPECT_GT(p["cycles"].get<uint64_t>(), 0u);
+    if (p.contains("serve")) {
+      ++serving;
+      EXPECT_GT(p["serve"]["ttft_s"].get<double>(), 0.0) << p["id"];
+      EXPECT_GT(p["serve"]["tpot_mean_s"].get<double>(), 0.0) << p["id"];
+    }
   }
+  EXPECT_EQ(serving, 7);
+  // --serve-gen 0 leaves the serving point out; a negative one is an error.
+  const Result two =
+      run_cli({"demo", "--model", "gpt2", "--seq", "32", "--ctx", "31", "--sample", "16",
+               "--weight-rows", "64", "--serve-gen", "0", "--out", d + "/demo2"});
+  ASSERT_EQ(two.code, 0) << two.err;
+  EXPECT_EQ(nlohmann::json::parse(slurp(d + "/demo2/report.json"))["points"].size(), 14u);
+  EXPECT_EQ(run_cli({"demo", "--serve-gen", "-1", "--out", d + "/demo3"}).code, 2);
   EXPECT_EQ(pes,
             (std::set<std::string>{"int8", "olive4", "mx", "amxfp4", "bfp", "gobo", "olaccel"}));
   EXPECT_TRUE(exists(d + "/demo/index.html"));
