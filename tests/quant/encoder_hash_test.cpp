@@ -192,6 +192,10 @@ const std::vector<std::string>& specs() {
       "qllm:base=ant4",
       "qllm:base=fp16",
       "qllm:base=e4m3:assemble=true",
+      "qllm:base=mxfp8_e4m3",
+      "qllm:base=olive8",
+      "qllm:base=ant8",
+      "qllm:base=bf16:ratio=0.1",
   };
   return s;
 }
