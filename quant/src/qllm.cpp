@@ -44,14 +44,21 @@ std::vector<double> col_norms(const float* x, int64_t rows, int64_t k) {
   return n;
 }
 
-// ||x[:, a] - x[:, b]||_2 of x [rows, k], in double.
-double col_distance(const float* x, int64_t rows, int64_t k, int64_t a, int64_t b) {
-  double s = 0;
+// ||x[:, cand[i]] - x[:, cand[i + 1]]||_2 of x [rows, k] for every i, in double: each sum runs
+// over the rows in order (what one column pair at a time gives), row by row through memory.
+std::vector<double> adjacent_distances(const float* x, int64_t rows, int64_t k,
+                                       const std::vector<int64_t>& cand) {
+  const size_t n = cand.empty() ? 0 : cand.size() - 1;
+  std::vector<double> s(n, 0.0);
   for (int64_t r = 0; r < rows; ++r) {
-    const double d = static_cast<double>(x[r * k + a]) - x[r * k + b];
-    s += d * d;
+    const float* p = x + r * k;
+    for (size_t i = 0; i < n; ++i) {
+      const double d = static_cast<double>(p[cand[i]]) - p[cand[i + 1]];
+      s[i] += d * d;
+    }
   }
-  return std::sqrt(s);
+  for (double& v : s) v = std::sqrt(v);
+  return s;
 }
 
 // qllm_plan after its checks: x [rows, k] finite and non-empty, absmax its column maxima, w
@@ -174,9 +181,11 @@ ChannelPlan plan_rows(const float* x, int64_t rows, int64_t k, const std::vector
   };
   std::vector<Edge> edges;
   edges.reserve(cand.size());
+  const std::vector<double> dx = adjacent_distances(x, rows, k, cand);
+  const std::vector<double> dw = w ? adjacent_distances(w, w_rows, k, cand) : std::vector<double>();
   for (size_t i = 0; i + 1 < cand.size(); ++i) {
-    double c = col_distance(x, rows, k, cand[i], cand[i + 1]);
-    if (w) c *= col_distance(w, w_rows, k, cand[i], cand[i + 1]) * 0.5;
+    double c = dx[i];
+    if (w) c *= dw[i] * 0.5;
     edges.push_back({c, i});
   }
   std::stable_sort(edges.begin(), edges.end(),
