@@ -4,6 +4,7 @@
 // as `channel_ratio`.
 #include <algorithm>
 #include <cmath>
+#include <cstring>
 #include <numeric>
 #include <queue>
 #include <string>
@@ -12,6 +13,7 @@
 #include "qarch/common/error.h"
 #include "qarch/common/number_text.h"
 #include "qarch/quant/transforms.h"
+#include "qllm_internal.h"
 
 namespace qarch::quant {
 namespace {
@@ -31,27 +33,38 @@ int64_t next_pow2(int64_t t) {
   return p;
 }
 
-// L2 norm of column j of t, in double.
-std::vector<double> col_norms(const Tensor& t) {
-  std::vector<double> n(static_cast<size_t>(t.cols()), 0.0);
-  for (int64_t r = 0; r < t.rows(); ++r) {
-    const float* p = t.row(r);
-    for (int64_t j = 0; j < t.cols(); ++j) n[j] += static_cast<double>(p[j]) * p[j];
+// L2 norm of each column of x [rows, k], in double.
+std::vector<double> col_norms(const float* x, int64_t rows, int64_t k) {
+  std::vector<double> n(static_cast<size_t>(k), 0.0);
+  for (int64_t r = 0; r < rows; ++r) {
+    const float* p = x + r * k;
+    for (int64_t j = 0; j < k; ++j) n[j] += static_cast<double>(p[j]) * p[j];
   }
   for (double& v : n) v = std::sqrt(v);
   return n;
 }
 
-// ||t[:, a] - t[:, b]||_2 in double.
-double col_distance(const Tensor& t, int64_t a, int64_t b) {
-  double s = 0;
-  const int64_t k = t.cols();
-  for (int64_t r = 0; r < t.rows(); ++r) {
-    const double d = static_cast<double>(t.data[r * k + a]) - t.data[r * k + b];
-    s += d * d;
+// ||x[:, cand[i]] - x[:, cand[i + 1]]||_2 of x [rows, k] for every i, in double: each sum runs
+// over the rows in order (what one column pair at a time gives), row by row through memory.
+std::vector<double> adjacent_distances(const float* x, int64_t rows, int64_t k,
+                                       const std::vector<int64_t>& cand) {
+  const size_t n = cand.empty() ? 0 : cand.size() - 1;
+  std::vector<double> s(n, 0.0);
+  for (int64_t r = 0; r < rows; ++r) {
+    const float* p = x + r * k;
+    for (size_t i = 0; i < n; ++i) {
+      const double d = static_cast<double>(p[cand[i]]) - p[cand[i + 1]];
+      s[i] += d * d;
+    }
   }
-  return std::sqrt(s);
+  for (double& v : s) v = std::sqrt(v);
+  return s;
 }
+
+// qllm_plan after its checks: x [rows, k] finite and non-empty, absmax its column maxima, w
+// [w_rows, k] or null.
+ChannelPlan plan_rows(const float* x, int64_t rows, int64_t k, const std::vector<float>& absmax,
+                      const QllmOptions& opts, const float* w, int64_t w_rows);
 
 void check_plan(const Tensor& t, const ChannelPlan& plan, const char* what) {
   if (t.cols() != plan.k_in) {
@@ -139,12 +152,19 @@ ChannelPlan qllm_disassembly_plan(const std::vector<float>& absmax, const QllmOp
 ChannelPlan qllm_plan(const Tensor& x, const QllmOptions& opts, const Tensor* w) {
   check_operand(x, "qllm", "X");
   if (w) check_linear_pair(x, *w, "qllm");
-  ChannelPlan p = qllm_disassembly_plan(column_absmax(x, "X"), opts);
+  return plan_rows(x.data.data(), x.rows(), x.cols(), column_absmax(x, "X"), opts,
+                   w ? w->data.data() : nullptr, w ? w->rows() : 0);
+}
+
+namespace {
+
+ChannelPlan plan_rows(const float* x, int64_t rows, int64_t k, const std::vector<float>& absmax,
+                      const QllmOptions& opts, const float* w, int64_t w_rows) {
+  ChannelPlan p = qllm_disassembly_plan(absmax, opts);
   if (!opts.assemble || p.extra == 0) return p;
 
   // Assembly: the documented greedy pairing over the unsplit channels (transforms.h).
-  const int64_t k = p.k_in;
-  const std::vector<double> norm = col_norms(x);
+  const std::vector<double> norm = col_norms(x, rows, k);
   std::vector<int64_t> cand;
   for (int64_t j = 0; j < k; ++j)
     if (p.parts[j] == 1) cand.push_back(j);
@@ -161,9 +181,11 @@ ChannelPlan qllm_plan(const Tensor& x, const QllmOptions& opts, const Tensor* w)
   };
   std::vector<Edge> edges;
   edges.reserve(cand.size());
+  const std::vector<double> dx = adjacent_distances(x, rows, k, cand);
+  const std::vector<double> dw = w ? adjacent_distances(w, w_rows, k, cand) : std::vector<double>();
   for (size_t i = 0; i + 1 < cand.size(); ++i) {
-    double c = col_distance(x, cand[i], cand[i + 1]);
-    if (w) c *= col_distance(*w, cand[i], cand[i + 1]) * 0.5;
+    double c = dx[i];
+    if (w) c *= dw[i] * 0.5;
     edges.push_back({c, i});
   }
   std::stable_sort(edges.begin(), edges.end(),
@@ -209,19 +231,14 @@ ChannelPlan qllm_plan(const Tensor& x, const QllmOptions& opts, const Tensor* w)
   return p;
 }
 
+}  // namespace
+
 Tensor qllm_apply_x(const Tensor& x, const ChannelPlan& plan) {
   check_plan(x, plan, "X");
-  const int64_t rows = x.rows(), k = x.cols(), ko = plan.k_out();
+  const int64_t rows = x.rows(), ko = plan.k_out();
+  const detail::QllmRows runs(plan);
   Tensor out = Tensor::zeros({rows, ko});
-  for (int64_t r = 0; r < rows; ++r) {
-    const float* in = x.row(r);
-    float* o = out.row(r);
-    for (int64_t c = 0; c < ko; ++c) {
-      const int64_t a = plan.a[c], b = plan.b[c];
-      o[c] = b >= 0 ? in[a] + in[b] : in[a] / static_cast<float>(plan.parts[a]);
-    }
-  }
-  (void)k;
+  for (int64_t r = 0; r < rows; ++r) runs.apply(x.row(r), out.row(r));
   return out;
 }
 
@@ -245,18 +262,14 @@ Tensor qllm_fold_x(const Tensor& xp, const ChannelPlan& plan) {
     throw Error("qllm: X' " + xp.shape_string() + " has " + std::to_string(xp.cols()) +
                 " channels, the plan makes " + std::to_string(plan.k_out()));
   }
-  const int64_t rows = xp.rows(), k = plan.k_in, ko = plan.k_out();
+  const int64_t rows = xp.rows(), k = plan.k_in;
+  const detail::QllmRows runs(plan);
   Tensor out = Tensor::zeros({rows, k});
   for (int64_t r = 0; r < rows; ++r) {
-    const float* in = xp.row(r);
-    float* o = out.row(r);
-    for (int64_t c = 0; c < ko; ++c) {
-      const int64_t a = plan.a[c], b = plan.b[c];
-      if (b >= 0) {
-        o[a] = o[b] = in[c] * 0.5f;
-      } else {
-        o[a] += in[c];  // sub-channels are consecutive: summed in order
-      }
+    if (runs.foldable()) {
+      runs.fold(xp.row(r), out.row(r));
+    } else {
+      runs.fold_any(xp.row(r), out.row(r));
     }
   }
   return out;
@@ -270,4 +283,151 @@ QllmResult qllm(const Tensor& x, const Tensor& w, const QllmOptions& opts) {
   return r;
 }
 
+namespace detail {
+
+bool qllm_column_absmax(const float* x, int64_t rows, int64_t cols, std::vector<float>* absmax) {
+  absmax->assign(static_cast<size_t>(cols), 0.0f);
+  float* m = absmax->data();
+  uint32_t bad = 0;
+  for (int64_t r = 0; r < rows; ++r) {
+    const float* p = x + r * cols;
+    for (int64_t j = 0; j < cols; ++j) {
+      uint32_t u;
+      std::memcpy(&u, p + j, 4);
+      bad |= static_cast<uint32_t>((u & 0x7f800000u) == 0x7f800000u);  // NaN / Inf exponent
+      m[j] = std::max(m[j], std::fabs(p[j]));
+    }
+  }
+  return bad == 0;
+}
+
+ChannelPlan qllm_plan_rows(const float* x, int64_t rows, int64_t cols,
+                           const std::vector<float>& absmax, const QllmOptions& opts) {
+  return plan_rows(x, rows, cols, absmax, opts, nullptr, 0);
+}
+
+QllmRows::QllmRows(const ChannelPlan& plan) : a_(plan.a), b_(plan.b), k_in_(plan.k_in) {
+  const int64_t ko = plan.k_out(), k = plan.k_in;
+  // X -> X': output column c copies x_a (T_a = 1), divides it by T_a, or adds x_a + x_b.
+  for (int64_t c = 0; c < ko; ++c) {
+    const int64_t a = a_[c], b = b_[c];
+    Run* last = apply_.empty() ? nullptr : &apply_.back();
+    if (b >= 0) {
+      apply_.push_back({kPair, c, a, 1, b, 0.0f});
+    } else if (plan.parts[a] == 1) {
+      if (last && last->kind == kCopy && last->in + last->n == a && last->out + last->n == c) {
+        ++last->n;
+      } else {
+        apply_.push_back({kCopy, c, a, 1, 0, 0.0f});
+      }
+    } else if (last && last->kind == kSplit && last->in == a && last->out + last->n == c) {
+      ++last->n;
+    } else {
+      apply_.push_back({kSplit, c, a, 1, 0, static_cast<float>(plan.parts[a])});
+    }
+  }
+  // X' -> X: which output columns reach each input channel.
+  std::vector<int64_t> first(static_cast<size_t>(k), -1), last(static_cast<size_t>(k), -1),
+      count(static_cast<size_t>(k), 0), pair(static_cast<size_t>(k), -1);
+  auto touch = [&](int64_t j, int64_t c) {
+    if (first[j] < 0) first[j] = c;
+    last[j] = c;
+    ++count[j];
+  };
+  for (int64_t c = 0; c < ko; ++c) {
+    touch(a_[c], c);
+    if (b_[c] >= 0) {
+      touch(b_[c], c);
+      pair[a_[c]] = pair[b_[c]] = c;
+    }
+  }
+  for (int64_t j = 0; j < k && foldable_; ++j) {
+    if (count[j] == 0) continue;
+    foldable_ = pair[j] >= 0 ? count[j] == 1 : last[j] - first[j] + 1 == count[j];
+  }
+  if (!foldable_) return;
+  for (int64_t j = 0; j < k; ++j) {
+    Run* prev = fold_.empty() ? nullptr : &fold_.back();
+    if (count[j] == 0) {  // no output column: qllm_fold_x leaves it 0
+      if (prev && prev->kind == kZero && prev->out + prev->n == j) {
+        ++prev->n;
+      } else {
+        fold_.push_back({kZero, j, 0, 1, 0, 0.0f});
+      }
+    } else if (pair[j] >= 0) {
+      const int64_t c = pair[j];
+      if (a_[c] == j) fold_.push_back({kPair, j, c, 1, b_[c], 0.0f});  // writes x_a and x_b
+    } else if (count[j] == 1) {
+      if (prev && prev->kind == kCopy && prev->out + prev->n == j &&
+          prev->in + prev->n == first[j]) {
+        ++prev->n;
+      } else {
+        fold_.push_back({kCopy, j, first[j], 1, 0, 0.0f});
+      }
+    } else {
+      fold_.push_back({kSum, j, first[j], count[j], 0, 0.0f});
+    }
+  }
+}
+
+void QllmRows::apply(const float* x, float* xp) const {
+  for (const Run& r : apply_) {
+    float* o = xp + r.out;
+    switch (r.kind) {
+      case kCopy: {
+        const float* in = x + r.in;
+        for (int64_t i = 0; i < r.n; ++i) o[i] = in[i];  // x_a / 1 == x_a bit for bit
+        break;
+      }
+      case kSplit: {
+        const float v = x[r.in] / r.t;  // a division, as qllm_apply_x defines it
+        for (int64_t i = 0; i < r.n; ++i) o[i] = v;
+        break;
+      }
+      default:  // kPair
+        o[0] = x[r.in] + x[r.in2];
+        break;
+    }
+  }
+}
+
+void QllmRows::fold(const float* xp, float* x) const {
+  for (const Run& r : fold_) {
+    float* o = x + r.out;
+    const float* in = xp + r.in;
+    switch (r.kind) {
+      case kZero:
+        for (int64_t i = 0; i < r.n; ++i) o[i] = 0.0f;
+        break;
+      case kCopy:
+        // qllm_fold_x adds the one sub-channel to a zeroed channel: 0 + v turns -0 into +0.
+        for (int64_t i = 0; i < r.n; ++i) o[i] = in[i] + 0.0f;
+        break;
+      case kSum: {
+        float s = 0.0f;
+        for (int64_t i = 0; i < r.n; ++i) s += in[i];  // in order, from 0, as qllm_fold_x
+        o[0] = s;
+        break;
+      }
+      default:  // kPair
+        o[0] = x[r.in2] = in[0] * 0.5f;
+        break;
+    }
+  }
+}
+
+void QllmRows::fold_any(const float* xp, float* x) const {
+  std::fill(x, x + k_in_, 0.0f);
+  const int64_t ko = static_cast<int64_t>(a_.size());
+  for (int64_t c = 0; c < ko; ++c) {
+    const int64_t a = a_[c], b = b_[c];
+    if (b >= 0) {
+      x[a] = x[b] = xp[c] * 0.5f;
+    } else {
+      x[a] += xp[c];
+    }
+  }
+}
+
+}  // namespace detail
 }  // namespace qarch::quant

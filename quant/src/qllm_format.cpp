@@ -28,12 +28,21 @@
 //   which values reach them, not how they are coded. The gather that forms X' (a copy and a
 //   division by T_j per sub-channel, an addition per merged pair) is not timed; in a deployment
 //   the paper folds it into the preceding layer's output channels.
+// Passes (issue 13's speed): encode reads X once for the finiteness check and the column
+//   maxima, writes X' once from the plan compiled to runs (detail::QllmRows: copies of unsplit
+//   channels, one division per split channel and row, pairs) and encodes it; decode decodes X'
+//   into one buffer and folds it straight into `out`; quantize() does the same through the base
+//   format's quantize(). Bit for bit the functions of transforms.h section 6
+//   (tests/quant/encoder_hash_test.cpp freezes the outputs).
 #include <cmath>
+#include <cstddef>
+#include <memory>
 #include <string>
 
 #include "qarch/common/error.h"
 #include "qarch/common/number_text.h"
 #include "qarch/quant/transforms.h"
+#include "qllm_internal.h"
 #include "registry.h"
 
 namespace qarch::quant {
@@ -86,29 +95,37 @@ class QllmFormat final : public Format {
   }
 
   EncodedTensor encode(const float* x, int64_t rows, int64_t cols) const override {
-    require_finite(x, rows * cols, cols, name_);
-    if (rows < 1 || cols < 1) {
-      throw Error("format '" + name_ + "': needs a non-empty tensor, got [" + std::to_string(rows) +
-                  ", " + std::to_string(cols) + "]");
-    }
-    const Tensor t = Tensor::matrix(rows, cols, std::vector<float>(x, x + rows * cols));
-    const ChannelPlan plan = qllm_plan(t, opts_, nullptr);
-    const Tensor xp = qllm_apply_x(t, plan);
-    EncodedTensor e = base_->encode(xp);
+    check_shape(rows, cols);
+    Transformed t = transform(x, rows, cols);
+    EncodedTensor e = base_->encode(t.xp.get(), rows, t.ko);
+    t.xp.reset();
     e.format = name_;
     e.rows = rows;
     e.cols = cols;
-    for (int64_t a : plan.a) e.indices.push_back(static_cast<uint32_t>(a));
-    for (int64_t b : plan.b) e.indices.push_back(b < 0 ? kNone : static_cast<uint32_t>(b));
+    e.indices.reserve(e.indices.size() + static_cast<size_t>(2 * t.ko));
+    for (int64_t a : t.plan.a) e.indices.push_back(static_cast<uint32_t>(a));
+    for (int64_t b : t.plan.b) e.indices.push_back(b < 0 ? kNone : static_cast<uint32_t>(b));
     return e;
   }
 
   void decode(const EncodedTensor& e, float* out) const override {
     ChannelPlan plan;
     const EncodedTensor be = split(e, &plan);
-    const Tensor xp = base_->decode(be);
-    const Tensor x = qllm_fold_x(xp, plan);
-    std::copy(x.data.begin(), x.data.end(), out);
+    const detail::QllmRows runs(plan);
+    std::unique_ptr<float[]> xp(new float[static_cast<size_t>(be.rows * be.cols)]);
+    base_->decode(be, xp.get());
+    fold(runs, xp.get(), be.rows, be.cols, out);
+  }
+
+  // decode(encode(x)) with the base format's fused quantize() (bit-identical to its decode of
+  // its encode) and without building the encoding.
+  void quantize(const float* x, int64_t rows, int64_t cols, float* out) const override {
+    check_shape(rows, cols);
+    Transformed t = transform(x, rows, cols);
+    std::unique_ptr<float[]> q(new float[static_cast<size_t>(rows * t.ko)]);
+    base_->quantize(t.xp.get(), rows, t.ko, q.get());
+    t.xp.reset();
+    fold(detail::QllmRows(t.plan), q.get(), rows, t.ko, out);
   }
 
   DecodedTensor decode_operand(const EncodedTensor& e) const override {
@@ -116,6 +133,49 @@ class QllmFormat final : public Format {
   }
 
  private:
+  struct Transformed {
+    ChannelPlan plan;
+    int64_t ko = 0;
+    std::unique_ptr<float[]> xp;  // X' [rows, ko]
+  };
+
+  void check_shape(int64_t rows, int64_t cols) const {
+    if (rows < 1 || cols < 1) {
+      throw Error("format '" + name_ + "': needs a non-empty tensor, got [" + std::to_string(rows) +
+                  ", " + std::to_string(cols) + "]");
+    }
+  }
+
+  // The plan (qllm_plan without a weight) and X' = qllm_apply_x(X, plan), on the raw input:
+  // one pass for the finiteness check and the column maxima, one that writes X' (uninitialized
+  // before: every element is written).
+  Transformed transform(const float* x, int64_t rows, int64_t cols) const {
+    std::vector<float> absmax;
+    if (!detail::qllm_column_absmax(x, rows, cols, &absmax)) {
+      require_finite(x, rows * cols, cols, name_);  // names the element and throws
+    }
+    Transformed t;
+    t.plan = detail::qllm_plan_rows(x, rows, cols, absmax, opts_);
+    t.ko = t.plan.k_out();
+    const detail::QllmRows runs(t.plan);
+    t.xp.reset(new float[static_cast<size_t>(rows * t.ko)]);
+    for (int64_t r = 0; r < rows; ++r) runs.apply(x + r * cols, t.xp.get() + r * t.ko);
+    return t;
+  }
+
+  // out [rows, K] = qllm_fold_x(X' [rows, ko]) straight into out.
+  static void fold(const detail::QllmRows& runs, const float* xp, int64_t rows, int64_t ko,
+                   float* out) {
+    const int64_t k = runs.k_in();
+    for (int64_t r = 0; r < rows; ++r) {
+      if (runs.foldable()) {
+        runs.fold(xp + r * ko, out + r * k);
+      } else {
+        runs.fold_any(xp + r * ko, out + r * k);
+      }
+    }
+  }
+
   // The base format's encoding of X' and the plan, from a qllm encoding.
   EncodedTensor split(const EncodedTensor& e, ChannelPlan* plan) const {
     check_encoded(e);
@@ -125,10 +185,14 @@ class QllmFormat final : public Format {
       throw Error("format '" + name_ + "': encoding holds " + std::to_string(e.indices.size()) +
                   " indices, fewer than the " + std::to_string(tail) + " of its channel plan");
     }
-    EncodedTensor be = e;
+    EncodedTensor be;
     be.format = base_name_;
+    be.rows = e.rows;
     be.cols = ko;
-    be.indices.resize(e.indices.size() - tail);
+    be.elements = e.elements;
+    be.scales = e.scales;
+    be.fp32 = e.fp32;
+    be.indices.assign(e.indices.begin(), e.indices.end() - static_cast<std::ptrdiff_t>(tail));
     if (plan) {
       plan->k_in = k;
       plan->parts.assign(static_cast<size_t>(k), 1);

@@ -1,7 +1,8 @@
 // Bit-for-bit freeze of the encoders that were sped up for issue 13 (ANT, AdaptivFloat, GEAR,
-// RotateKV, K-sort, DGQ): every buffer of encode(), decode(), quantize() and decode_operand() on
-// fixed inputs is hashed (FNV-1a 64) and compared with the hash the code gave before the speed
-// work (recorded at commit c8a6794). A speed change that moves one bit of one output fails here.
+// RotateKV, K-sort, DGQ, QLLM): every buffer of encode(), decode(), quantize() and
+// decode_operand() on fixed inputs is hashed (FNV-1a 64) and compared with the hash the code
+// gave before the speed work (recorded at commit c8a6794; the qllm rows at 0a562f3). A speed
+// change that moves one bit of one output fails here.
 // The inputs come from SplitMix64 with only +, *, and exact conversions (no libm, no
 // std::normal_distribution), so they are the same on every platform:
 //   llm     48 x 512, Irwin-Hall(4) ~ N(0, 1/3) with 3 outlier channels 30-60x larger;
@@ -177,13 +178,32 @@ const std::vector<std::string>& specs() {
       "dgq4",
       "dgq:bits=3:group=32",
       "dgq:bits=8:group=100",
+      "qllm",
+      "qllm:ratio=0",
+      "qllm:ratio=0.01",
+      "qllm:ratio=0.25",
+      "qllm:assemble=true",
+      "qllm:assemble=true:ratio=0.1",
+      "qllm:base=int4",
+      "qllm:base=int6:ratio=0.1",
+      "qllm:base=mxfp4",
+      "qllm:base=mxint8",
+      "qllm:base=olive4",
+      "qllm:base=ant4",
+      "qllm:base=fp16",
+      "qllm:base=e4m3:assemble=true",
+      "qllm:base=mxfp8_e4m3",
+      "qllm:base=olive8",
+      "qllm:base=ant8",
+      "qllm:base=bf16:ratio=0.1",
   };
   return s;
 }
 
 const std::vector<std::string> kInputs = {"llm", "relu", "ragged", "tiny", "wide", "span", "steps"};
 
-// Recorded at commit c8a6794 (before the encoder speed work) with QARCH_PRINT_ENCODER_HASHES=1.
+// Recorded at commit c8a6794 (before the encoder speed work) with QARCH_PRINT_ENCODER_HASHES=1;
+// the qllm rows at commit 0a562f3 (before QLLM's speed work).
 const std::map<std::string, uint64_t>& expected() {
   static const std::map<std::string, uint64_t> m = {
 #include "encoder_hashes.inc"

@@ -6,6 +6,7 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <cstring>
 #include <functional>
 #include <random>
 #include <string>
@@ -216,6 +217,157 @@ TEST(Qllm, BadInputsNameTheProblem) {
   EXPECT_NE(error_of([&] { qllm_apply_w(w, p); }).find("made for K = 8"), std::string::npos);
 }
 
+// The definitions of transforms.h section 6, one output column at a time (the loops qllm.cpp
+// had before it compiled plans to runs): X'[c] = x_a / T_a or x_a + x_b; the fold zeroes every
+// channel, then takes the output columns in order (a sub-channel adds, a merged pair sets both).
+std::vector<float> apply_by_definition(const std::vector<float>& x, int64_t rows,
+                                       const ChannelPlan& p) {
+  const int64_t k = p.k_in, ko = p.k_out();
+  std::vector<float> out(static_cast<size_t>(rows * ko));
+  for (int64_t r = 0; r < rows; ++r)
+    for (int64_t c = 0; c < ko; ++c) {
+      const float* in = x.data() + r * k;
+      const int64_t a = p.a[c], b = p.b[c];
+      out[r * ko + c] = b >= 0 ? in[a] + in[b] : in[a] / static_cast<float>(p.parts[a]);
+    }
+  return out;
+}
+
+std::vector<float> fold_by_definition(const std::vector<float>& xp, int64_t rows,
+                                      const ChannelPlan& p) {
+  const int64_t k = p.k_in, ko = p.k_out();
+  std::vector<float> out(static_cast<size_t>(rows * k), 0.0f);
+  for (int64_t r = 0; r < rows; ++r)
+    for (int64_t c = 0; c < ko; ++c) {
+      float* o = out.data() + r * k;
+      const float v = xp[r * ko + c];
+      const int64_t a = p.a[c], b = p.b[c];
+      if (b >= 0) {
+        o[a] = o[b] = v * 0.5f;
+      } else {
+        o[a] += v;
+      }
+    }
+  return out;
+}
+
+// Bit patterns (EXPECT_EQ on floats calls -0 and +0 equal; the fold turns -0 into +0).
+std::vector<uint32_t> bits_of(const std::vector<float>& v) {
+  std::vector<uint32_t> b(v.size());
+  for (size_t i = 0; i < v.size(); ++i) std::memcpy(&b[i], &v[i], 4);
+  return b;
+}
+
+// qllm_apply_x and qllm_fold_x run a plan compiled to runs (copies, splits, pairs, sums); on
+// every plan they give the definition's bits. Half the plans have the shape qllm_plan makes
+// (each channel reached once: untouched, one run of T_j sub-channels, or one merged pair), the
+// other half put channels anywhere (repeated, interleaved, a pair over a split channel: the
+// fold's general path). Values include -0, subnormals and odd T_j (inexact divisions).
+TEST(Qllm, ApplyAndFoldFollowTheirDefinitionOnAnyPlan) {
+  std::mt19937 gen(77);
+  auto uni = [&](int64_t lo, int64_t hi) {
+    return std::uniform_int_distribution<int64_t>(lo, hi)(gen);
+  };
+  std::normal_distribution<float> nd(0.0f, 3.0f);
+  int shaped = 0, free_form = 0, zero_signs = 0;
+  for (int it = 0; it < 400; ++it) {
+    const int64_t k = uni(1, 14), rows = uni(1, 5);
+    ChannelPlan p;
+    p.k_in = k;
+    p.parts.assign(static_cast<size_t>(k), 1);
+    if (it % 2 == 0) {
+      std::vector<char> taken(static_cast<size_t>(k), 0);
+      for (int64_t j = 0; j < k; ++j) {
+        if (taken[j]) continue;
+        const int64_t kind = uni(0, 3);
+        if (kind == 0) continue;  // no output column
+        if (kind == 3 && j + 1 < k) {
+          int64_t b = uni(j + 1, k - 1);
+          while (b < k && taken[b]) ++b;
+          if (b < k) {
+            taken[b] = 1;
+            p.a.push_back(j);
+            p.b.push_back(b);
+            continue;
+          }
+        }
+        p.parts[j] = kind == 2 ? uni(2, 7) : 1;
+        for (int64_t t = 0; t < p.parts[j]; ++t) {
+          p.a.push_back(j);
+          p.b.push_back(-1);
+        }
+      }
+      if (p.a.empty()) {
+        p.a.push_back(0);
+        p.b.push_back(-1);
+      }
+      ++shaped;
+    } else {
+      for (int64_t& t : p.parts) t = uni(1, 5);
+      const int64_t ko = uni(1, 20);
+      for (int64_t c = 0; c < ko; ++c) {
+        const int64_t a = uni(0, k - 1);
+        p.a.push_back(a);
+        p.b.push_back(a + 1 < k && uni(0, 3) == 0 ? uni(a + 1, k - 1) : -1);
+      }
+      ++free_form;
+    }
+    const int64_t ko = p.k_out();
+    std::vector<float> x(static_cast<size_t>(rows * k)), xp(static_cast<size_t>(rows * ko));
+    for (auto* v : {&x, &xp}) {
+      for (float& f : *v) {
+        const int64_t pick = uni(0, 9);
+        f = pick == 0 ? -0.0f : pick == 1 ? 0.0f : pick == 2 ? nd(gen) * 1e-40f : nd(gen);
+        zero_signs += pick == 0;
+      }
+    }
+    const Tensor tx = Tensor::matrix(rows, k, x), txp = Tensor::matrix(rows, ko, xp);
+    ASSERT_EQ(bits_of(qllm_apply_x(tx, p).data), bits_of(apply_by_definition(x, rows, p)))
+        << "plan " << it;
+    ASSERT_EQ(bits_of(qllm_fold_x(txp, p).data), bits_of(fold_by_definition(xp, rows, p)))
+        << "plan " << it;
+  }
+  EXPECT_EQ(shaped, 200);
+  EXPECT_EQ(free_form, 200);
+  EXPECT_GT(zero_signs, 100);
+}
+
+// The format's decode on an encoding whose stored plan is not one qllm_plan makes (valid
+// indices, sub-channels of a channel not adjacent): the general fold, still the definition.
+TEST(QllmFormat, DecodeOfAnyValidStoredPlanIsTheDefinitionsFold) {
+  const auto f = make_format("qllm:ratio=0.1");
+  const auto bf = make_format("int8");
+  const Tensor x = llm_like(6, 40, 4);
+  EncodedTensor e = f->encode(x);
+  const int64_t ko = 44;
+  const size_t tail = e.indices.size() - 2 * ko;
+  ChannelPlan p;
+  p.k_in = 40;
+  for (int64_t c = 0; c < ko; ++c) {
+    p.a.push_back(e.indices[tail + c]);
+    const uint32_t b = e.indices[tail + ko + c];
+    p.b.push_back(b == 0xFFFFFFFFu ? int64_t{-1} : static_cast<int64_t>(b));
+  }
+  ASSERT_EQ(p.a[ko - 1], 39);
+  // Move the last output column to channel 0 and make the column of channel 5 (unsplit) a
+  // merged pair (5, 39): channel 0 gets a second, non-adjacent contribution and channel 39 a
+  // pair and a sub-channel.
+  p.a[ko - 1] = 0;
+  e.indices[tail + ko - 1] = 0;
+  int64_t c5 = 0;
+  while (p.a[c5] != 5) ++c5;
+  ASSERT_EQ(p.a[c5 + 1], 6);  // channel 5 has one output column
+  p.b[c5] = 39;
+  e.indices[tail + ko + c5] = 39;
+  EncodedTensor be = e;
+  be.format = bf->name();
+  be.cols = ko;
+  be.indices.resize(tail);
+  std::vector<float> got(6 * 40);
+  f->decode(e, got.data());
+  EXPECT_EQ(bits_of(got), bits_of(fold_by_definition(bf->decode(be).data, 6, p)));
+}
+
 TEST(QllmFormat, DecodeIsTheFoldOfTheWideOperandBitForBit) {
   const Tensor x = llm_like(16, 256, 9);
   for (const char* spec : {"qllm", "qllm:base=int4:ratio=0.1", "qllm:base=mxfp4",
@@ -250,6 +402,24 @@ TEST(QllmFormat, DecodeIsTheFoldOfTheWideOperandBitForBit) {
     // ... and decode() is its fold to the input's channels.
     EXPECT_EQ(f->decode(e).data, qllm_fold_x(view, plan).data);
     EXPECT_EQ(f->quantize(x).data, f->decode(e).data);
+  }
+}
+
+// qllm's decode() and quantize() hand their base format an uninitialized K'-wide buffer (no
+// zeroing pass over 64 MiB): every base qllm accepts must write every element of it.
+TEST(QllmFormat, EveryBaseFillsTheWholeOutputBuffer) {
+  const Tensor x = llm_like(5, 77, 12);
+  for (const char* base : {"int8", "int4", "int6", "mxint8", "mxfp4", "mxfp8_e4m3", "olive4",
+                           "olive8", "ant4", "ant8", "fp16", "bf16", "e4m3"}) {
+    SCOPED_TRACE(base);
+    EXPECT_NO_THROW(make_format(std::string("qllm:base=") + base));
+    const auto f = make_format(base);
+    std::vector<float> out(x.data.size(), std::nanf(""));
+    f->decode(f->encode(x), out.data());
+    for (float v : out) ASSERT_TRUE(std::isfinite(v));
+    std::fill(out.begin(), out.end(), std::nanf(""));
+    f->quantize(x.data.data(), x.rows(), x.cols(), out.data());
+    for (float v : out) ASSERT_TRUE(std::isfinite(v));
   }
 }
 
